@@ -1,0 +1,3 @@
+from synthgain.cli import main
+
+main()
