@@ -168,7 +168,7 @@ def _m_step(
     reg_covar: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights (B, k), means (B, k, d), covariances (B, k, d, d) from resp_t (B, k, n)."""
-    b, n, d = x.shape
+    b, _, d = x.shape
     nk = resp_t.sum(axis=2) + 10 * np.finfo(np.float64).eps
     means = (resp_t @ x) / nk[..., None]
     if outer is not None:
@@ -195,7 +195,7 @@ def _e_step(
     if outer is None:
         lp, weighted = _kernels.mixture_logpdf(x, logw, means, prec_chol, logdet)
         return lp, np.swapaxes(weighted - lp[..., None], 1, 2)
-    b, n, d = x.shape
+    b, _, d = x.shape
     # |(x - mu) P|^2 = x^T Lam x - 2 (Lam mu).x + mu^T Lam mu, with Lam = P P^T;
     # kept as (B, k, n) so that reductions over k run along a non-last axis.
     lam = prec_chol @ np.swapaxes(prec_chol, 2, 3)  # (B, k, d, d)

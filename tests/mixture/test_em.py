@@ -1,0 +1,139 @@
+"""EM fitting: agreement with scikit-learn, batched = one at a time, seeds, degenerate data."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.mixture import GaussianMixture as SkGM
+
+from synthgain.exceptions import ConvergenceWarning, DegenerateDataWarning, ValidationError
+from synthgain.mixture import fit_gmm, fit_gmm_batched
+
+
+def clustered_data(k: int, d: int, n: int, seed: int) -> np.ndarray:
+    """n points from k well-separated Gaussian clusters in d dimensions."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-1, 1, size=(k, d)) * 10 * np.sqrt(d)
+    a = rng.normal(size=(k, d, d)) / np.sqrt(d)
+    covs = a @ np.swapaxes(a, 1, 2) + 0.2 * np.eye(d)
+    labels = rng.integers(0, k, size=n)
+    z = rng.normal(size=(n, d))
+    return centers[labels] + np.einsum("nij,nj->ni", np.linalg.cholesky(covs)[labels], z)
+
+
+CASES = [(d, k) for d in (1, 2, 5, 20) for k in (1, 3, 8)]
+
+
+@pytest.mark.parametrize(("d", "k"), CASES)
+def test_loglik_matches_sklearn(d, k):
+    """Within 1e-3 of scikit-learn's mean log-likelihood with the same n_init, or better."""
+    n = 60 * k + 10 * d
+    x = clustered_data(k, d, n, seed=100 * d + k)
+    ours = fit_gmm(x, k, rng=0, n_init=3)
+    sk = SkGM(k, n_init=3, random_state=0).fit(x)
+    assert ours.converged
+    assert ours.log_likelihood >= sk.score(x) - 1e-3
+    np.testing.assert_allclose(ours.mixture.logpdf(x).mean(), ours.log_likelihood, rtol=1e-12)
+
+
+def test_batched_equals_one_at_a_time():
+    x = np.stack([clustered_data(3, 2, 150, seed=s) for s in range(6)])
+    batch = fit_gmm_batched(x, 3, rng=11, n_init=2)
+    children = np.random.SeedSequence(11).spawn(6)
+    for b in range(6):
+        one = fit_gmm(x[b], 3, rng=children[b], n_init=2)
+        assert one.n_iter == batch.n_iter[b]
+        assert one.converged == batch.converged[b]
+        np.testing.assert_allclose(one.mixture.means, batch.means[b], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(one.mixture.covariances, batch.covariances[b], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(one.log_likelihood, batch.log_likelihood[b], rtol=1e-12)
+    assert len(batch.mixtures) == 6
+
+
+@pytest.mark.parametrize("d", [2, 20])
+def test_same_seed_identical(d):
+    x = np.stack([clustered_data(3, d, 200, seed=s) for s in range(3)])
+    a = fit_gmm_batched(x, 3, rng=5)
+    b = fit_gmm_batched(x, 3, rng=np.random.SeedSequence(5))
+    for field in ("weights", "means", "covariances", "n_iter", "log_likelihood"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+@pytest.mark.parametrize("init", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_inits_fit_well(init):
+    x = clustered_data(3, 2, 300, seed=1)
+    ref = SkGM(3, n_init=5, random_state=0).fit(x).score(x)
+    fit = fit_gmm(x, 3, rng=0, init=init, n_init=5, max_iter=500)
+    assert fit.log_likelihood >= ref - 1e-2
+
+
+def test_translation_equivariant():
+    x = clustered_data(3, 2, 300, seed=2)
+    a = fit_gmm(x, 3, rng=0)
+    b = fit_gmm(x + 1e6, 3, rng=0)
+    np.testing.assert_allclose(b.mixture.means - 1e6, a.mixture.means, atol=1e-6)
+    np.testing.assert_allclose(b.mixture.covariances, a.mixture.covariances, rtol=1e-6, atol=1e-9)
+
+
+def test_duplicate_points_warn_and_stay_finite():
+    x = np.vstack([np.zeros((20, 2)), np.ones((20, 2)), [[5.0, 5.0]]])
+    with pytest.warns(DegenerateDataWarning, match="fewer than 1.5 effective points"):
+        fit = fit_gmm(x, 4, rng=0)
+    m = fit.mixture
+    assert np.all(np.isfinite(m.means)) and np.all(np.isfinite(m.covariances))
+    assert np.isfinite(fit.log_likelihood)
+    assert np.all(np.isfinite(m.logpdf(x)))
+
+
+def test_all_points_identical():
+    x = np.full((10, 3), 2.5)
+    with pytest.warns(DegenerateDataWarning):
+        fit = fit_gmm(x, 2, rng=0)
+    assert np.all(np.isfinite(fit.mixture.covariances))
+    assert np.isfinite(fit.log_likelihood)
+
+
+def test_convergence_warning():
+    x = clustered_data(3, 2, 300, seed=3)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        fit = fit_gmm(x, 3, rng=0, max_iter=1)
+    assert not fit.converged and fit.n_iter == 1
+
+
+def test_no_warnings_on_good_data():
+    x = clustered_data(3, 2, 300, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_gmm(x, 3, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("x", "kwargs", "match"),
+    [
+        (np.zeros((5, 2)), dict(n_components=6), r"at most the number of points \(5\). Got 6"),
+        (np.zeros((5, 2)), dict(n_components=0), r"`n_components` must be an int in \[1, inf\). Got 0"),
+        (np.zeros((5, 2)), dict(n_components=1.5), "must be an int"),
+        ([[0.0, np.nan]] * 5, dict(n_components=1), "finite"),
+        ([[0.0, np.inf]] * 5, dict(n_components=1), "finite"),
+        (np.zeros(5), dict(n_components=1), r"2-D array.*reshape\(-1, 1\)"),
+        (np.zeros((5, 2)), dict(n_components=1, tol=-1.0), "`tol`"),
+        (np.zeros((5, 2)), dict(n_components=1, reg_covar=-1.0), "`reg_covar`"),
+        (np.zeros((5, 2)), dict(n_components=1, n_init=0), "`n_init`"),
+        (np.zeros((5, 2)), dict(n_components=1, init="kmeans+++"), "`init` must be one of"),
+    ],
+)
+def test_bad_input(x, kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        fit_gmm(x, **kwargs)
+
+
+def test_batched_bad_shape():
+    with pytest.raises(ValidationError, match="3-D array"):
+        fit_gmm_batched(np.zeros((5, 2)), 1)
+
+
+def test_zero_reg_singular_error():
+    x = np.vstack([np.zeros((10, 2)), np.ones((10, 2))])
+    with pytest.raises(ValidationError, match="larger reg_covar"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit_gmm(x, 2, rng=0, reg_covar=0.0)

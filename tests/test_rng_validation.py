@@ -1,0 +1,44 @@
+"""Seeds and argument checks."""
+
+import numpy as np
+import pytest
+
+from synthgain._rng import check_rng, seed_sequence, spawn_seeds
+from synthgain._validation import check_array, check_choice, check_int, check_real
+from synthgain.exceptions import ValidationError
+
+
+def test_rng_forms_agree():
+    a = check_rng(3).random(4)
+    b = check_rng(np.random.SeedSequence(3)).random(4)
+    np.testing.assert_array_equal(a, b)
+    g = np.random.default_rng(0)
+    assert check_rng(g) is g
+
+
+def test_spawn_is_stable():
+    s1 = [np.random.default_rng(s).random() for s in spawn_seeds(7, 4)]
+    s2 = [np.random.default_rng(s).random() for s in spawn_seeds(7, 4)]
+    assert s1 == s2 and len(set(s1)) == 4
+
+
+@pytest.mark.parametrize(("bad", "match"), [(-1, "non-negative"), ("x", "must be None"), (1.5, "must be None"), (True, "must be None")])
+def test_bad_rng(bad, match):
+    with pytest.raises(ValidationError, match=match):
+        seed_sequence(bad)
+
+
+def test_checks():
+    assert check_int(np.int64(3), "k", low=1) == 3
+    with pytest.raises(ValidationError, match=r"`k` must be an int in \[1, 5\]. Got 7 instead."):
+        check_int(7, "k", low=1, high=5)
+    with pytest.raises(ValidationError, match=r"\(0, inf\)"):
+        check_real(0.0, "scale", low=0.0, closed="right")
+    with pytest.raises(ValidationError, match="finite"):
+        check_real(float("nan"), "scale")
+    with pytest.raises(ValidationError, match="'a', 'b'"):
+        check_choice("c", "method", ["a", "b"])
+    with pytest.raises(ValidationError, match=r"Found nan at index \(1, 0\)"):
+        check_array([[1.0, 2.0], [np.nan, 1.0]], "x")
+    with pytest.raises(ValidationError, match="at least 2 rows"):
+        check_array([[1.0]], "x", min_rows=2)
