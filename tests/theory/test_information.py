@@ -1,0 +1,116 @@
+"""Information estimators of synthgain.theory against closed forms."""
+
+import math
+
+import numpy as np
+import pytest
+
+from synthgain.exceptions import ValidationError
+from synthgain.mixture import GaussianMixture
+from synthgain.theory import (
+    crossed_mutual_information,
+    gaussian_entropy,
+    gaussian_mean_estimation_mi,
+    mixture_entropy,
+    noisy_mutual_information,
+    total_variation_mc,
+)
+
+
+@pytest.mark.parametrize(("b", "dim", "sigma"), [(1000, 1, 1.0), (800, 2, 0.5), (500, 3, 1.0)])
+def test_noisy_mi_gaussian_mean_estimation(b, dim, sigma):
+    # theta ~ N(0, tau2 I), x_i ~ N(theta, s2 I), W = mean(S) + sigma Z
+    rng = np.random.default_rng(dim)
+    tau2, s2, n = 1.5, 4.0, 8
+    theta = rng.normal(0, math.sqrt(tau2), (b, dim))
+    s = theta[:, None, :] + rng.normal(0, math.sqrt(s2), (b, n, dim))
+    est = noisy_mutual_information(s.mean(1), sigma, rng=1)
+    truth = gaussian_mean_estimation_mi(tau2, s2, n, sigma, dim=dim)
+    assert abs(est.value - truth) < 4 * est.stderr
+    assert est.method == "sample_propagation"
+    assert est.params["saturation"] == pytest.approx(math.log(b))
+
+
+def test_noisy_mi_grouped_against_closed_form():
+    # X ~ N(0, a^2), T = X + b U, W = T + sigma Z: I(X; W) = 1/2 log(1 + a^2 / (b^2 + sigma^2))
+    rng = np.random.default_rng(5)
+    bo, bi, a, b, sigma = 150, 12, 1.0, 0.5, 0.7
+    x = rng.normal(0, a, (bo, 1, 1))
+    t = (x + b * rng.normal(size=(bo, bi, 1))).reshape(-1, 1)
+    est = noisy_mutual_information(t, sigma, groups=np.repeat(np.arange(bo), bi), rng=2)
+    truth = 0.5 * math.log1p(a**2 / (b**2 + sigma**2))
+    assert abs(est.value - truth) < 4 * est.stderr
+
+
+def test_crossed_mi_against_closed_form():
+    # T = A_o + B_i + c E_oi; W = T + sigma Z
+    rng = np.random.default_rng(7)
+    bo, bi, a, b, c, sigma = 40, 40, 1.0, 0.7, 0.3, 0.6
+    t = rng.normal(0, a, (bo, 1, 1)) + rng.normal(0, b, (1, bi, 1)) + c * rng.normal(size=(bo, bi, 1))
+    rows, cols, cells = crossed_mutual_information(t, sigma, rng=3)
+    tot = a**2 + b**2 + c**2
+    truths = (
+        0.5 * math.log1p(a**2 / (b**2 + c**2 + sigma**2)),
+        0.5 * math.log1p(b**2 / (a**2 + c**2 + sigma**2)),
+        0.5 * math.log1p(tot / sigma**2),
+    )
+    for est, truth in zip((rows, cols, cells), truths, strict=True):
+        assert abs(est.value - truth) < 4 * est.stderr, (est, truth)
+
+
+def test_noisy_mi_independent_is_zero():
+    # labels carry no information about t; the estimator's documented O(1/m) low bias
+    # (m = 30 draws per group) must stay within 2/m
+    t = np.random.default_rng(0).normal(size=(900, 2))
+    est = noisy_mutual_information(t, 1.0, groups=np.repeat(np.arange(30), 30), rng=0)
+    assert -2 / 30 < est.value < 4 * est.stderr
+
+
+def test_noisy_mi_reproducible_and_errors():
+    t = np.random.default_rng(0).normal(size=(50, 2))
+    assert noisy_mutual_information(t, 1.0, rng=3) == noisy_mutual_information(t, 1.0, rng=3)
+    with pytest.raises(ValidationError, match="`noise_scale` must be a finite real number in"):
+        noisy_mutual_information(t, 0.0)
+    with pytest.raises(ValidationError, match="`groups` must give every label at least two rows"):
+        noisy_mutual_information(t, 1.0, groups=np.arange(50))
+    with pytest.raises(ValidationError, match="`groups` must be an int array with one label"):
+        noisy_mutual_information(t, 1.0, groups=np.zeros(3, dtype=int))
+    with pytest.raises(ValidationError, match="`t` must be a 2-D array"):
+        noisy_mutual_information(np.zeros(5), 1.0)
+
+
+def test_gaussian_mean_estimation_mi_formula():
+    assert gaussian_mean_estimation_mi(1.0, 0.0, 1, 1.0) == pytest.approx(0.5 * math.log(2))
+    assert gaussian_mean_estimation_mi(1.0, 2.0, 2, 1.0, dim=3) == pytest.approx(1.5 * math.log(3))
+    with pytest.raises(ValidationError, match="`n` must be an int in"):
+        gaussian_mean_estimation_mi(1.0, 1.0, 0, 1.0)
+
+
+def test_one_component_mixture_entropy_closed_form():
+    cov = np.array([[2.0, 0.3], [0.3, 0.5]])
+    gm = GaussianMixture([1.0], [[1.0, -2.0]], [cov])
+    est = mixture_entropy(gm, n_samples=20_000, rng=0)
+    truth = 0.5 * math.log(np.linalg.det(2 * math.pi * math.e * cov))
+    assert gaussian_entropy(cov) == pytest.approx(truth)
+    assert abs(est.value - truth) < 4 * est.stderr
+
+
+def test_separated_mixture_entropy():
+    # two far-apart equal components: h = h(N) + log 2
+    cov = np.eye(2) * 0.5
+    gm = GaussianMixture([0.5, 0.5], [[0, 0], [100, 0]], [cov, cov])
+    est = mixture_entropy(gm, n_samples=20_000, rng=1)
+    assert abs(est.value - (gaussian_entropy(cov) + math.log(2))) < 4 * est.stderr
+
+
+def test_total_variation_invariants():
+    cov = np.eye(2)[None]
+    p = GaussianMixture([1.0], [[0.0, 0.0]], cov)
+    q = GaussianMixture([1.0], [[1.0, 0.0]], cov)
+    assert total_variation_mc(p, p, rng=0).value == 0.0
+    est = total_variation_mc(p, q, n_samples=40_000, rng=0)
+    truth = 2 * 0.5 * math.erf(0.5 / math.sqrt(2))  # 2 Phi(delta/2) - 1 for unit covariance
+    assert 0.0 <= est.value <= 1.0
+    assert abs(est.value - truth) < 4 * est.stderr
+    with pytest.raises(ValidationError, match="`q` must be a synthgain GaussianMixture"):
+        total_variation_mc(p, "q")
