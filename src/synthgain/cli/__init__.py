@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from . import demo as _demo
+from . import runs as _runs
+from . import sweep as _sweep
 
 app = typer.Typer(
     name="synthgain",
@@ -25,6 +27,8 @@ def _root() -> None:
 
 
 app.command("demo")(_demo.demo)
+app.command("sweep")(_sweep.sweep)
+app.add_typer(_runs.runs_app, name="runs")
 
 
 def main() -> None:

@@ -267,7 +267,7 @@ class SweepStore:
         if fmt == "parquet":
             table.to_parquet(path, index=False)
         else:
-            table.to_csv(path, index=False, float_format="%.17g")
+            table.to_csv(path, index=False)  # floats as repr: exact round trip
         return path
 
 
