@@ -31,6 +31,7 @@ __all__ = ["BatchFit", "MixtureFit", "fit_gmm", "fit_gmm_batched"]
 
 INITS = ("kmeans", "k-means++", "random", "random_from_data")
 _KMEANS_MAX_ITER = 100
+_KMEANS_TOL = 1e-4
 _MIN_EFFECTIVE_POINTS = 1.5
 _MOMENT_MAX_DIM = 16  # above this, E and M steps use differences instead of x x^T features
 
@@ -111,73 +112,104 @@ def _sq_dist(x: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0)
 
 
-def _kmeans_pp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
-    """k-means++ seeding (Arthur & Vassilvitskii 2007) from pre-drawn uniforms.
+def _n_local_trials(k: int) -> int:
+    """Candidates per center in greedy k-means++ (Arthur & Vassilvitskii 2007, sec. 5)."""
+    return 2 + int(np.log(k))
 
-    ``u`` has shape (B, k); returns centers (B, k, d).
+
+def _kmeans_pp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
+    """Greedy k-means++ seeding from pre-drawn uniforms.
+
+    Each new center is the best of ``2 + log k`` candidates drawn with probability
+    proportional to the squared distance to the nearest chosen center (the potential
+    it leaves is smallest), as in Arthur & Vassilvitskii (2007) and scikit-learn.
+    ``u`` has shape (B, k, n_local_trials); returns centers (B, k, d).
     """
-    b_idx = np.arange(x.shape[0])
-    n = x.shape[1]
-    centers = np.empty((x.shape[0], k, x.shape[2]))
-    first = np.minimum((u[:, 0] * n).astype(np.int64), n - 1)
+    nb, n, _ = x.shape
+    b_idx = np.arange(nb)
+    centers = np.empty((nb, k, x.shape[2]))
+    first = np.minimum((u[:, 0, 0] * n).astype(np.int64), n - 1)
     centers[:, 0] = x[b_idx, first]
     closest = _sq_dist(x, centers[:, :1])[..., 0]
     for j in range(1, k):
         cum = np.cumsum(closest, axis=1)
-        total = cum[:, -1]
-        idx = np.sum(cum <= (u[:, j] * total)[:, None], axis=1)
-        # all points already at a center (duplicates): fall back to a uniform draw
-        idx = np.where(total > 0, idx, (u[:, j] * n).astype(np.int64))
-        idx = np.minimum(idx, n - 1)
-        centers[:, j] = x[b_idx, idx]
-        closest = np.minimum(closest, _sq_dist(x, centers[:, j : j + 1])[..., 0])
+        total = cum[:, -1:]
+        # candidate indices by inverse CDF: (B, trials)
+        cand = np.sum(cum[:, None, :] <= (u[:, j, :] * total)[:, :, None], axis=2)
+        # all points already at a center (duplicates): fall back to uniform draws
+        cand = np.where(total > 0, cand, (u[:, j, :] * n).astype(np.int64))
+        cand = np.minimum(cand, n - 1)
+        cand_x = np.take_along_axis(x, cand[..., None], axis=1)  # (B, trials, d)
+        d_cand = np.minimum(closest[:, :, None], _sq_dist(x, cand_x))  # (B, n, trials)
+        best = np.argmin(d_cand.sum(axis=1), axis=1)
+        centers[:, j] = cand_x[b_idx, best]
+        closest = d_cand[b_idx, :, best]
     return centers
 
 
 def _kmeans_resp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
-    """Hard responsibilities from k-means++ seeding followed by Lloyd iterations."""
+    """Hard responsibilities from k-means++ seeding followed by Lloyd iterations.
+
+    A dataset stops when its labels no longer change or its centers move by less than
+    ``1e-4`` times the mean feature variance (squared shift, summed over centers), the
+    two stopping rules of scikit-learn's Lloyd implementation.
+    """
     centers = _kmeans_pp(x, k, u)
     labels = np.argmin(_sq_dist(x, centers), axis=2)
+    tol = _KMEANS_TOL * x.var(axis=1).mean(axis=1)
     active = np.arange(x.shape[0])  # datasets whose labels still move
     for _ in range(_KMEANS_MAX_ITER):
         xa, la, ca = x[active], labels[active], centers[active]
         onehot = (la[..., None] == np.arange(k)).astype(np.float64)
         counts = onehot.sum(axis=1)
         sums = np.swapaxes(onehot, 1, 2) @ xa
-        ca = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], ca)
-        new = np.argmin(_sq_dist(xa, ca), axis=2)
-        moved = np.any(new != la, axis=1)
-        centers[active], labels[active] = ca, new
-        active = active[moved]
+        new_c = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], ca)
+        new = np.argmin(_sq_dist(xa, new_c), axis=2)
+        shift = np.sum((new_c - ca) ** 2, axis=(1, 2))
+        moving = np.any(new != la, axis=1) & (shift > tol[active])
+        centers[active], labels[active] = new_c, new
+        active = active[moving]
         if active.size == 0:
             break
     return (labels[..., None] == np.arange(k)).astype(np.float64)
 
 
-def _outer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Flattened outer products x x^T as (B, n, d*d) and (B, d*d, n), or None for large d."""
+def _features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sufficient statistics phi(x) = [1, x, vec(x x^T)] as (B, n, F) and (B, F, n).
+
+    With them the M-step is one product ``resp^T phi`` (counts, sums, second moments)
+    and the E-step one product ``coef phi^T``, per dataset. Returns None when d is
+    large (F = 1 + d + d^2 grows too fast); the kernels then use differences.
+    """
     b, n, d = x.shape
     if d > _MOMENT_MAX_DIM:
         return None
-    outer = (x[..., :, None] * x[..., None, :]).reshape(b, n, d * d)
-    return outer, np.ascontiguousarray(np.swapaxes(outer, 1, 2))
+    phi = np.empty((b, n, 1 + d + d * d))
+    phi[..., 0] = 1.0
+    phi[..., 1 : 1 + d] = x
+    phi[..., 1 + d :] = (x[..., :, None] * x[..., None, :]).reshape(b, n, d * d)
+    return phi, np.ascontiguousarray(np.swapaxes(phi, 1, 2))
 
 
 def _m_step(
-    x: np.ndarray, outer: tuple[np.ndarray, np.ndarray] | None, resp_t: np.ndarray,
+    x: np.ndarray, feats: tuple[np.ndarray, np.ndarray] | None, resp_t: np.ndarray,
     reg_covar: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights (B, k), means (B, k, d), covariances (B, k, d, d) from resp_t (B, k, n)."""
     b, _, d = x.shape
-    nk = resp_t.sum(axis=2) + 10 * np.finfo(np.float64).eps
-    means = (resp_t @ x) / nk[..., None]
-    if outer is not None:
-        # Second moments: one (k, n) @ (n, d*d) product per dataset. The data are
-        # centred per dataset (see _fit), which keeps E[xx^T] - mu mu^T accurate.
-        second = (resp_t @ outer[0]).reshape(b, -1, d, d) / nk[..., None, None]
+    tiny = 10 * np.finfo(np.float64).eps
+    if feats is not None:
+        # counts, sums and second moments in one product. The data are centred per
+        # dataset (see _fit), which keeps E[xx^T] - mu mu^T accurate.
+        stats = resp_t @ feats[0]  # (B, k, F)
+        nk = stats[..., 0] + tiny
+        means = stats[..., 1 : 1 + d] / nk[..., None]
+        second = stats[..., 1 + d :].reshape(b, -1, d, d) / nk[..., None, None]
         cov = second - means[..., :, None] * means[..., None, :]
         cov = 0.5 * (cov + np.swapaxes(cov, 2, 3))
     else:
+        nk = resp_t.sum(axis=2) + tiny
+        means = (resp_t @ x) / nk[..., None]
         diff = x[:, None, :, :] - means[:, :, None, :]  # (B, k, n, d)
         cov = np.swapaxes(resp_t[..., None] * diff, 2, 3) @ diff / nk[..., None, None]
     cov[..., np.arange(d), np.arange(d)] += reg_covar
@@ -185,26 +217,27 @@ def _m_step(
 
 
 def _e_step(
-    x: np.ndarray, outer: tuple[np.ndarray, np.ndarray] | None, weights: np.ndarray,
+    x: np.ndarray, feats: tuple[np.ndarray, np.ndarray] | None, weights: np.ndarray,
     means: np.ndarray, cov: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-point log-likelihood (B, n) and log-responsibilities (B, k, n)."""
     _, prec_chol, logdet = _kernels.cholesky_factors(cov)
     with np.errstate(divide="ignore"):
         logw = np.log(weights)
-    if outer is None:
+    if feats is None:
         lp, weighted = _kernels.mixture_logpdf(x, logw, means, prec_chol, logdet)
         return lp, np.swapaxes(weighted - lp[..., None], 1, 2)
     b, _, d = x.shape
+    # log w_j + log N(x | mu_j, Sigma_j) = coef_j . phi(x), from
     # |(x - mu) P|^2 = x^T Lam x - 2 (Lam mu).x + mu^T Lam mu, with Lam = P P^T;
     # kept as (B, k, n) so that reductions over k run along a non-last axis.
     lam = prec_chol @ np.swapaxes(prec_chol, 2, 3)  # (B, k, d, d)
     lam_mu = np.einsum("bkij,bkj->bki", lam, means)
-    sq = lam.reshape(b, -1, d * d) @ outer[1]  # (B, k, n)
-    sq -= 2.0 * (lam_mu @ np.swapaxes(x, 1, 2))
-    sq += np.einsum("bki,bki->bk", means, lam_mu)[..., None]
-    np.maximum(sq, 0.0, out=sq)
-    weighted = (logdet + logw)[..., None] - 0.5 * (d * _kernels.LOG_2PI + sq)
+    coef = np.empty((b, means.shape[1], 1 + d + d * d))
+    coef[..., 0] = logw + logdet - 0.5 * (d * _kernels.LOG_2PI + np.einsum("bki,bki->bk", means, lam_mu))
+    coef[..., 1 : 1 + d] = lam_mu
+    coef[..., 1 + d :] = -0.5 * lam.reshape(b, -1, d * d)
+    weighted = coef @ feats[1]  # (B, k, n)
     lp = _kernels.logsumexp(weighted, axis=1)
     return lp, weighted - lp[:, None, :]
 
@@ -220,7 +253,7 @@ def _initial_resp(
     n = x.shape[1]
     xr = np.repeat(x, n_init, axis=0)
     if init in ("kmeans", "k-means++"):
-        u = np.concatenate([g.random((n_init, k)) for g in gens])
+        u = np.concatenate([g.random((n_init, k, _n_local_trials(k))) for g in gens])
         if init == "kmeans":
             return _kmeans_resp(xr, k, u)
         centers = _kmeans_pp(xr, k, u)
@@ -239,28 +272,44 @@ def _initial_resp(
 def _run_em(
     x: np.ndarray, resp: np.ndarray, max_iter: int, tol: float, reg_covar: float
 ) -> tuple[np.ndarray, ...]:
-    """EM from initial responsibilities; each dataset stops at its own convergence."""
+    """EM from initial responsibilities; each dataset stops at its own convergence.
+
+    The loop runs on a working set of datasets. A dataset that meets ``tol`` has its
+    parameters written out at once (later updates of its working copy are ignored), and
+    the working arrays are compacted only when half of them are finished, which keeps
+    array copies rare without changing any dataset's iterations.
+    """
     nb = x.shape[0]
-    outer = _outer(x)
-    weights, means, cov = _m_step(x, outer, np.swapaxes(resp, 1, 2), reg_covar)
-    lower = np.full(nb, -np.inf)
+    feats = _features(x)
+    weights, means, cov = _m_step(x, feats, np.swapaxes(resp, 1, 2), reg_covar)
     n_iter = np.zeros(nb, dtype=np.int64)
     converged = np.zeros(nb, dtype=bool)
-    active = np.arange(nb)
+    work = np.arange(nb)
+    xw, fw, ww, mw, cw = x, feats, weights.copy(), means.copy(), cov.copy()
+    lower = np.full(nb, -np.inf)
+    running = np.ones(nb, dtype=bool)
     for it in range(1, max_iter + 1):
-        xa = x[active]
-        oa = None if outer is None else (outer[0][active], outer[1][active])
-        lp, log_resp = _e_step(xa, oa, weights[active], means[active], cov[active])
-        weights[active], means[active], cov[active] = _m_step(xa, oa, np.exp(log_resp), reg_covar)
+        lp, log_resp = _e_step(xw, fw, ww, mw, cw)
+        ww, mw, cw = _m_step(xw, fw, np.exp(log_resp), reg_covar)
         lb = lp.mean(axis=1)
-        done = np.abs(lb - lower[active]) < tol
-        lower[active] = lb
-        n_iter[active] = it
-        converged[active[done]] = True
-        active = active[~done]
-        if active.size == 0:
+        done = running & (np.abs(lb - lower) < tol)
+        lower = lb
+        n_iter[work[running]] = it
+        fin = np.flatnonzero(done)
+        weights[work[fin]], means[work[fin]], cov[work[fin]] = ww[fin], mw[fin], cw[fin]
+        converged[work[fin]] = True
+        running &= ~done
+        n_run = int(running.sum())
+        if n_run == 0:
             break
-    lp, _ = _e_step(x, outer, weights, means, cov)
+        if 2 * n_run <= running.size:
+            keep = np.flatnonzero(running)
+            work, xw, ww, mw, cw, lower = work[keep], xw[keep], ww[keep], mw[keep], cw[keep], lower[keep]
+            fw = None if fw is None else (fw[0][keep], fw[1][keep])
+            running = np.ones(keep.size, dtype=bool)
+    rest = np.flatnonzero(running)  # stopped at max_iter
+    weights[work[rest]], means[work[rest]], cov[work[rest]] = ww[rest], mw[rest], cw[rest]
+    lp, _ = _e_step(x, feats, weights, means, cov)
     nk = weights * x.shape[1]
     return weights, means, cov, converged, n_iter, lp.mean(axis=1), nk
 

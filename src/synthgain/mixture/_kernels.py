@@ -65,13 +65,33 @@ def component_logpdf(
     return log_det_prec_chol[..., None, :] - 0.5 * (d * LOG_2PI + sq)
 
 
+_SHORT_AXIS = 32
+
+
 def logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``log(sum(exp(a), axis))`` computed stably; all ``-inf`` slices give ``-inf``."""
-    amax = np.max(a, axis=axis, keepdims=True)
-    amax = np.where(np.isfinite(amax), amax, 0.0)
+    """``log(sum(exp(a), axis))`` computed stably; all ``-inf`` slices give ``-inf``.
+
+    A short reduced axis (at most 32 entries, e.g. mixture components) is summed slice
+    by slice, which is several times faster in NumPy than a broadcast reduction.
+    """
+    if a.shape[axis] > _SHORT_AXIS:
+        amax = np.max(a, axis=axis, keepdims=True)
+        amax = np.where(np.isfinite(amax), amax, 0.0)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - amax), axis=axis, keepdims=True)) + amax
+        return np.squeeze(out, axis=axis)
+    slices = np.moveaxis(a, axis, 0)
+    m = slices[0].copy()
+    for s in slices[1:]:
+        np.maximum(m, s, out=m)
+    m[~np.isfinite(m)] = 0.0
+    total = np.exp(slices[0] - m)
+    for s in slices[1:]:
+        total += np.exp(s - m)
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - amax), axis=axis, keepdims=True)) + amax
-    return np.squeeze(out, axis=axis)
+        np.log(total, out=total)
+    total += m
+    return total
 
 
 def mixture_logpdf(
