@@ -3,6 +3,7 @@
 See ``docs/theory.md`` for how each symbol of Gan & Liu (ICLR 2025) is made concrete.
 """
 
+from ._chain import Chain, ChainDraws, make_chain, simulate_chain
 from ._information import (
     asymptotic_parameter_information,
     crossed_mutual_information,
@@ -12,13 +13,22 @@ from ._information import (
     noisy_mutual_information,
     total_variation_mc,
 )
+from ._terms import TheoryTerms, Verdict, check_inequalities, compute_terms
 
 __all__ = [
+    "Chain",
+    "ChainDraws",
+    "TheoryTerms",
+    "Verdict",
     "asymptotic_parameter_information",
+    "check_inequalities",
+    "compute_terms",
     "crossed_mutual_information",
     "gaussian_entropy",
     "gaussian_mean_estimation_mi",
+    "make_chain",
     "mixture_entropy",
     "noisy_mutual_information",
+    "simulate_chain",
     "total_variation_mc",
 ]
