@@ -1,5 +1,35 @@
-"""Information measures: entropy, divergences and mutual information, with known error."""
+"""Information measures: entropy, divergences and mutual information, with known error.
 
+Functions take distributions (:class:`Gaussian`, :class:`~synthgain.mixture.GaussianMixture`)
+or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
+
+- :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`, :func:`total_variation`,
+  :func:`mutual_information`, :func:`label_mutual_information`;
+- :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use.
+
+Accuracy of every estimator against closed forms: docs/estimators.md.
+"""
+
+from ._api import (
+    entropy,
+    js_divergence,
+    kl_divergence,
+    label_mutual_information,
+    mutual_information,
+    total_variation,
+)
 from ._estimate import Estimate
+from ._gaussian import Gaussian
+from ._knn import knn_distances
 
-__all__ = ["Estimate"]
+__all__ = [
+    "Estimate",
+    "Gaussian",
+    "entropy",
+    "js_divergence",
+    "kl_divergence",
+    "knn_distances",
+    "label_mutual_information",
+    "mutual_information",
+    "total_variation",
+]
