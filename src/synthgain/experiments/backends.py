@@ -103,8 +103,9 @@ class DaskBackend(Backend):
     name = "dask"
 
     def __init__(
-        self, *, jobs: int | None = None, scheduler: str | None = None, processes: bool = True
-    ) -> None:
+        self, *, jobs: int | None = None, scheduler: str | None = None, processes: bool = True,
+        connect_timeout: float = 10.0,
+    ) -> None:  # fmt: skip
         super().__init__(jobs=jobs)
         try:
             from distributed import Client, LocalCluster
@@ -117,14 +118,15 @@ class DaskBackend(Backend):
         self._cluster = None
         if scheduler:
             try:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = Client(scheduler, timeout=connect_timeout)
             except OSError as exc:
                 raise SynthgainError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
         else:
             self.jobs = jobs or usable_cores()
+            # loopback TCP also for thread workers (processes=False), never a public interface
             self._cluster = LocalCluster(
                 n_workers=self.jobs, threads_per_worker=1, processes=processes,
-                host="127.0.0.1", dashboard_address=None,
+                host="127.0.0.1", protocol="tcp://", dashboard_address=None,
             )  # fmt: skip
             self._client = Client(self._cluster)
 

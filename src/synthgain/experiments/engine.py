@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ValidationError
-from .backends import Backend, get_backend
+from .backends import BACKENDS, Backend, get_backend
 from .config import SweepConfig, load_config, parse_config
 from .grid import Task, make_tasks, replicate_seed, seed_label
 from .protocols import Protocol
@@ -208,6 +208,8 @@ def run_sweep(
     resume.
     """
     config = _as_config(config)
+    if not isinstance(backend, Backend) and backend not in BACKENDS:
+        get_backend(backend)  # raises, naming the choices, before anything is written
     protocol = config.get_protocol()
     points = config.points()
     tasks = make_tasks(len(points), config.replicates, config.batch_size)
