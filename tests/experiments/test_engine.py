@@ -141,7 +141,7 @@ def test_run_directory_misuse_is_explained(tmp_path):
         run_sweep(_config(), out=tmp_path / "run", jobs=1)
     with pytest.raises(StoreError, match="started from a different configuration"):
         run_sweep(_config(seed=12), out=tmp_path / "run", jobs=1, resume=True)
-    with pytest.raises(StoreError, match="nothing to resume: .* holds no results store"):
+    with pytest.raises(StoreError, match=r"nothing to resume: .* holds no results store"):
         run_sweep(_config(), out=tmp_path / "other", jobs=1, resume=True)
     res = run_sweep(_config(), out=tmp_path / "run", jobs=1, resume=True)
     assert (res.status, res.n_computed) == ("completed", 0)
