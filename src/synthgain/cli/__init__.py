@@ -11,6 +11,7 @@ import typer
 from . import demo as _demo
 from . import runs as _runs
 from . import sweep as _sweep
+from . import theory as _theory
 
 app = typer.Typer(
     name="synthgain",
@@ -28,6 +29,7 @@ def _root() -> None:
 
 app.command("demo")(_demo.demo)
 app.command("sweep")(_sweep.sweep)
+app.command("theory")(_theory.theory)
 app.add_typer(_runs.runs_app, name="runs")
 
 

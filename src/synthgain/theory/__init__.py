@@ -13,6 +13,7 @@ from ._information import (
     noisy_mutual_information,
     total_variation_mc,
 )
+from ._sweep import chain_from_setup, sweep_terms
 from ._terms import TheoryTerms, Verdict, check_inequalities, compute_terms
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "TheoryTerms",
     "Verdict",
     "asymptotic_parameter_information",
+    "chain_from_setup",
     "check_inequalities",
     "compute_terms",
     "crossed_mutual_information",
@@ -30,5 +32,6 @@ __all__ = [
     "mixture_entropy",
     "noisy_mutual_information",
     "simulate_chain",
+    "sweep_terms",
     "total_variation_mc",
 ]

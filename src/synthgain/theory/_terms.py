@@ -118,6 +118,7 @@ def check_inequalities(terms: TheoryTerms, *, z: float = 2.0) -> list[Verdict]:
         se = margin.stderr or 0.0
         scale = max(1.0, abs(lhs.value), abs(rhs.value))
         m = 0.0 if abs(margin.value) <= 1e-9 * scale else margin.value  # rounding of an identity
+        se = 0.0 if se <= 1e-9 * scale else se
         if m + z * se < 0:
             v = "violated"
         elif m - z * se >= 0 and not upper:
