@@ -115,10 +115,16 @@ def test_protocol_checks_attributed_to_the_value_path():
     with pytest.raises(ValidationError, match=r"^grid\.low\[1\]: `low` must be below `high`. Got low=2.0"):
         parse_config({"sweep": sweep, "params": {"k": 3}, "grid": {"low": [0.5, 2.0]}})
     # a combination that is only bad as a whole names the point
-    with pytest.raises(ValidationError, match=r"^grid: point 1 \(low=0.5, high=0.4, .*\): `low` must be below"):
+    with pytest.raises(ValidationError, match=r"^grid: point 1 \(low=0.5, high=0.4\): `low` must be below"):
         parse_config(
             {"sweep": sweep, "params": {"k": 3}, "grid": {"points": [{"low": 0.1}, {"low": 0.5, "high": 0.4}]}}
         )
+
+
+def test_shared_values_at_fault_are_blamed_on_params():
+    sweep = {"protocol": "test_interval", "seed": 0}
+    with pytest.raises(ValidationError, match=r"^params: `low` must be below `high`. Got low=3.0 and high=1.0"):
+        parse_config({"sweep": sweep, "params": {"k": 3, "low": 3.0}, "grid": {"k": [1, 2]}})
 
 
 def test_required_param_and_choices():

@@ -153,3 +153,39 @@ def test_unknown_backend_is_a_validation_error(tmp_path):
     with pytest.raises(ValidationError, match=r"`backend` must be one of 'local', 'dask', 'ray'. Got 'spark'"):
         run_sweep(_config(), out=tmp_path / "run", backend="spark")
     assert not (tmp_path / "run").exists()
+
+
+def test_tiny_klgap_sweep_matches_run_settings(tmp_path):
+    from synthgain.experiments.klgap import run_settings
+    from synthgain.process import Setup
+
+    cfg = {"sweep": {"protocol": "klgap", "seed": 8, "replicates": 3, "batch_size": 3},
+           "params": {"rounds": 3, "n_eval": 40, "measures": ["kl", "tv"]},
+           "grid": [{"K": [2, 3]}, {"J": [0]}]}
+    t = run_sweep(cfg, out=tmp_path / "a", jobs=1).table()
+    assert (t.status == "ok").all() and len(t) == 3 * 3 * 2
+    assert t.measure.tolist()[:2] == ["kl", "tv"] and t.estimator.eq("monte_carlo").all()
+    for p, setup in enumerate([Setup(K=2), Setup(K=3), Setup(J=0)]):
+        for r in range(3):
+            ref = run_settings([setup], [np.random.SeedSequence(8, spawn_key=(p, r))],
+                               rounds=3, n_eval=40, measures=("kl", "tv"))
+            got = t[(t.point == p) & (t.replicate == r)]
+            assert got.gap.tolist() == [row["gap"] for row in ref]  # bitwise
+            assert got.kl_anchor_stderr.tolist() == [row["kl_anchor_stderr"] for row in ref]
+            assert ref[0]["seed"] == f"8:{p}.{r}"
+    one = run_sweep({**cfg, "sweep": {**cfg["sweep"], "batch_size": 1}}, out=tmp_path / "b", jobs=1)
+    assert one.table().equals(t)
+
+
+def test_klgap_config_errors_name_the_path():
+    base = {"sweep": {"protocol": "klgap"}, "params": {"rounds": 3}}
+    with pytest.raises(ValidationError, match=r"^grid\.K\[1\]: `K` must be an int in \[1, inf\). Got 0 instead\.$"):
+        parse_config({**base, "grid": {"K": [2, 0]}})
+    with pytest.raises(ValidationError, match=r"^params\.estimators\[1\]: must be one of 'monte_carlo', .*got 'knn'$"):
+        parse_config({**base, "params": {"estimators": ["monte_carlo", "knn"]}})
+    with pytest.raises(ValidationError, match=r"^params: `mean_low` must be below `mean_high`"):
+        parse_config({**base, "params": {"mean_low": 20.0}, "grid": {"K": [2, 3]}})
+    with pytest.raises(ValidationError, match=r"^params\.rounds: must be an int >= 2, got 1$"):
+        parse_config({**base, "params": {"rounds": 1}})
+    with pytest.raises(ValidationError, match=r"^params\.seed: unknown parameter of protocol 'klgap'"):
+        parse_config({**base, "params": {"seed": 1}})

@@ -29,7 +29,7 @@ import difflib
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -266,9 +266,22 @@ def parse_config(
                 "set it in [params] or in every grid block"
             )
         if protocol.validate is not None:
-            try:
-                protocol.validate(dict(point.params))
-            except ValidationError as exc:
-                shown = ", ".join(f"{k}={v!r}" for k, v in point.params.items())
-                raise ValidationError(f"{where}: point {point.index} ({shown}): {exc}") from None
+            _validate_point(protocol.validate, point, params, where)
     return config
+
+
+def _validate_point(
+    validate: Callable[[dict[str, Any]], None], point: Point, base: dict[str, Any], where: str
+) -> None:
+    """Check a whole point; blame ``[params]`` when the shared values alone are the fault."""
+    try:
+        validate(dict(point.params))
+    except ValidationError as exc:
+        try:
+            validate(dict(base))
+        except ValidationError as base_exc:
+            if str(base_exc) == str(exc):
+                raise ValidationError(f"params: {exc}") from None
+        varied = {k: v for k, v in point.params.items() if base.get(k, object()) != v}
+        shown = ", ".join(f"{k}={v!r}" for k, v in varied.items())
+        raise ValidationError(f"{where}: point {point.index} ({shown}): {exc}") from None

@@ -248,3 +248,82 @@ register_protocol(
         doc="mean and median of normal draws (exact; exercises the engine)",
     )
 )
+
+
+# --------------------------------------------------------------------------------------
+# "klgap": the KL-gap protocol of Appendix B, registered on first use.
+
+_KLGAP_OPTIONS = {
+    "estimators": Param("str_list", ("monte_carlo",), option=True, doc="KL-gap estimators"),
+    "rounds": Param("int", 100, low=2, option=True, doc="re-sampling rounds per setting"),
+    "n_eval": Param("int", 1000, low=1, option=True, doc="points per mixture per round"),
+    "measures": Param("str_list", None, option=True, doc="divergences (default: all supported)"),
+    "bins": Param("int", None, low=1, option=True, doc="histogram bins per axis"),
+    "pseudocount": Param("real", None, option=True, doc="histogram pseudocount"),
+    "per_sample_bins": Param("int", None, low=1, option=True, doc="per-sample histogram bins"),
+    "floor": Param("real", None, option=True, doc="per-sample histogram floor"),
+}
+
+
+def _klgap(
+    params: list[dict[str, Any]], seeds: list[np.random.SeedSequence], **options: Any
+) -> list[list[dict[str, Any]]]:
+    """:func:`synthgain.experiments.klgap.run_settings` on ``Setup(**p)`` for each ``p``.
+
+    ``run_settings`` returns one flat list in the order of the setups, the same number
+    of rows for each (one per estimator and measure); it is cut back into one list
+    per setting. The ``param_*`` and ``seed`` entries are dropped: the engine records
+    the point's parameters and the replicate's seed itself.
+    """
+    from ..process import Setup
+    from .klgap import run_settings
+
+    opts = {k: v for k, v in options.items() if v is not None}
+    rows = run_settings([Setup(**p) for p in params], seeds, **opts)
+    if len(rows) % len(params):
+        raise ValidationError(
+            f"run_settings returned {len(rows)} rows for {len(params)} settings; expected "
+            "the same number of rows for each setting"
+        )
+    per = len(rows) // len(params)
+    keep = [
+        {k: v for k, v in row.items() if not k.startswith("param_") and k != "seed"}
+        for row in rows
+    ]
+    return [keep[i * per : (i + 1) * per] for i in range(len(params))]
+
+
+def _klgap_validate(point: dict[str, Any]) -> None:
+    from ..process import Setup
+    from .klgap import run_settings
+
+    fields = {k: v for k, v in point.items() if not _KLGAP_OPTIONS.get(k, Param("int")).option}
+    Setup(**fields)
+    options = {k: v for k, v in point.items() if k in _KLGAP_OPTIONS and v is not None}
+    run_settings([], [], **options)  # checks estimators, measures and options
+
+
+def _klgap_protocol() -> Protocol:
+    import dataclasses
+    import typing
+
+    from ..process import Setup
+    from .klgap import ESTIMATORS, MEASURES
+
+    hints = typing.get_type_hints(Setup)
+    kinds = {int: "int", float: "real", str: "str", bool: "bool"}
+    params = {
+        f.name: Param(kinds[hints[f.name]], f.default, doc=f"Setup field {f.name}")
+        for f in dataclasses.fields(Setup)
+        if f.name != "seed" and hints[f.name] in kinds
+    }
+    options = dict(_KLGAP_OPTIONS)
+    options["estimators"] = dataclasses.replace(options["estimators"], choices=tuple(ESTIMATORS))
+    options["measures"] = dataclasses.replace(options["measures"], choices=tuple(MEASURES))
+    return Protocol(
+        "klgap", _klgap, {**params, **options}, validate=_klgap_validate,
+        doc="KL Gap of the Gaussian-mixture simulation (Gan & Liu 2025, Appendix B)",
+    )  # fmt: skip
+
+
+_LAZY["klgap"] = _klgap_protocol
