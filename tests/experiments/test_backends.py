@@ -5,7 +5,13 @@ import importlib.util
 import pytest
 
 from synthgain.exceptions import SynthgainError, ValidationError
-from synthgain.experiments.backends import DaskBackend, LocalBackend, _pinned, get_backend
+from synthgain.experiments.backends import (
+    DaskBackend,
+    LocalBackend,
+    _pinned,
+    get_backend,
+    map_ordered,
+)
 from synthgain.experiments.engine import run_sweep
 
 CONFIG = {
@@ -96,3 +102,12 @@ def test_unreachable_scheduler_is_a_clear_error():
     pytest.importorskip("distributed")
     with pytest.raises(SynthgainError, match=r"cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
         get_backend("dask", scheduler="tcp://127.0.0.1:9", connect_timeout=1)
+
+
+def test_map_ordered_keeps_input_order():
+    calls = []
+    items = [5, -1, 3, -8, 0, 2]
+    out = map_ordered(LocalBackend(jobs=2), abs, items, progress=lambda d, n: calls.append((d, n)))
+    assert out == [5, 1, 3, 8, 0, 2]
+    assert calls == [(i, 6) for i in range(1, 7)]
+    assert map_ordered(LocalBackend(jobs=1), str, []) == []

@@ -21,12 +21,21 @@ the worker, and the environment of the worker processes where the backend allows
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from ..exceptions import SynthgainError, ValidationError
 
-__all__ = ["BACKENDS", "Backend", "DaskBackend", "LocalBackend", "RayBackend", "get_backend"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "DaskBackend",
+    "LocalBackend",
+    "RayBackend",
+    "get_backend",
+    "map_ordered",
+]
 
 BACKENDS = ("local", "dask", "ray")
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -179,6 +188,28 @@ class RayBackend(Backend):  # pragma: no cover - Ray is an optional extra, not i
         while pending:
             done, pending = self._ray.wait(pending, num_returns=1)
             yield self._ray.get(done[0])
+
+
+def _indexed(fn: Callable[[Any], Any], pair: tuple[int, Any]) -> tuple[int, Any]:
+    return pair[0], fn(pair[1])
+
+
+def map_ordered(
+    backend: Backend, fn: Callable[[Any], Any], items: Sequence[Any], *,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:  # fmt: skip
+    """``[fn(item) for item in items]`` computed on ``backend``, in the order of ``items``.
+
+    ``progress(done, total)`` is called after each item finishes.
+    """
+    out: list[Any] = [None] * len(items)
+    done = 0
+    for i, result in backend.map_unordered(partial(_indexed, fn), list(enumerate(items))):
+        out[i] = result
+        done += 1
+        if progress is not None:
+            progress(done, len(items))
+    return out
 
 
 def get_backend(
