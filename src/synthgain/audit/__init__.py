@@ -1,0 +1,39 @@
+"""Audit real synthetic datasets: loaders, embedders, measures, probe, report.
+
+Given anchor data (the real seed examples), the synthetic data made from them and,
+optionally, a held-out target set, :func:`run_audit` measures what the synthetic data
+adds, in Gan & Liu's terms (KL gap, entropies, information gain) and in the terms
+practitioners use (divergences, precision/recall/density/coverage, Vendi score, novelty,
+a probe of real generalization). ``AuditResult.write`` saves metrics.json and a
+self-contained report.html.
+"""
+
+from ._c2st import classifier_two_sample_test
+from ._demo import markov_generate, run_text_demo
+from ._embed import available_models, embed_texts
+from ._information import information_terms, kl_gap_knn, kl_gap_mixture
+from ._io import Dataset, load_dataset
+from ._metrics import NoveltyResult, novelty, prdc, vendi_score
+from ._pipeline import SCHEMA, AuditResult, run_audit
+from ._probe import probe
+
+__all__ = [
+    "SCHEMA",
+    "AuditResult",
+    "Dataset",
+    "NoveltyResult",
+    "available_models",
+    "classifier_two_sample_test",
+    "embed_texts",
+    "information_terms",
+    "kl_gap_knn",
+    "kl_gap_mixture",
+    "load_dataset",
+    "markov_generate",
+    "novelty",
+    "prdc",
+    "probe",
+    "run_audit",
+    "run_text_demo",
+    "vendi_score",
+]

@@ -1,0 +1,92 @@
+"""Matplotlib figures for the reports, returned as base64 PNG data URIs (no files, no network)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["interval_chart", "map_figure", "novelty_histogram"]
+
+COLORS = {"anchor": "#1f77b4", "synthetic": "#ff7f0e", "target": "#2ca02c"}
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _to_uri(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _ellipse(ax: Any, mean: np.ndarray, cov: np.ndarray, color: str) -> None:
+    from matplotlib.patches import Ellipse
+
+    vals, vecs = np.linalg.eigh(cov)
+    angle = float(np.degrees(np.arctan2(vecs[1, -1], vecs[0, -1])))
+    w, h = 2 * 2 * np.sqrt(np.maximum(vals[::-1], 0))  # 2-sigma axes
+    ax.add_patch(Ellipse(tuple(mean), w, h, angle=angle, fill=False, color=color, lw=1.5))
+
+
+def map_figure(points: dict[str, np.ndarray], mixtures: dict[str, Any] | None = None) -> str:
+    """Scatter of each dataset on two principal axes, with fitted components as ellipses.
+
+    The layout of Gan & Liu's Figure 2: anchors blue, synthetic orange (target green),
+    each mixture component drawn as its 2-sigma ellipse.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    for name in ("target", "synthetic", "anchor"):
+        if name in points:
+            p = points[name]
+            ax.scatter(p[:, 0], p[:, 1], s=8, alpha=0.45, color=COLORS[name],
+                       label=f"{name} ({p.shape[0]:,} shown)", edgecolors="none")
+    for name, mix in (mixtures or {}).items():
+        for mu, cov in zip(mix.means, mix.covariances, strict=True):
+            _ellipse(ax, mu, cov, COLORS[name])
+    ax.set_xlabel("principal axis 1")
+    ax.set_ylabel("principal axis 2")
+    ax.legend(loc="best", fontsize=8, markerscale=2)
+    ax.set_title("Anchor, synthetic and target data (2-D projection)")
+    return _to_uri(fig)
+
+
+def interval_chart(items: Sequence[tuple[str, Any]], title: str, xlabel: str,
+                   ref: float | None = None) -> str:
+    """Point estimates with 95% intervals, one row per (label, Estimate)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(items) + 1.2))
+    ys = np.arange(len(items))[::-1]
+    for y, (_label, est) in zip(ys, items, strict=True):
+        lo, hi = est.ci()
+        ax.errorbar(est.value, y, xerr=[[est.value - lo], [hi - est.value]], fmt="o",
+                    color="#333333", ecolor="#888888", capsize=4)
+    if ref is not None:
+        ax.axvline(ref, color="#bbbbbb", lw=1, ls="--")
+    ax.set_yticks(ys, [lab for lab, _ in items])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return _to_uri(fig)
+
+
+def novelty_histogram(distance: np.ndarray) -> str:
+    """Histogram of each synthetic point's distance to its nearest anchor."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    ax.hist(distance, bins=50, color=COLORS["synthetic"], alpha=0.8)
+    ax.set_xlabel("distance to the nearest anchor (embedding units)")
+    ax.set_ylabel("synthetic rows")
+    ax.set_title("Novelty: how far each synthetic row is from every anchor")
+    return _to_uri(fig)
