@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -10,7 +12,7 @@ import typer
 from ._util import console, user_errors
 
 
-def _table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+def _table(title: str, rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
     from rich.table import Table
 
     tab = Table(title=title)
@@ -43,7 +45,7 @@ def theory(
 
     with user_errors():
         setup = Setup(K=k, J=j, L=l_, d=d, noise=noise)
-        opts = {"noise_scale": noise_scale, "loss_bound": loss_bound,
+        opts: dict[str, Any] = {"noise_scale": noise_scale, "loss_bound": loss_bound,
                 "n_prompts": prompts, "n_streams": streams}
         if not sweep:
             seeds = np.random.SeedSequence(seed).spawn(2)

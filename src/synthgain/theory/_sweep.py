@@ -83,7 +83,7 @@ def sweep_terms(
     vals = [check_int(v, "values", low=0 if param != "K" else 1) for v in values]
     rows = []
     for v, seed in zip(vals, spawn_seeds(rng, len(vals)), strict=True):
-        s_v = dataclasses.replace(base, **{param: v})
+        s_v = dataclasses.replace(base, **{param: v})  # type: ignore[arg-type]
         for s, child in enumerate(seed.spawn(settings)):
             g_chain, g_terms = child.spawn(2)
             terms = compute_terms(chain_from_setup(s_v, rng=g_chain), rng=g_terms, **compute_kwargs)
