@@ -89,6 +89,14 @@ def _check_k(k: Any, n_ref: int, what: str) -> int:
     return k
 
 
+def _ratio_k(k: Any, p: np.ndarray, q: np.ndarray) -> int:
+    n_ref = min(p.shape[0], q.shape[0]) - 1
+    if isinstance(k, str):
+        check_choice(k, "k", ["auto"])
+        return min(max(5, math.ceil(math.sqrt(n_ref + 1))), n_ref)
+    return _check_k(k, n_ref, "at most min(n, m) - 1")
+
+
 class _SampleOptions:
     """Options shared by the kNN estimators, validated once."""
 
@@ -348,7 +356,9 @@ def kl_divergence(
         Neighbour order (the same k in both samples).
     bias_correction : {None, "permutation"}
         Subtract the mean estimate over ``n_permutations`` random re-splits of the pooled
-        samples into sizes (n, m), where the true divergence is 0.
+        samples into sizes (n, m), where the true divergence is 0. This removes the bias
+        exactly at (and near) p = q; far from it the bias differs (for the ratio estimators
+        of JS and TV it over-corrects large values).
     alpha : float, default 0.5
         Histogram pseudo-count per cell.
     ties, standardize, n_bootstrap, algorithm, bins, n_samples, target_stderr,
@@ -413,7 +423,7 @@ def js_divergence(
     q: Any,
     *,
     method: str = "auto",
-    k: int = 5,
+    k: int | str = "auto",
     ties: str = "jitter",
     standardize: bool = False,
     bias_correction: str | None = None,
@@ -437,8 +447,10 @@ def js_divergence(
         (samples: plug-in of the kNN density ratio ``q/p = (n-1) rho^d / (m nu^d)``),
         ``"histogram"`` (samples, d <= 3). ``"auto"``: Monte Carlo for distributions
         (there is no closed form even for Gaussians), kNN ratio for samples.
-    k : int, default 5
-        Neighbour order of the density-ratio estimate (larger k: less variance, more bias).
+    k : int or "auto", default "auto"
+        Neighbour order of the density-ratio estimate; "auto" is
+        ``max(5, ceil(sqrt(min(n, m))))``. The plug-in of a noisy ratio is biased by about
+        1/k (noise) plus a smoothing bias growing with k/n; see docs/estimators.md.
     Other parameters : see :func:`kl_divergence`.
 
     Notes
@@ -454,7 +466,7 @@ def js_divergence(
     method = check_choice(method, "method", ["auto", "knn_ratio", "histogram"])
     if method == "histogram":
         return _histogram_estimate(lambda b: _histogram.js(p, q, b), [p, q], bins, ties, rng)
-    k = _check_k(k, min(p.shape[0], q.shape[0]) - 1, "at most min(n, m) - 1")
+    k = _ratio_k(k, p, q)
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
                           algorithm, rng)
 
@@ -470,7 +482,7 @@ def total_variation(
     q: Any,
     *,
     method: str = "auto",
-    k: int = 5,
+    k: int | str = "auto",
     ties: str = "jitter",
     standardize: bool = False,
     bias_correction: str | None = None,
@@ -510,7 +522,7 @@ def total_variation(
     method = check_choice(method, "method", ["auto", "knn_ratio", "histogram"])
     if method == "histogram":
         return _histogram_estimate(lambda b: _histogram.tv(p, q, b), [p, q], bins, ties, rng)
-    k = _check_k(k, min(p.shape[0] - 1, q.shape[0]), "at most n - 1 and m")
+    k = _ratio_k(k, p, q)
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
                           algorithm, rng)
     return _from_samples(

@@ -14,7 +14,8 @@ smallest positive gap between distinct values (pooled over the samples being com
 For values on a grid of step ``delta`` this turns the discrete distribution into a
 piecewise-constant density with the same KL divergence and mutual information, and with
 entropy ``H_discrete + log delta``; continuous features without ties are left untouched.
-``ties="remove"`` drops duplicated rows instead and ``ties="raise"`` rejects them.
+``ties="remove"`` drops duplicated rows within each sample instead (a point present in
+both samples of a divergence then still raises) and ``ties="raise"`` rejects them.
 """
 
 from __future__ import annotations
