@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from . import audit as _audit
 from . import demo as _demo
 from . import runs as _runs
 from . import sweep as _sweep
@@ -27,6 +28,7 @@ def _root() -> None:
     """Measure what synthetic data adds to a model's training."""
 
 
+app.command("audit")(_audit.audit)
 app.command("demo")(_demo.demo)
 app.command("sweep")(_sweep.sweep)
 app.command("theory")(_theory.theory)

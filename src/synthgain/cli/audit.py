@@ -1,0 +1,49 @@
+"""``synthgain audit``: audit synthetic data against its anchors (and a target set)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._util import console, err_console, show_progress, user_errors
+
+
+def audit(
+    anchor: Path = typer.Argument(..., help="Anchor (real seed) data: .jsonl, .csv, .parquet or .npy."),
+    synthetic: Path = typer.Argument(..., help="Synthetic data made from the anchors."),
+    target: Path | None = typer.Option(None, "--target", help="Held-out data from the task's distribution."),
+    out: Path = typer.Option(Path("audit-output"), "--out", help="Directory for metrics.json and report.html."),
+    text_column: str = typer.Option("text", help="Column holding the text."),
+    embedding_column: str | None = typer.Option(None, help="Column holding precomputed embeddings."),
+    label_column: str | None = typer.Option(None, help="Column holding class labels (enables the probe)."),
+    model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
+    cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
+    max_rows: int = typer.Option(10_000, help="Rows per dataset for precision/recall/density/coverage."),
+    knn_rows: int = typer.Option(5_000, help="Rows per dataset for kNN measures and the classifier test."),
+    seed: int = typer.Option(0, help="Root random seed."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Measure what the synthetic data adds; write metrics.json and report.html."""
+    from ..audit import load_dataset, run_audit
+
+    with user_errors():
+        kw = {"text_column": text_column, "embedding_column": embedding_column,
+              "label_column": label_column}
+        sets = [load_dataset(anchor, name="anchor", **kw),
+                load_dataset(synthetic, name="synthetic", **kw)]
+        if target is not None:
+            sets.append(load_dataset(target, name="target", **kw))
+        progress = None
+        if show_progress(quiet):
+            def progress(done: int, total: int) -> None:
+                err_console.print(f"embedding {done:,}/{total:,}", end="\r")
+        result = run_audit(*sets, model=model, cache_dir=cache_dir or out / "cache",
+                           max_rows=max_rows, knn_rows=knn_rows, rng=seed, progress=progress)
+        paths = result.write(out)
+    for line in result.summary():
+        console.print(line)
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")
+    console.print(f"Report: {paths['report']}")
+    console.print(f"Metrics: {paths['metrics']}")
