@@ -9,8 +9,9 @@ Three models, chosen by name:
     The covariance NumPy *actually* samples from in the authors' code. Their code builds
     ``C = A B^T`` from two independent uniform draws ``A`` and ``B``, which is not
     symmetric and in ``d = 2`` about 73 % of the time not positive definite.
-    ``numpy.random.multivariate_normal`` factors ``C`` by an SVD, ``C = U S V^T``, and
-    returns ``z S^{1/2} V^T``, whose covariance is ``V S V^T = sqrtm(C^T C)``. This model
+    The legacy ``numpy.random.multivariate_normal`` (which their code and scikit-learn's
+    ``GaussianMixture.sample`` call) factors ``C`` by an SVD, ``C = U S V^T``, and returns
+    ``z S^{1/2} V^T``, whose covariance is ``V S V^T = sqrtm(C^T C)``. This model
     returns that effective covariance (plus ``r I``), so that a run can be compared with
     the published figure.
 ``"isotropic"``
