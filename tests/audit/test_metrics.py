@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from synthgain.audit import novelty, prdc, vendi_score
+from synthgain.exceptions import ValidationError
+
+
+def test_prdc_same_distribution():
+    # Naeem et al. 2020, Sec. 3.2: E[density] = 1; E[coverage] -> 1 - 2^-k for n = m.
+    g = np.random.default_rng(0)
+    r = prdc(g.normal(size=(1500, 6)), g.normal(size=(1500, 6)), k=5)
+    assert abs(r["density"].value - 1.0) < 4 * r["density"].stderr
+    assert abs(r["coverage"].value - (1 - 2**-5)) < 4 * r["coverage"].stderr + 0.005
+    assert r["precision"].value > 0.85 and r["recall"].value > 0.85
+
+
+def test_prdc_disjoint_and_brute_force():
+    g = np.random.default_rng(1)
+    real, fake = g.normal(size=(60, 3)), g.normal(size=(50, 3))
+    far = prdc(real, fake + 100.0, k=3)
+    assert far["precision"].value == 0 and far["coverage"].value == 0
+    assert far["recall"].value == 0 and far["density"].value == 0
+    # independent reference: the definitions with scipy distances
+    from scipy.spatial.distance import cdist
+
+    rad = np.sort(cdist(real, real), axis=1)[:, 3]
+    d = cdist(fake, real)
+    r = prdc(real, fake, k=3)
+    assert r["precision"].value == pytest.approx(np.mean((d <= rad).any(axis=1)))
+    assert r["density"].value == pytest.approx((d <= rad).sum() / (3 * 50))
+    assert r["coverage"].value == pytest.approx(np.mean(d.min(axis=0) <= rad))
+
+
+def test_vendi_exact_values():
+    # m equally used orthogonal directions: VS = m exactly (Friedman & Dieng 2023, Sec. 3)
+    x = np.repeat(np.eye(7), 30, axis=0) * 3.0
+    assert vendi_score(x).value == pytest.approx(7.0, rel=1e-9)
+    assert vendi_score(np.ones((50, 4))).value == pytest.approx(1.0)
+    with pytest.raises(ValidationError, match="row 1 is all zeros"):
+        vendi_score(np.array([[1.0, 0], [0, 0], [0, 1]]))
+
+
+def test_vendi_matches_kernel_form():
+    g = np.random.default_rng(2)
+    x = g.normal(size=(80, 5))
+    u = x / np.linalg.norm(x, axis=1, keepdims=True)
+    lam = np.linalg.eigvalsh(u @ u.T / 80)
+    lam = lam[lam > 1e-12]
+    assert vendi_score(x).value == pytest.approx(np.exp(-np.sum(lam * np.log(lam))), rel=1e-9)
+
+
+def test_novelty_flags_copies_only():
+    g = np.random.default_rng(3)
+    a = g.normal(size=(200, 4))
+    s = np.concatenate([a[:15] + 1e-4, g.normal(size=(85, 4))])
+    r = novelty(a, s)
+    assert r.near_copy[:15].all()
+    assert r.near_copy[15:].mean() < 0.1
+    assert (r.nearest[:15] == np.arange(15)).all()
+    lo, hi = r.memorisation.ci()
+    assert lo <= r.memorisation.value <= hi and r.memorisation.params["count"] >= 15
+    with pytest.raises(ValidationError, match="`copy_ratio` must be a finite real number in"):
+        novelty(a, s, copy_ratio=2.0)
+    with pytest.raises(ValidationError, match="`synthetic` must have 4 columns"):
+        novelty(a, s[:, :3])

@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+
+from synthgain.audit import SCHEMA, Dataset, load_dataset, markov_generate, run_audit
+from synthgain.exceptions import ValidationError
+
+
+def _sets(seed=0):
+    g = np.random.default_rng(seed)
+    a = g.normal(size=(120, 6))
+    s = np.concatenate([a[:10] + 1e-5, a[np.arange(110) % 120] + 0.4 * g.normal(size=(110, 6))])
+    t = g.normal(size=(150, 6))
+    lab = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731
+    prov = [str(i % 120) if i >= 10 else str(i) for i in range(120)]
+    return (Dataset.from_arrays(a, labels=lab(a), name="anchor"),
+            Dataset.from_arrays(s, labels=lab(s), anchor_ids=prov, name="synthetic"),
+            Dataset.from_arrays(t, labels=lab(t), name="target"))
+
+
+def test_audit_measures_and_reproducibility(tmp_path):
+    r1 = run_audit(*_sets(), rng=3)
+    r2 = run_audit(*_sets(), rng=3)
+    d1, d2 = r1.to_dict(), r2.to_dict()
+    assert d1["metrics"] == d2["metrics"]
+    assert d1["schema"] == SCHEMA
+    assert set(d1["metrics"]) == {"divergences", "information", "kl_gap", "fidelity",
+                                  "diversity", "novelty", "probe"}
+    assert d1["metrics"]["information"]["information_gain"] is not None
+    assert r1.metrics["novelty"]["memorisation"].params["count"] >= 10
+    assert {c["synthetic_id"] for c in d1["near_copies"]} >= {str(i) for i in range(10)}
+    paths = r1.write(tmp_path)
+    doc = json.loads(paths["metrics"].read_text())
+    est = doc["metrics"]["fidelity"]["precision"]
+    assert set(est) >= {"value", "stderr", "ci_low", "ci_high", "method", "n", "params"}
+    html = paths["report"].read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    assert r1.summary() and any("near-copy rate" in line for line in r1.summary())
+
+
+def test_unknown_anchor_id_and_mixed_inputs(tmp_path):
+    a, s, _ = _sets()
+    bad = Dataset.from_arrays(s.embeddings, anchor_ids=["999"] * len(s), name="synthetic")
+    with pytest.raises(ValidationError, match="row 0, column 'anchor_id': anchor id '999' is "
+                       "not an id of the anchor data"):
+        run_audit(a, bad)
+    texts = Dataset.from_arrays(texts=["a b"] * 20, name="synthetic")
+    with pytest.raises(ValidationError, match="Mix of precomputed embeddings and raw text"):
+        run_audit(a, texts)
+    without = run_audit(a, Dataset.from_arrays(s.embeddings, name="synthetic"))
+    assert any("No target set" in n for n in without.notes)
+    assert without.metrics["information"]["information_gain"] is None
+
+
+def test_text_audit_with_lsa(tmp_path):
+    words = "the cat sat on a mat while dogs ran in the park and birds sang".split()
+    g = np.random.default_rng(0)
+    make = lambda n: [" ".join(g.choice(words, 8)) for _ in range(n)]  # noqa: E731
+    anchors = make(40)
+    synth = markov_generate(anchors, anchors, rng=1)
+    for name, rows in (("a", anchors), ("s", synth), ("t", make(40))):
+        (tmp_path / f"{name}.jsonl").write_text(
+            "".join(json.dumps({"text": x}) + "\n" for x in rows))
+    sets = [load_dataset(tmp_path / f"{n}.jsonl") for n in "ast"]
+    calls = []
+    r = run_audit(*sets, model="lsa", cache_dir=tmp_path / "c",
+                  progress=lambda d, n: calls.append((d, n)))
+    assert r.config["model"] == "lsa" and calls[-1] == (120, 120)
+    assert len(list((tmp_path / "c").glob("lsa-*.npy"))) == 1
+
+
+def test_markov_generate_is_seeded_and_continues_prompts():
+    corpus = ["a b c d", "a b e f", "x y z"]
+    out1 = markov_generate(corpus, ["a b", "x y"], rng=4)
+    assert out1 == markov_generate(corpus, ["a b", "x y"], rng=4)
+    assert out1[0] in ("a b c d", "a b e f") and out1[1] == "x y z"
