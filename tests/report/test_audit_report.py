@@ -1,0 +1,60 @@
+"""The audit report renders in headless Chromium from a file URL, with no console errors."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from synthgain.audit import Dataset, run_audit
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+
+
+def _render(page, tmp_path, name):
+    """Screenshot ``page`` headless; return (png path, console messages logged)."""
+    png = tmp_path / f"{name}.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tmp_path / ('profile-' + name)}",
+           "--enable-logging=stderr", "--v=0", "--window-size=1100,1800",
+           f"--screenshot={png}", page.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+    return png, console
+
+
+def _report(tmp_path):
+    g = np.random.default_rng(0)
+    a, t = g.normal(size=(150, 5)), g.normal(size=(150, 5))
+    s = np.concatenate([a[:5], a[5:] + 0.3 * g.normal(size=(145, 5))])
+    lab = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731
+    sets = [Dataset.from_arrays(x, labels=lab(x), texts=[f"row {i}" for i in range(len(x))],
+                                name=n) for x, n in ((a, "anchor"), (s, "synthetic"), (t, "target"))]
+    return run_audit(*sets, rng=0).write(tmp_path / "out")["report"]
+
+
+@needs_chromium
+def test_console_errors_are_detected(tmp_path):
+    # the check below must be able to fail: a page that logs an error is caught
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>console.error('boom')</script>x</body></html>")
+    _, console = _render(bad, tmp_path, "bad")
+    assert any("boom" in line for line in console)
+
+
+@needs_chromium
+def test_report_renders_without_console_errors(tmp_path):
+    report = _report(tmp_path)
+    html = report.read_text()
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    png, console = _render(report, tmp_path, "report")
+    assert console == []
+    assert png.is_file() and png.stat().st_size > 20_000
+    from matplotlib.image import imread
+
+    img = imread(png)
+    assert img.shape[0] >= 1000 and img.shape[1] >= 1000
+    assert img[..., :3].std() > 0.05  # not a blank page
