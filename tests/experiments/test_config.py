@@ -151,3 +151,16 @@ def test_file_errors_start_with_file_name(tmp_path):
         load_config(broken)
     with pytest.raises(ValidationError, match=r"cannot read the configuration .*missing\.toml"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_example_figure4_config():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "figure4.toml"
+    cfg = load_config(path)
+    points = cfg.points()
+    assert (cfg.protocol, cfg.replicates, cfg.batch_size, len(points)) == ("klgap", 100, 50, 42)
+    assert [p.params["K"] for p in points[:14]] == list(range(2, 16))
+    assert {(p.params["J"], p.params["L"]) for p in points[:14]} == {(2, 2)}
+    assert points[14].params["J"] == 2 and points[27].params["J"] == 15 and points[41].params["L"] == 15
+    assert cfg.params["measures"] == ("kl",) and cfg.params["rounds"] == 100

@@ -1,0 +1,237 @@
+"""The sweep engine: overhead per task, the arithmetic limit of the Figure-4 protocol, and
+the KL-gap protocol through the engine against a one-setting-at-a-time baseline.
+
+    python benchmarks/bench_sweep.py [--quick] [--jobs 2] [--settings 6] [--baseline 2]
+
+Every time is measured in this run; nothing is quoted from elsewhere.
+
+1. Engine overhead: ``--tasks`` tiny tasks (protocol "normal_mean", n = 10, one setting per
+   task) through :func:`run_sweep` (1 worker, in-process, one SQLite transaction per
+   task) against calling the protocol function directly on the same seeds.
+2. Arithmetic limit: the component log-density evaluations the full Figure-4 protocol
+   needs for exact Monte Carlo KL (3 sweeps x 14 points x 100 settings x 100 rounds x
+   1000 points; per round ``n_eval * (4K + 3J + L)``: points from the anchor fit scored
+   under it (K) and G (K+J), points from the synthetic fit under it (K+J+L) and G), and
+   the rate at which this machine evaluates them with the batched NumPy kernel on all
+   ``--jobs`` cores at once.
+3. KL-gap protocol (``measures = ["kl"]``, 100 rounds x 1000 points) through the engine
+   on ``--jobs`` workers, on a subset (values 2, 8, 15 of each sweep, ``--settings``
+   settings each); the per-setting cost is fitted as ``a + b * evaluations`` and
+   extrapolated to the full protocol.
+4. Baseline: one setting at a time, scikit-learn fits and a Python loop over rounds
+   (sample 1000 points, ``score_samples`` under the fit and G), on ``--baseline``
+   settings at three of the same points, single process; extrapolated the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+from sklearn.mixture import GaussianMixture as SkGM
+
+from synthgain.experiments.backends import LocalBackend
+from synthgain.experiments.engine import open_store, run_sweep
+from synthgain.experiments.protocols import get_protocol
+from synthgain.mixture import _kernels
+from synthgain.process import Setup, simulate
+
+VALUES = range(2, 16)
+ROUNDS, N_EVAL, SETTINGS = 100, 1000, 100
+
+
+def evals_per_setting(K: int, J: int, L: int) -> int:
+    """Component log-density evaluations of one setting (exact Monte Carlo KL only)."""
+    return ROUNDS * N_EVAL * (4 * K + 3 * J + L)
+
+
+def protocol_points() -> list[tuple[int, int, int]]:
+    pts = []
+    for sweep in "KJL":
+        for v in VALUES:
+            kjl = {"K": 2, "J": 2, "L": 2, sweep: v}
+            pts.append((kjl["K"], kjl["J"], kjl["L"]))
+    return pts
+
+
+# -- 1. engine overhead ------------------------------------------------------------------
+
+
+def bench_overhead(n_tasks: int) -> dict[str, float]:
+    cfg = {"sweep": {"protocol": "normal_mean", "seed": 0, "replicates": n_tasks, "batch_size": 1},
+           "params": {"n": 10}}  # fmt: skip
+    fn = get_protocol("normal_mean").fn
+    params = {"mu": 0.0, "sigma": 1.0, "n": 10}
+    t0 = time.perf_counter()
+    for r in range(n_tasks):
+        fn([dict(params)], [np.random.SeedSequence(0, spawn_key=(0, r))])
+    direct = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        run_sweep(cfg, out=Path(tmp) / "run", jobs=1)
+        engine = time.perf_counter() - t0
+    return {"tasks": n_tasks, "direct_s": direct, "engine_s": engine,
+            "overhead_ms_per_task": 1e3 * (engine - direct) / n_tasks}  # fmt: skip
+
+
+# -- 2. arithmetic limit -----------------------------------------------------------------
+
+
+def _kernel_rate(seconds: float) -> float:
+    """Component log-densities per second of the batched kernel on one core (d = 2)."""
+    rng = np.random.default_rng(0)
+    B, n, k, d = 8, 1000, 8, 2
+    x = rng.normal(size=(B, n, d))
+    means = rng.normal(size=(B, k, d))
+    a = rng.normal(size=(B, k, d, d))
+    _chol, prec_chol, logdet = _kernels.cholesky_factors(a @ a.transpose(0, 1, 3, 2) + np.eye(d))
+    count, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        _kernels.component_logpdf(x, means, prec_chol, logdet)
+        count += B * n * k
+    return count / (time.perf_counter() - t0)
+
+
+def bench_rate(jobs: int, seconds: float) -> dict[str, float]:
+    one = _kernel_rate(seconds)
+    rates = list(LocalBackend(jobs=jobs).map_unordered(_kernel_rate, [seconds] * jobs))
+    return {"rate_1_core": one, f"rate_{jobs}_cores": sum(rates)}
+
+
+# -- 3. the engine on the KL-gap protocol ------------------------------------------------
+
+
+def subset_points() -> list[tuple[int, int, int]]:
+    return [p for p in protocol_points() if max(p) in (2, 8, 15) and (max(p) > 2 or p == (2, 2, 2))]
+
+
+def bench_engine(jobs: int, settings: int) -> dict[str, object]:
+    pts = sorted(set(subset_points()))
+    cfg = {"sweep": {"protocol": "klgap", "seed": 0, "replicates": settings, "batch_size": settings},
+           "params": {"rounds": ROUNDS, "n_eval": N_EVAL, "measures": ["kl"]},
+           "grid": {"points": [{"K": K, "J": J, "L": L} for K, J, L in pts]}}  # fmt: skip
+    warm = {"sweep": {"protocol": "klgap", "replicates": 2 * jobs, "batch_size": 1},
+            "params": {"rounds": 2, "n_eval": 10}}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        run_sweep(warm, out=Path(tmp) / "warm", jobs=jobs)  # start and warm the workers
+        t0 = time.perf_counter()
+        res = run_sweep(cfg, out=Path(tmp) / "run", jobs=jobs)
+        wall = time.perf_counter() - t0
+        with open_store(res.run_dir) as store:
+            tasks = store.task_table()
+    per_setting = {pts[p]: float(tasks[tasks.point == p].elapsed.sum()) / settings for p in range(len(pts))}
+    return {"points": pts, "wall_s": wall, "cpu_s": float(tasks.elapsed.sum()),
+            "per_setting_s": per_setting, "failed": res.n_failed}  # fmt: skip
+
+
+# -- 4. the straightforward baseline -----------------------------------------------------
+
+
+def baseline_setting(setup: Setup, seed: int) -> float:
+    """KL Gap of one setting the straightforward way: scikit-learn, a loop over rounds."""
+    sim = simulate(setup, rng=seed)
+    fa = SkGM(setup.k_anchor_fit, random_state=seed).fit(sim.anchors)
+    fs = SkGM(setup.k_synthetic_fit, random_state=seed + 1).fit(sim.synthetic)
+    g = sim.ground_truth.to_sklearn()
+    gaps = []
+    for r in range(ROUNDS):
+        fa.random_state, fs.random_state = 2 * r, 2 * r + 1
+        xa, xs = fa.sample(N_EVAL)[0], fs.sample(N_EVAL)[0]
+        kl_a = np.mean(fa.score_samples(xa) - g.score_samples(xa))
+        kl_s = np.mean(fs.score_samples(xs) - g.score_samples(xs))
+        gaps.append(kl_a - kl_s)
+    return float(np.mean(gaps))
+
+
+BASELINE_POINTS = [(2, 2, 2), (15, 2, 2), (2, 15, 2), (2, 2, 15)]
+
+
+def bench_pairs(n_base: int, n_batch: int) -> dict[str, dict[tuple[int, int, int], float]]:
+    """Seconds per setting on one core, in this process, interleaved point by point:
+    the baseline (``n_base`` settings one at a time) and the engine's protocol function
+    (one batch of ``n_batch`` settings, as a task runs it)."""
+    fn = get_protocol("klgap").fn
+    opts = {"rounds": ROUNDS, "n_eval": N_EVAL, "measures": ("kl",)}
+    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up: imports
+    base, batched = {}, {}
+    for K, J, L in BASELINE_POINTS:
+        setup = Setup(K=K, J=J, L=L)
+        t0 = time.perf_counter()
+        for i in range(n_base):
+            baseline_setting(setup, seed=100 + i)
+        base[(K, J, L)] = (time.perf_counter() - t0) / n_base
+        seeds = [np.random.SeedSequence(1, spawn_key=(i,)) for i in range(n_batch)]
+        t0 = time.perf_counter()
+        fn([{"K": K, "J": J, "L": L}] * n_batch, seeds, **opts)
+        batched[(K, J, L)] = (time.perf_counter() - t0) / n_batch
+    return {"baseline": base, "engine": batched}
+
+
+def extrapolate(per_setting: dict[tuple[int, int, int], float]) -> tuple[float, float, float]:
+    """Fit ``cost = a + b * evaluations`` and sum it over the full protocol (one core)."""
+    e = np.array([evals_per_setting(*p) for p in per_setting], dtype=float)
+    t = np.array(list(per_setting.values()))
+    a, b = np.linalg.lstsq(np.c_[np.ones_like(e), e], t, rcond=None)[0]
+    total = sum(SETTINGS * (a + b * evals_per_setting(*p)) for p in protocol_points())
+    return float(total), float(a), float(b)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller subsets (a smoke run)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--settings", type=int, default=6, help="settings per subset point")
+    ap.add_argument("--baseline", type=int, default=2, help="baseline settings per point")
+    ap.add_argument("--tasks", type=int, default=1000, help="tasks for the overhead test")
+    args = ap.parse_args()
+    if args.quick:
+        args.settings, args.baseline, args.tasks = 2, 1, 200
+
+    total_evals = sum(SETTINGS * evals_per_setting(*p) for p in protocol_points())
+    ov = bench_overhead(args.tasks)
+    rate = bench_rate(args.jobs, seconds=1.0 if args.quick else 3.0)
+    load_before = os.getloadavg()[0]
+    eng = bench_engine(args.jobs, args.settings)
+    pairs = bench_pairs(args.baseline, args.settings)
+    base = pairs["baseline"]
+
+    limit = total_evals / rate[f"rate_{args.jobs}_cores"]
+    eng_cpu, ea, eb = extrapolate(eng["per_setting_s"])  # type: ignore[arg-type]
+    efficiency = eng["cpu_s"] / (args.jobs * eng["wall_s"])  # type: ignore[operator]
+    eng_wall = eng_cpu / (args.jobs * efficiency)
+    base_cpu, ba, bb = extrapolate(base)
+    base_wall = base_cpu / args.jobs  # perfectly parallel, favouring the baseline
+    same = pairs["engine"]
+
+    print(f"## Sweep engine benchmark (jobs = {args.jobs}; 1-minute load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after)\n")
+    print("| quantity | value |\n|---|---|")
+    print(f"| engine overhead per task (1 worker, SQLite commit) | {ov['overhead_ms_per_task']:.3f} ms "
+          f"({ov['tasks']} tasks: direct {ov['direct_s']:.2f} s, engine {ov['engine_s']:.2f} s) |")
+    print(f"| component log-density evaluations, full protocol (KL only) | {total_evals:.3e} |")
+    print(f"| kernel rate, 1 core / {args.jobs} cores | {rate['rate_1_core']:.3e} / "
+          f"{rate[f'rate_{args.jobs}_cores']:.3e} per s |")
+    print(f"| arithmetic limit, {args.jobs} cores | {limit:.1f} s |")
+    print(f"| engine subset: {len(eng['points'])} points x {args.settings} settings | "  # type: ignore[arg-type]
+          f"wall {eng['wall_s']:.1f} s, CPU {eng['cpu_s']:.1f} s, parallel efficiency {efficiency:.2f} |")
+    print(f"| engine cost model per setting | {ea:.3f} s + {eb * 1e9:.2f} s per 1e9 evaluations |")
+    print(f"| engine, full protocol extrapolated, {args.jobs} cores | {eng_wall:.0f} s "
+          f"({eng_wall / limit:.1f}x the arithmetic limit; target 30 s) |")
+    print(f"| baseline cost model per setting | {ba:.3f} s + {bb * 1e9:.2f} s per 1e9 evaluations |")
+    print(f"| baseline, full protocol extrapolated, {args.jobs} cores (ideal split) | {base_wall:.0f} s |")
+    print(f"| engine speed-up over the baseline (extrapolated) | {base_wall / eng_wall:.1f}x |\n")
+    print(f"| K, J, L | engine protocol, batch of {args.settings} (s/setting, 1 core) | "
+          "baseline (s/setting, 1 core) | ratio |\n|---|---|---|---|")
+    for p, tb in base.items():
+        print(f"| {p} | {same[p]:.3f} | {tb:.3f} | {tb / same[p]:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
