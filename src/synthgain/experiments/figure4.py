@@ -120,24 +120,13 @@ def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, jobs: int = 1
     """``[fn(c) for c in chunks]``, on ``jobs`` local processes (joblib/loky).
 
     The one place where chunks of settings meet workers; results come back in the
-    order of ``chunks``. Each worker limits BLAS threads to one.
+    order of ``chunks``. Runs on the sweep engine's local backend
+    (:mod:`synthgain.experiments.backends`), which limits BLAS threads to one per task
+    and runs in the calling process when ``jobs == 1``.
     """
-    total = len(chunks)
-    out: list[Any] = []
-    if jobs == 1:
-        for c in chunks:
-            out.append(_limited(fn, c))
-            if progress is not None:
-                progress(len(out), total)
-        return out
-    from joblib import Parallel, delayed
+    from .backends import LocalBackend, map_ordered
 
-    par = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
-    for res in par(delayed(_limited)(fn, c) for c in chunks):
-        out.append(res)
-        if progress is not None:
-            progress(len(out), total)
-    return out
+    return map_ordered(LocalBackend(jobs=jobs), fn, list(chunks), progress=progress)
 
 
 def _chunks(tasks: list[Task], size: int) -> list[list[Task]]:
