@@ -45,6 +45,9 @@ class Chain:
         Standard deviation of the isotropic Gaussian curation noise ``eps``.
     ridge : float
         Added to the re-estimated covariances (``1e-6`` as in the paper's code).
+    anchor_fit_components, synthetic_fit_components : int or None
+        Components fitted to the anchors (``W'``) and to ``S_gen`` (``W``); None means
+        ``K`` and ``K + J + L`` (the authors' code).
     """
 
     truth: GaussianMixture
@@ -57,10 +60,22 @@ class Chain:
     n_synthetic: int = 200
     curation_noise: float = 0.0
     ridge: float = 1e-6
+    anchor_fit_components: int | None = None
+    synthetic_fit_components: int | None = None
 
     @property
     def dim(self) -> int:
         return self.truth.dim
+
+    @property
+    def k_anchor_fit(self) -> int:
+        """Components of the anchor fit ``W'``."""
+        return self.anchor_fit_components or self.n_anchor_components
+
+    @property
+    def k_synthetic_fit(self) -> int:
+        """Components of the synthetic fit ``W``."""
+        return self.synthetic_fit_components or self.n_generator_components
 
     @property
     def n_generator_components(self) -> int:
@@ -105,13 +120,17 @@ def make_chain(
     anchors_per_component: int = 50,
     n_synthetic: int = 200,
     curation_noise: float = 0.0,
+    anchor_fit_components: int | None = None,
+    synthetic_fit_components: int | None = None,
     rng: RNGLike = None,
 ) -> Chain:
     """Draw one setting of the paper's simulation (Section 3.1, Appendix B).
 
     Means are uniform in ``[0, 10]^d``; covariances are ``A A^T + 0.01 I`` with ``A``
     uniform in ``[0, 1]^{d x d}`` (one draw of ``A``, so always symmetric positive
-    definite, unlike the paper's code, PAPER.md section 6 item 2).
+    definite, unlike the paper's code, PAPER.md section 6 item 2). The fits use
+    ``anchor_fit_components`` (default ``K``) and ``synthetic_fit_components`` (default
+    ``K + J + L``) components.
     """
     k = check_int(n_anchor_components, "n_anchor_components", low=1)
     j = check_int(n_unsampled, "n_unsampled", low=0)
@@ -120,6 +139,10 @@ def make_chain(
     nk = check_int(anchors_per_component, "anchors_per_component", low=d + 2)
     n = check_int(n_synthetic, "n_synthetic", low=k + j + ll)
     s = check_real(curation_noise, "curation_noise", low=0.0)
+    ka = k if anchor_fit_components is None else check_int(
+        anchor_fit_components, "anchor_fit_components", low=1, high=k * nk)
+    ks = k + j + ll if synthetic_fit_components is None else check_int(
+        synthetic_fit_components, "synthetic_fit_components", low=1, high=n)
     gen_g, gen_l = spawn_generators(rng, 2)
     truth = GaussianMixture._from_trusted(
         np.full(k + j, 1.0 / (k + j)),
@@ -128,7 +151,7 @@ def make_chain(
     )
     return Chain(
         truth, k, j, ll, gen_l.uniform(0, 10, size=(ll, d)), _random_covariances(gen_l, ll, d),
-        nk, n, s,
+        nk, n, s, anchor_fit_components=ka, synthetic_fit_components=ks,
     )
 
 
@@ -146,9 +169,10 @@ class ChainDraws:
     synthetic : ndarray, shape (B_p, B_s, n, d)
         ``S_gen``.
     anchor_fits : BatchFit
-        ``W'``: ``K`` components fitted to each anchor set (B_p fits).
+        ``W'``: ``chain.k_anchor_fit`` components fitted to each anchor set (B_p fits).
     synthetic_fits : BatchFit
-        ``W``: ``K + J + L`` components fitted to each ``S_gen`` (B_p * B_s fits, row-major).
+        ``W``: ``chain.k_synthetic_fit`` components fitted to each ``S_gen`` (B_p * B_s
+        fits, row-major).
     n_fit_warnings : int
         Convergence or degeneracy warnings raised by the fits.
     """
@@ -197,8 +221,8 @@ def simulate_chain(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("always", DegenerateDataWarning)
-        fa = fit_gmm_batched(pts.reshape(bp, k * nk, d), k, rng=g_fit)
-        fs = fit_gmm_batched(synthetic.reshape(bp * bs, n, d), chain.n_generator_components, rng=g_fit)
+        fa = fit_gmm_batched(pts.reshape(bp, k * nk, d), chain.k_anchor_fit, rng=g_fit)
+        fs = fit_gmm_batched(synthetic.reshape(bp * bs, n, d), chain.k_synthetic_fit, rng=g_fit)
     return ChainDraws(pts.reshape(bp, k * nk, d), means_k, covs_k, generated, synthetic, fa, fs, len(caught))
 
 

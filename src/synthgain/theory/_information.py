@@ -3,9 +3,11 @@
 * :func:`noisy_mutual_information`: ``I(X; W)`` for ``W = T + noise_scale * Z`` from
   replicate draws of ``T`` (the finite, noisy version of ``I(S; W)``).
 * :func:`gaussian_mean_estimation_mi`: its closed form for Gaussian mean estimation.
-* :func:`mixture_entropy` and :func:`total_variation_mc`: Monte Carlo over known mixtures.
 * :func:`asymptotic_parameter_information`: ``I(theta; X^n)`` for Gaussian parameters
   estimated from ``N`` points and then used to generate ``n`` points.
+
+Entropies and total variation of known mixtures come from :mod:`synthgain.measures`
+(one implementation per estimator in the project).
 
 Public functions check their arguments; the ``_kernel`` functions do no argument checking.
 """
@@ -21,38 +23,16 @@ from .._rng import RNGLike, check_rng
 from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate
-from ..mixture import GaussianMixture, _kernels
+from ..mixture import _kernels
 
 __all__ = [
     "asymptotic_parameter_information",
     "crossed_mutual_information",
-    "gaussian_entropy",
     "gaussian_mean_estimation_mi",
-    "mixture_entropy",
     "noisy_mutual_information",
-    "total_variation_mc",
 ]
 
-LOG_2PI_E = math.log(2.0 * math.pi) + 1.0
-
-
 # --- closed forms ----------------------------------------------------------------------
-
-
-def gaussian_entropy(covariance: Any) -> float:
-    r"""Differential entropy of ``N(mu, Sigma)`` in nats.
-
-    Notes
-    -----
-    .. math:: h = \tfrac12 \log\det(2 \pi e \Sigma)
-    """
-    c = check_array(covariance, "covariance", ndim=2)
-    if c.shape[0] != c.shape[1]:
-        raise ValidationError(f"`covariance` must be square. Got shape {c.shape} instead.")
-    sign, logdet = np.linalg.slogdet(c)
-    if sign <= 0:
-        raise ValidationError("`covariance` must be positive definite; add a ridge.")
-    return 0.5 * (c.shape[0] * LOG_2PI_E + float(logdet))
 
 
 def gaussian_mean_estimation_mi(
@@ -267,73 +247,6 @@ def _masked_mean_log(logk: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``log mean(exp(logk))`` over the last axis where ``mask`` holds."""
     mask = np.broadcast_to(mask, logk.shape)
     return _kernels.logsumexp(np.where(mask, logk, -np.inf), axis=-1) - np.log(mask.sum(-1))
-
-
-# --- mixtures by Monte Carlo --------------------------------------------------------------
-
-
-def _mixture_entropy_kernel(
-    weights: np.ndarray, means: np.ndarray, covs: np.ndarray, n: int, gen: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Batched ``-E log p(x)`` over B mixtures ``(B, k)``, ``(B, k, d)``, ``(B, k, d, d)``.
-
-    Returns values and standard errors, each of shape (B,).
-    """
-    chol, prec, logdet = _kernels.cholesky_factors(covs)
-    nb, k, d = means.shape
-    cum = np.cumsum(weights, axis=1)
-    labels = (gen.random((nb, n, 1)) > cum[:, None, :]).sum(-1).clip(max=k - 1)
-    z = gen.standard_normal((nb, n, d))
-    mu = np.take_along_axis(means, labels[..., None], axis=1)  # (B, n, d)
-    lc = np.take_along_axis(chol[:, None], labels[..., None, None, None], axis=2)[:, :, 0]
-    x = mu + np.einsum("bnij,bnj->bni", lc, z)  # x_bn = mu_c + L_c z
-    with np.errstate(divide="ignore"):
-        logw = np.log(weights)
-    logp, _ = _kernels.mixture_logpdf(x, logw, means, prec, logdet)
-    return -logp.mean(1), logp.std(1, ddof=1) / math.sqrt(n)
-
-
-def mixture_entropy(mixture: GaussianMixture, *, n_samples: int = 20_000, rng: RNGLike = None) -> Estimate:
-    r"""Differential entropy of a Gaussian mixture by Monte Carlo, in nats.
-
-    Notes
-    -----
-    .. math:: h(p) = -E_{x \sim p} \log p(x) \approx -\frac1n \sum_i \log p(x_i)
-
-    with standard error ``std(log p(x_i)) / sqrt(n)``.
-    """
-    if not isinstance(mixture, GaussianMixture):
-        raise ValidationError(
-            f"`mixture` must be a synthgain GaussianMixture. Got {type(mixture).__name__}."
-        )
-    n = check_int(n_samples, "n_samples", low=2)
-    val, se = _mixture_entropy_kernel(
-        mixture.weights[None], mixture.means[None], mixture.covariances[None], n, check_rng(rng)
-    )
-    return Estimate(float(val[0]), float(se[0]), method="monte_carlo", n=(n,))
-
-
-def total_variation_mc(
-    p: GaussianMixture, q: GaussianMixture, *, n_samples: int = 20_000, rng: RNGLike = None
-) -> Estimate:
-    r"""Total variation distance between two Gaussian mixtures by Monte Carlo.
-
-    Notes
-    -----
-    .. math:: TV(P, Q) = \int (p - q)_+ = E_{x \sim P}\bigl[(1 - q(x) / p(x))_+\bigr]
-
-    The integrand is in [0, 1], so the estimate is in [0, 1]; it is exactly 0 when the
-    two mixtures have the same parameters.
-    """
-    for name, m in (("p", p), ("q", q)):
-        if not isinstance(m, GaussianMixture):
-            raise ValidationError(f"`{name}` must be a synthgain GaussianMixture. Got {type(m).__name__}.")
-    if p.dim != q.dim:
-        raise ValidationError(f"`p` and `q` must have the same dimension. Got {p.dim} and {q.dim}.")
-    n = check_int(n_samples, "n_samples", low=2)
-    x, _ = p.sample(n, rng=rng)
-    f = -np.expm1(np.minimum(q.logpdf(x) - p.logpdf(x), 0.0))  # (1 - q/p)_+
-    return Estimate(float(f.mean()), float(f.std(ddof=1) / math.sqrt(n)), method="monte_carlo", n=(n,))
 
 
 # --- parameter information (local asymptotic normality) ------------------------------------

@@ -21,16 +21,13 @@ import numpy as np
 from .._rng import RNGLike, spawn_generators
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate
+from ..measures import Estimate, Gaussian, entropy, total_variation
 from ..mixture import GaussianMixture
 from ._chain import Chain, ChainDraws, embed_fits, simulate_chain
 from ._information import (
-    _mixture_entropy_kernel,
     asymptotic_parameter_information,
     crossed_mutual_information,
-    gaussian_entropy,
     noisy_mutual_information,
-    total_variation_mc,
 )
 
 __all__ = ["TheoryTerms", "Verdict", "check_inequalities", "compute_terms"]
@@ -208,10 +205,11 @@ def _divergences(
     m0 = chain.generator(draws.prompt_means[0], draws.prompt_covariances[0])
     s2 = chain.curation_noise**2
     dgen = GaussianMixture._from_trusted(m0.weights, m0.means, m0.covariances + s2 * np.eye(chain.dim))
-    out["tv_task"] = total_variation_mc(chain.truth, m0, n_samples=n_mc, rng=gen)
+    out["tv_task"] = total_variation(chain.truth, m0, method="monte_carlo", n_samples=n_mc, rng=gen)
     out["tv_generation"] = (
         Estimate(0.0, 0.0, method="exact (no curation noise)")
-        if s2 == 0 else total_variation_mc(m0, dgen, n_samples=n_mc, rng=gen)
+        if s2 == 0
+        else total_variation(m0, dgen, method="monte_carlo", n_samples=n_mc, rng=gen)
     )
     fits = draws.synthetic_fits
     xd = chain.truth.sample(n_mc, rng=gen)[0]
@@ -236,20 +234,24 @@ def _entropies(
     chain: Chain, draws: ChainDraws, n_mc: int, gen: np.random.Generator, out: dict[str, Estimate]
 ) -> None:
     k, nk, n = chain.n_anchor_components, chain.anchors_per_component, chain.n_synthetic
-    out["H_anchor"] = Estimate(
-        nk * sum(gaussian_entropy(cv) for cv in chain.truth.covariances[:k]), method="closed_form"
+    h_g = (
+        entropy(Gaussian(np.zeros(chain.dim), cv)).value
+        for cv in chain.truth.covariances[:k]
     )
+    out["H_anchor"] = Estimate(nk * sum(h_g), method="closed_form")
     w, m, cv = chain._generator_arrays(draws.prompt_means, draws.prompt_covariances)
-    wb = np.broadcast_to(w, m.shape[:2])
-    h_m, _ = _mixture_entropy_kernel(wb, m, cv, n_mc, gen)
-    bp = h_m.size
-    out["dI"] = Estimate(n * float(h_m.mean()), n * float(h_m.std(ddof=1)) / math.sqrt(bp),
-                         method="monte_carlo", n=(bp, n_mc))
+    names = {"dI": 0.0}
     if chain.curation_noise > 0:
-        h_g, _ = _mixture_entropy_kernel(wb, m, cv + chain.curation_noise**2 * np.eye(chain.dim), n_mc, gen)
-        out["H_gen_given_prompt"] = Estimate(
-            n * float(h_g.mean()), n * float(h_g.std(ddof=1)) / math.sqrt(bp), method="monte_carlo", n=(bp, n_mc)
-        )
+        names["H_gen_given_prompt"] = chain.curation_noise**2
+    for name, s2 in names.items():
+        # one Monte Carlo entropy per prompt's mixture M_p (measures.entropy)
+        hs = np.array([
+            entropy(GaussianMixture._from_trusted(w, mb, cb + s2 * np.eye(chain.dim)),
+                    method="monte_carlo", n_samples=n_mc, rng=gen).value
+            for mb, cb in zip(m, cv, strict=True)
+        ])
+        out[name] = Estimate(n * float(hs.mean()), n * float(hs.std(ddof=1)) / math.sqrt(hs.size),
+                             method="monte_carlo", n=(hs.size, n_mc))
     info_m = info_s = h_ep = 0.0
     per = n / chain.n_generator_components
     for cov in chain.truth.covariances[:k]:
