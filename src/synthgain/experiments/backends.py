@@ -21,6 +21,7 @@ the worker, and the environment of the worker processes where the backend allows
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
@@ -49,11 +50,26 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+_CONTROLLER: list[Any] = [None, -1]  # [ThreadpoolController, len(sys.modules) at its scan]
+
+
+def _controller() -> Any:
+    """A cached ThreadpoolController, rescanned when new modules (libraries) were loaded.
+
+    Scanning the process's libraries costs milliseconds; once a worker has imported
+    what its tasks need, the scan is reused.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER[0] is None or _CONTROLLER[1] != len(sys.modules):
+        _CONTROLLER[0] = ThreadpoolController()
+        _CONTROLLER[1] = len(sys.modules)
+    return _CONTROLLER[0]
+
+
 def _pinned(fn: Callable[[Any], Any], item: Any) -> Any:
     """Call ``fn(item)`` with BLAS and OpenMP thread pools limited to one thread."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
+    with _controller().limit(limits=1):
         return fn(item)
 
 
