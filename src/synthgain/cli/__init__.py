@@ -10,6 +10,7 @@ import typer
 
 from . import audit as _audit
 from . import demo as _demo
+from . import reproduce as _reproduce
 from . import runs as _runs
 from . import sweep as _sweep
 from . import theory as _theory
@@ -30,6 +31,7 @@ def _root() -> None:
 
 app.command("audit")(_audit.audit)
 app.command("demo")(_demo.demo)
+app.command("reproduce")(_reproduce.reproduce)
 app.command("sweep")(_sweep.sweep)
 app.command("theory")(_theory.theory)
 app.add_typer(_runs.runs_app, name="runs")

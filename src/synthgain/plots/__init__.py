@@ -1,0 +1,24 @@
+"""Figures (matplotlib). Imported lazily by the command line; no other layer imports it."""
+
+from ._figures import plot_figure2, plot_figure4, plot_figure5, save_figure
+from .reproduce import (
+    FIGURES,
+    reproduce_figure2,
+    reproduce_figure4,
+    reproduce_figure5,
+    run_demo,
+    write_figure4,
+)
+
+__all__ = [
+    "FIGURES",
+    "plot_figure2",
+    "plot_figure4",
+    "plot_figure5",
+    "reproduce_figure2",
+    "reproduce_figure4",
+    "reproduce_figure5",
+    "run_demo",
+    "save_figure",
+    "write_figure4",
+]
