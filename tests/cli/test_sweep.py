@@ -107,3 +107,18 @@ def test_failed_tasks_exit_1_and_show_errors(tmp_path):
     assert "2 tasks failed" in " ".join(res.output.split())
     res = runner.invoke(app, ["runs", "show", str(out)])
     assert "tasks: 1 ok, 2 failed" in res.output and "RuntimeError: odd k" in res.output
+
+
+def test_progress_bar_shows_done_total_rate_and_eta():
+    from synthgain.cli import _util
+    from synthgain.cli.sweep import progress_bar
+
+    with progress_bar(False, "off") as cb:
+        assert cb is None
+    with _util.err_console.capture() as cap:
+        with progress_bar(True, "demo") as cb:
+            cb(0, 5)
+            cb(3, 5)
+            cb(5, 5)
+    text = cap.get()
+    assert "demo" in text and "5/5" in text and "tasks/s" in text and "ETA" in text
