@@ -21,10 +21,14 @@ Three backends, chosen by ``algorithm="auto"``:
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
+from threadpoolctl import threadpool_limits
 
 from .._validation import check_array, check_choice, check_int
 from ..exceptions import ValidationError
@@ -67,7 +71,7 @@ def knn_distances(
     block_size : int, default 512
         Queries per block of the brute-force path (memory ~ ``4 * block_size * m`` bytes).
     workers : int, default -1
-        Threads for the k-d tree queries (-1: all cores).
+        Threads for the k-d tree queries and the brute-force blocks (-1: all cores).
 
     Returns
     -------
@@ -98,7 +102,7 @@ def knn_distances(
         return _knn_kdtree(xa, ya, k, excl, p, workers)
     if algorithm == "faiss":
         return _knn_faiss(xa, ya, k, excl)
-    return _knn_brute(xa, ya, k, excl, check_int(block_size, "block_size", low=1))
+    return _knn_brute(xa, ya, k, excl, check_int(block_size, "block_size", low=1), workers)
 
 
 def _knn_kdtree(
@@ -128,36 +132,76 @@ def _knn_faiss(x: np.ndarray, y: np.ndarray, k: int, excl: bool) -> np.ndarray: 
     return dist[:, 1:] if excl else dist
 
 
-def _knn_brute(x: np.ndarray, y: np.ndarray, k: int, excl: bool, block: int) -> np.ndarray:
-    """Exact blocked brute force: float32 screening with a proven margin, float64 refine."""
-    centre = y.mean(axis=0)
-    xc, yc = x - centre, y - centre  # distances are translation invariant; norms shrink
-    y_sq = np.einsum("ij,ij->i", yc, yc)  # |y_j|^2
-    # augmented reference [-2 y, |y|^2] so one GEMM gives the ranking score |x-y|^2 - |x|^2
-    y_aug = np.empty((y.shape[0], y.shape[1] + 1), dtype=np.float32)
-    y_aug[:, :-1] = -2.0 * yc
-    y_aug[:, -1] = y_sq
-    x_sq = np.einsum("ij,ij->i", xc, xc)
+def _knn_brute(
+    x: np.ndarray, y: np.ndarray, k: int, excl: bool, block: int, workers: int
+) -> np.ndarray:
+    """Exact blocked brute force: float32 screening with a proven margin, float64 refine.
+
+    Query blocks run on ``workers`` threads, each with single-threaded BLAS and its own
+    preallocated score buffer (fresh large arrays cost page faults on every block), so
+    the reductions that follow each GEMM run in parallel too (NumPy releases the GIL).
+    """
+    d = y.shape[1]
+    centre = y.mean(axis=0)  # scores use centred data: smaller norms, smaller rounding
+    y_aug, y_norm_max = _augmented_reference(y, centre)
     # float32 error bound of the score: inputs and the length-(d+1) dot product
-    gamma = (y.shape[1] + 3) * _EPS32
-    y_norm_max = math.sqrt(float(y_sq.max()))
+    gamma = (d + 3) * _EPS32
     out = np.empty((x.shape[0], k))
-    for start in range(0, x.shape[0], block):
+    local = threading.local()
+
+    def run(start: int) -> None:
         stop = min(start + block, x.shape[0])
-        xb = np.ones((stop - start, x.shape[1] + 1), dtype=np.float32)
-        xb[:, :-1] = xc[start:stop]
-        scores = xb @ y_aug.T  # (b, m) float32
+        b = stop - start
+        if not hasattr(local, "scores"):
+            local.scores = np.empty((block, y_aug.shape[0]), dtype=np.float32)
+            local.xb = np.ones((block, d + 1), dtype=np.float32)
+        xc = x[start:stop] - centre
+        x_norm = np.sqrt(np.einsum("ij,ij->i", xc, xc))
+        local.xb[:b, :-1] = xc
+        scores = local.scores[:b]
+        np.matmul(local.xb[:b], y_aug.T, out=scores)  # |x - y|^2 - |x|^2, float32
         if excl:
-            scores[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        margin = 2.0 * gamma * (2.0 * np.sqrt(x_sq[start:stop]) * y_norm_max + y_norm_max**2)
-        out[start:stop] = _refine(scores, xc[start:stop], yc, k, margin, excl, start)
+            scores[np.arange(b), np.arange(start, stop)] = np.inf
+        margin = 2.0 * gamma * (2.0 * x_norm * y_norm_max + y_norm_max**2)
+        out[start:stop] = _refine(scores, x[start:stop], y, k, margin, excl, start)
+
+    starts = range(0, x.shape[0], block)
+    n_threads = min(_n_workers(workers), len(starts))
+    if n_threads <= 1:
+        for st in starts:
+            run(st)
+        return out
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(run, starts))
     return out
+
+
+def _augmented_reference(y: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, float]:
+    """``[-2 (y - c), |y - c|^2]`` in float32, padded with rows ``[0, ..., 0, inf]`` to a
+    whole number of groups (their score is +inf); built in chunks to bound temporaries."""
+    m, d = y.shape
+    m_pad = -(-m // _GROUP) * _GROUP
+    y_aug = np.zeros((m_pad, d + 1), dtype=np.float32)
+    sq_max = 0.0
+    for s in range(0, m, 8192):
+        e = min(s + 8192, m)
+        yc = y[s:e] - centre
+        sq = np.einsum("ij,ij->i", yc, yc)
+        y_aug[s:e, :-1] = -2.0 * yc
+        y_aug[s:e, -1] = sq
+        sq_max = max(sq_max, float(sq.max()))
+    y_aug[m:, -1] = np.inf
+    return y_aug, math.sqrt(sq_max)
+
+
+def _n_workers(workers: int) -> int:
+    return (os.cpu_count() or 1) if workers < 0 else max(1, workers)
 
 
 def _refine(
     scores: np.ndarray,
     xb: np.ndarray,
-    yc: np.ndarray,
+    y: np.ndarray,
     k: int,
     margin: np.ndarray,
     excl: bool,
@@ -167,20 +211,22 @@ def _refine(
 
     ``t`` (the k-th smallest of the row's group minima) has at least k scores below it, so
     the true k-th score is at most ``t + margin``; every point whose true score is that
-    small has a float32 score at most ``t + 2 margin``: those are the candidates.
+    small has a float32 score at most ``t + 2 margin``: those are the candidates, searched
+    only inside the groups whose minimum passes that threshold.
     """
-    b, m = scores.shape
-    n_full = (m // _GROUP) * _GROUP
-    mins = [scores[:, :n_full].reshape(b, -1, _GROUP).min(axis=2)] if n_full else []
-    if n_full < m:
-        mins.append(scores[:, n_full:].min(axis=1, keepdims=True))
-    gmins = np.concatenate(mins, axis=1)
-    if gmins.shape[1] > k:
-        t = np.partition(gmins, k - 1, axis=1)[:, k - 1]
-    else:
+    b = scores.shape[0]
+    grouped = scores.reshape(b, -1, _GROUP)
+    gmins = grouped.min(axis=2)
+    t = np.partition(gmins, k - 1, axis=1)[:, k - 1] if gmins.shape[1] > k else None
+    if t is None:
         t = np.sort(scores, axis=1)[:, k - 1]
-    rows, cols = np.nonzero(scores <= (t + 2.0 * margin)[:, None])
-    diff = xb[rows] - yc[cols]
+    thr = t + 2.0 * margin
+    g_rows, g_ids = np.nonzero(gmins <= thr[:, None])
+    sub = grouped[g_rows, g_ids]  # (pairs, _GROUP)
+    p_idx, offs = np.nonzero(sub <= thr[g_rows][:, None])
+    rows = g_rows[p_idx]
+    cols = g_ids[p_idx] * _GROUP + offs
+    diff = xb[rows] - y[cols]  # exact float64 distances of the candidates
     d2 = np.einsum("ij,ij->i", diff, diff)
     if excl:
         d2[cols == rows + start] = np.inf
@@ -189,4 +235,3 @@ def _refine(
     first = np.searchsorted(rows_s, np.arange(b))
     idx = first[:, None] + np.arange(k)[None, :]
     return np.sqrt(d2_s[idx])
-
