@@ -77,9 +77,12 @@ def test_entropy_against_closed_form_and_scaling():
 
 def test_entropy_high_dimension_brute_path():
     g = Gaussian(np.zeros(20), 2.0 * np.eye(20))
-    est = entropy(g.sample(2000, rng=8), k=3)  # d > 16: brute-force neighbours
-    # the kNN bias grows with d: the accuracy table measures +0.6 nats in d = 20 at n = 2000
-    assert abs(est.value - float(entropy(g))) < 4 * est.stderr + 1.0
+    x = g.sample(1000, rng=8)
+    est = entropy(x, k=3)  # d > 16: brute-force neighbours
+    assert est.value == pytest.approx(entropy(x, k=3, algorithm="kdtree").value, abs=1e-9)
+    # the kNN bias grows with d: +1.00 nats (sd 0.10 over 10 seeds) in d = 20 at n = 2000,
+    # +0.17 in d = 10 and +8.4 in d = 50 at n = 1000 (docs/estimators.md)
+    assert 0.0 < est.value - float(entropy(g)) < 2.0
 
 
 @pytest.mark.parametrize("method", ["ksg1", "ksg2"])
@@ -151,7 +154,7 @@ def test_js_and_tv_knn_ratio():
     x, y = f.sample(2000, rng=18), g.sample(2000, rng=19)
     tv = total_variation(x, y)
     assert tv.params["k"] == 45  # auto: ceil(sqrt(2000))
-    # plug-in ratio estimators are biased; the accuracy table shows |bias| < 0.02 here
+    # plug-in ratio estimators are biased; docs/estimators.md: |bias| <= 0.01 for n >= 1000
     assert abs(tv.value - float(total_variation(f, g))) < 4 * tv.stderr + 0.02
     js_true = js_divergence(f, g, n_samples=40_000, rng=0)
     js = js_divergence(x, y)
