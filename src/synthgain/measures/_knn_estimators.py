@@ -33,11 +33,15 @@ __all__: list[str] = []
 
 
 # --- preprocessing ---------------------------------------------------------------------
-def _tie_steps(pooled: np.ndarray) -> np.ndarray:
-    """Per feature, the dequantisation step ``delta`` (0 for a feature without ties)."""
-    steps = np.zeros(pooled.shape[1])
-    for j in range(pooled.shape[1]):
-        col = np.sort(pooled[:, j])
+def _tie_steps(arrays: list[np.ndarray]) -> np.ndarray:
+    """Per feature, the dequantisation step ``delta`` (0 for a feature without ties).
+
+    Features are pooled over the arrays one column at a time (no full pooled copy).
+    """
+    d = arrays[0].shape[1]
+    steps = np.zeros(d)
+    for j in range(d):
+        col = np.sort(np.concatenate([a[:, j] for a in arrays]))
         gaps = np.diff(col)
         if gaps.size and np.any(gaps == 0):
             pos = gaps[gaps > 0]
@@ -50,7 +54,7 @@ def handle_ties(
 ) -> list[np.ndarray]:
     """Apply the ``ties`` policy to arrays that share their features (see module notes)."""
     if ties == "jitter":
-        steps = _tie_steps(np.concatenate(arrays, axis=0))
+        steps = _tie_steps(arrays)
         if not np.any(steps):
             return arrays
         return [a + (rng.random(a.shape) - 0.5) * steps for a in arrays]
