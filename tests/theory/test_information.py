@@ -128,3 +128,28 @@ def test_total_variation_invariants():
     assert abs(est.value - truth) < 4 * est.stderr
     with pytest.raises(ValidationError, match="`p` and `q` must be both distributions"):
         total_variation_mc(p, "q")
+
+
+def test_conditional_mi_bracket_against_closed_form():
+    # T = G + b U given group G, W = T + sigma Z: I(T; W | G) = 1/2 log(1 + b^2 / sigma^2)
+    from synthgain.theory._information import _conditional_mi_terms, two_way_stderr
+
+    rng = np.random.default_rng(11)
+    b, sigma, r = 0.8, 0.6, 4
+    t = rng.normal(size=(30, 30, 1, 1)) + b * rng.normal(size=(30, 30, r, 1))
+    lo, hi = _conditional_mi_terms(t, sigma, 4, rng)
+    truth = 0.5 * math.log1p(b**2 / sigma**2)
+    assert lo.shape == (30, 30) and lo.mean() < hi.mean()  # ordered in expectation
+    assert lo.mean() - 4 * two_way_stderr(lo) < truth < hi.mean() + 4 * two_way_stderr(hi)
+    assert lo.max() <= math.log(r) + 1e-12  # InfoNCE saturates at log R
+
+
+def test_two_way_stderr_matches_replicate_spread():
+    # crossed random effects: the standard error must match the spread of the grand mean
+    from synthgain.theory._information import two_way_stderr
+
+    rng = np.random.default_rng(4)
+    a = rng.normal(0, 1.0, (400, 12, 1)) + rng.normal(0, 0.7, (400, 1, 15)) + rng.normal(0, 0.5, (400, 12, 15))
+    se = np.array([two_way_stderr(x) for x in a])
+    spread = a.mean((1, 2)).std(ddof=1)
+    assert 0.85 < np.sqrt((se**2).mean()) / spread < 1.2  # conservative, within 20 %

@@ -54,15 +54,77 @@ def test_theorem_4_10_is_an_identity_without_curation_noise(clean_terms):
     assert verdicts["theorem_4_10"].margin == 0.0
     assert verdicts["theorem_4_10"].verdict == "holds"
     assert verdicts["lemma_3_1"].verdict == "holds"  # a theorem for losses in [0, C]
+    assert clean_terms.terms["delta_eps"].value == 0.0  # S_gen = M(p)
 
 
-def test_theorem_4_10_fails_with_curation_noise():
+def test_lemma_4_5_stderr_accounts_for_shared_prompts_and_streams(clean_terms):
+    # noise-free: dI cancels, the margin is I(e_p; W) + I(e_M; W) - I(S_gen; W) + const,
+    # three means over the same crossed cells; its error is that of the cell-wise sum
+    t = clean_terms.terms
+    margin = clean_terms.bounds["lemma_4_5"][2]
+    naive = np.sqrt(sum(t[k].stderr ** 2 for k in ("I_ep_W", "I_eM_W", "I_gen_W")))
+    assert 0 < margin.stderr < naive
+
+
+@pytest.fixture(scope="module")
+def noisy_terms():
     chain = make_chain(2, 1, 1, anchors_per_component=30, n_synthetic=80, curation_noise=0.5, rng=0)
-    terms = compute_terms(chain, rng=1, **SMALL)
-    v = {x.name: x for x in check_inequalities(terms)}["theorem_4_10"]
-    gap = terms.terms["H_Mp"].value - terms.terms["H_gen"].value
+    return compute_terms(chain, rng=1, **SMALL)
+
+
+def test_theorem_4_10_fails_with_curation_noise(noisy_terms):
+    v = {x.name: x for x in check_inequalities(noisy_terms)}["theorem_4_10"]
+    gap = noisy_terms.terms["H_Mp"].value - noisy_terms.terms["H_gen"].value
     assert v.margin == pytest.approx(gap)
     assert v.verdict == "violated"
+
+
+def test_delta_eps_is_bracketed_and_nonpositive(noisy_terms):
+    # M(p) -> S_gen -> W: delta_eps = I(M(p); W) - I(S_gen; W) = -I(S_gen; W | M(p)) <= 0
+    t = noisy_terms.terms
+    d = t["delta_eps"]
+    assert d.lower < d.upper <= 0.0 and d.value == d.upper
+    assert t["I_Mp_W"].value == pytest.approx(t["I_gen_W"].value + d.value)
+    _, rhs, _, width = noisy_terms.bounds["lemma_4_5"]
+    assert width == pytest.approx(d.upper - d.lower)
+    assert rhs.value == pytest.approx(t["lemma_4_5_rhs"].value)
+
+
+def test_unestimated_delta_eps_never_violates_lemma_4_5():
+    # without extra noise draws only -delta_eps >= 0 is known: the RHS is a lower value
+    chain = make_chain(2, 1, 1, anchors_per_component=30, n_synthetic=80, curation_noise=0.5, rng=0)
+    terms = compute_terms(chain, rng=1, n_noise_draws=0, **SMALL)
+    v = {x.name: x for x in check_inequalities(terms)}
+    assert "I_gen_W_given_Mp" not in terms.terms
+    assert v["lemma_4_5"].width == np.inf and v["lemma_4_5"].verdict in ("holds", "undecided")
+    assert v["theorem_4_7"].verdict in ("holds", "undecided")
+
+
+def test_verdict_rules():
+    from synthgain.measures import Estimate
+    from synthgain.theory import TheoryTerms
+
+    def one(margin, se, width):
+        e = Estimate(0.0, 0.0)
+        return TheoryTerms({}, {"b": (e, Estimate(margin), Estimate(margin, se), width)})
+
+    def verdict(*a):
+        return check_inequalities(one(*a))[0].verdict
+
+    assert verdict(1.0, 0.4, 0.0) == "holds"
+    assert verdict(1.0, 0.6, 0.0) == "undecided"
+    assert verdict(-1.0, 0.4, 0.0) == "violated"
+    assert verdict(-1.0, 0.4, 0.5) == "undecided"  # the bracket's top could still hold
+    assert verdict(-1.0, 0.1, 0.7) == "violated"
+    assert verdict(0.5, 0.1, np.inf) == "holds"
+
+
+def test_to_frame(clean_terms):
+    df = clean_terms.to_frame()
+    assert list(df.columns) == ["term", "value", "stderr", "method", "lower", "upper"]
+    assert len(df) == len(clean_terms.terms)
+    row = df.set_index("term").loc["GGMI"]
+    assert row["value"] == clean_terms.terms["GGMI"].value and row["method"] == "derived"
 
 
 def test_derived_identities(clean_terms):

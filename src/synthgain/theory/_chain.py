@@ -175,6 +175,11 @@ class ChainDraws:
         fits, row-major).
     n_fit_warnings : int
         Convergence or degeneracy warnings raised by the fits.
+    noise_fits : BatchFit or None
+        With curation noise and ``n_noise_draws`` > 0: fits to ``n_noise_draws`` further
+        noisy copies ``M(p) + eps'`` of every generated dataset (B_p * B_s *
+        n_noise_draws fits, row-major over (prompt, stream, draw)); they give
+        ``I(S_gen; W | M(p))``, the information ``W`` takes from the noise.
     """
 
     anchors: np.ndarray
@@ -185,10 +190,16 @@ class ChainDraws:
     anchor_fits: object
     synthetic_fits: object
     n_fit_warnings: int
+    noise_fits: object = None
 
 
 def simulate_chain(
-    chain: Chain, *, n_prompts: int = 24, n_streams: int = 24, rng: RNGLike = None
+    chain: Chain,
+    *,
+    n_prompts: int = 24,
+    n_streams: int = 24,
+    n_noise_draws: int = 2,
+    rng: RNGLike = None,
 ) -> ChainDraws:
     """Draw ``n_prompts x n_streams`` replicates of the chain and fit every dataset.
 
@@ -197,11 +208,15 @@ def simulate_chain(
     chain : Chain
     n_prompts, n_streams : int
         Levels of the two crossed factors (``e_p`` and ``e_M``), each at least 3.
+    n_noise_draws : int, default 2
+        Further curation-noise draws fitted per generated dataset (only when
+        ``chain.curation_noise > 0``; 0 skips them).
     rng : int, SeedSequence, Generator or None
         Anchors, streams, noise and fits use four independent children of ``rng``.
     """
     bp = check_int(n_prompts, "n_prompts", low=3)
     bs = check_int(n_streams, "n_streams", low=3)
+    ne = check_int(n_noise_draws, "n_noise_draws", low=0) if chain.curation_noise > 0 else 0
     g_anchor, g_stream, g_noise, g_fit = spawn_generators(rng, 4)
     k, nk, d, n = chain.n_anchor_components, chain.anchors_per_component, chain.dim, chain.n_synthetic
     # anchors: N_k points of each of G's first K components, for each prompt
@@ -223,7 +238,15 @@ def simulate_chain(
         warnings.simplefilter("always", DegenerateDataWarning)
         fa = fit_gmm_batched(pts.reshape(bp, k * nk, d), chain.k_anchor_fit, rng=g_fit)
         fs = fit_gmm_batched(synthetic.reshape(bp * bs, n, d), chain.k_synthetic_fit, rng=g_fit)
-    return ChainDraws(pts.reshape(bp, k * nk, d), means_k, covs_k, generated, synthetic, fa, fs, len(caught))
+        fe = None
+        if ne:
+            extra = generated[:, :, None] + chain.curation_noise * g_noise.standard_normal(
+                (bp, bs, ne, n, d)
+            )
+            fe = fit_gmm_batched(extra.reshape(bp * bs * ne, n, d), chain.k_synthetic_fit, rng=g_fit)
+    return ChainDraws(
+        pts.reshape(bp, k * nk, d), means_k, covs_k, generated, synthetic, fa, fs, len(caught), fe
+    )
 
 
 def embed_fits(

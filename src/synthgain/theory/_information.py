@@ -62,13 +62,14 @@ def gaussian_mean_estimation_mi(
 # --- I(X; W) for W = T + sigma Z --------------------------------------------------------
 
 
-def _noisy_mi_kernel(
+def _noisy_mi_terms(
     t: np.ndarray, groups: np.ndarray | None, sigma: float, reps: int, gen: np.random.Generator
-) -> tuple[float, float]:
-    """Mean and stderr of ``log p(w | x) - log p(w)`` over ``w = t_b + sigma z``.
+) -> np.ndarray:
+    """Per-replicate (or per-group) means of ``log p(w | x) - log p(w)``, ``w = t_b + sigma z``.
 
     ``p(w) = mean_b N(w; t_b, sigma^2 I)``; ``p(w | x)`` is the same mixture over the
     replicates of ``x``'s group, or ``N(w; t_b, sigma^2 I)`` when ``groups`` is None.
+    Does no argument checking.
     """
     b, p = t.shape
     w = np.repeat(t, reps, axis=0) + sigma * gen.standard_normal((b * reps, p))
@@ -90,7 +91,7 @@ def _noisy_mi_kernel(
     if groups is not None:  # replicates of one group are dependent: error over groups
         _, inv = np.unique(groups, return_inverse=True)
         terms = np.bincount(inv, weights=terms) / np.bincount(inv)
-    return float(terms.mean()), float(terms.std(ddof=1) / math.sqrt(terms.size))
+    return np.asarray(terms)
 
 
 def noisy_mutual_information(
@@ -161,10 +162,10 @@ def noisy_mutual_information(
                 f"out). Got a group of size {counts.min()}; draw more replicates per group."
             )
         sat = math.log(arr.shape[0] / counts.max())
-    value, se = _noisy_mi_kernel(arr, g, sigma, reps, check_rng(rng))
+    terms = _noisy_mi_terms(arr, g, sigma, reps, check_rng(rng))
     return Estimate(
-        value,
-        se,
+        float(terms.mean()),
+        float(terms.std(ddof=1) / math.sqrt(terms.size)),
         method="sample_propagation",
         n=(arr.shape[0],),
         params={"noise_scale": sigma, "reps": reps, "saturation": sat},
@@ -199,17 +200,51 @@ def crossed_mutual_information(
     that share neither level with ``(o, i)`` (independent of ``t_{oi}``); ``p(w | a_o)`` is
     the mixture over row ``o`` without column ``i``, ``p(w | b_i)`` over column ``i``
     without row ``o``, and ``p(w | t_{oi}) = N(w; t_{oi}, \sigma^2 I)``. Each MI is the
-    mean of ``log p(w | .) - log p(w)``; the standard error is over rows (resp. columns).
+    mean of ``log p(w | .) - log p(w)`` over cells; its standard error is the two-way
+    (crossed random effects) form of :func:`two_way_stderr`.
     """
     arr = check_array(t, "t", ndim=3)
-    bo, bi, p = arr.shape
+    bo, bi, _ = arr.shape
     if bo < 3 or bi < 3:
         raise ValidationError(
             f"`t` must have at least 3 levels of each factor. Got shape {arr.shape} instead."
         )
     sigma = check_real(noise_scale, "noise_scale", low=0.0, closed="neither")
     reps = check_int(reps, "reps", low=1)
-    gen = check_rng(rng)
+    out = _crossed_terms(arr, sigma, reps, check_rng(rng))
+    names = ("rows", "cols", "cells")
+    ests = []
+    for j, name in enumerate(names):
+        ests.append(
+            Estimate(
+                float(out[j].mean()),
+                two_way_stderr(out[j]),
+                method="sample_propagation_crossed",
+                n=(bo, bi),
+                params={"noise_scale": sigma, "reps": reps, "factor": name},
+            )
+        )
+    return ests[0], ests[1], ests[2]
+
+
+def two_way_stderr(cells: np.ndarray) -> float:
+    r"""Standard error of the mean of a crossed ``(B_a, B_b)`` array of per-cell values.
+
+    .. math:: \widehat{se}^2 = rac{s^2_{ar r}}{B_a} + rac{s^2_{ar c}}{B_b}
+
+    with :math:`s^2_{ar r}`, :math:`s^2_{ar c}` the sample variances of the row and
+    column means: the row and column effects are independent, and each variance also
+    carries the cell noise, so the form is conservative by ``s^2_e / (B_a B_b)``.
+    """
+    var = 0.0
+    for means in (cells.mean(1), cells.mean(0)):  # a single row or column adds nothing
+        var += float(means.var(ddof=1)) / means.size if means.size > 1 else 0.0
+    return math.sqrt(var)
+
+
+def _crossed_terms(arr: np.ndarray, sigma: float, reps: int, gen: np.random.Generator) -> np.ndarray:
+    """Per-cell terms ``(3, B_a, B_b)`` of I(A; W), I(B; W), I(T; W). No argument checking."""
+    bo, bi, p = arr.shape
     flat = arr.reshape(bo * bi, p)
     row = np.repeat(np.arange(bo), bi)
     col = np.tile(np.arange(bi), bo)
@@ -227,20 +262,33 @@ def crossed_mutual_information(
         out[0, o] = (log_a - log_marg).mean(1)
         out[1, o] = (log_b - log_marg).mean(1)
         out[2, o] = (log_t - log_marg).mean(1)
-    names = ("rows", "cols", "cells")
-    ests = []
-    for j, name in enumerate(names):
-        per = out[j].mean(1) if name != "cols" else out[j].mean(0)
-        ests.append(
-            Estimate(
-                float(out[j].mean()),
-                float(per.std(ddof=1) / math.sqrt(per.size)),
-                method="sample_propagation_crossed",
-                n=(bo, bi),
-                params={"noise_scale": sigma, "reps": reps, "factor": name},
-            )
-        )
-    return ests[0], ests[1], ests[2]
+    return out
+
+
+def _conditional_mi_terms(
+    t: np.ndarray, sigma: float, reps: int, gen: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group lower and upper values of ``I(X; W | G)`` for ``W = T + sigma Z``.
+
+    ``t`` has shape (..., R, p): ``R`` >= 2 draws of ``X`` (hence of ``T``) given each
+    group ``G`` (leading axes). For ``w = t_r + sigma z`` the known conditional is
+    ``N(w; t_r, sigma^2 I)``; ``p(w | G)`` is estimated by the mean kernel over the group's
+    draws *with* the own draw (InfoNCE with the optimal critic, a lower bound in
+    expectation, at most ``log R``) or *without* it (the leave-one-out upper bound);
+    Poole et al. (2019), "On variational bounds of mutual information", eqs. 12-13.
+    Returns two arrays of the leading shape. Does no argument checking.
+    """
+    *lead, r, p = t.shape
+    w = t[..., :, None, :] + sigma * gen.standard_normal((*lead, r, reps, p))
+    diff = w[..., :, :, None, :] - t[..., None, None, :, :]  # (..., R, reps, R, p)
+    logk = -0.5 * np.einsum("...p,...p->...", diff, diff) / sigma**2  # (..., R, reps, R)
+    own = np.diagonal(logk, axis1=-3, axis2=-1)  # (..., reps, R)
+    own = np.moveaxis(own, -1, -2)  # (..., R, reps)
+    lower = own - (_kernels.logsumexp(logk, axis=-1) - math.log(r))
+    eye = np.eye(r, dtype=bool)[:, None, :]
+    loo = _kernels.logsumexp(np.where(eye, -np.inf, logk), axis=-1) - math.log(r - 1)
+    upper = own - loo
+    return lower.mean((-2, -1)), upper.mean((-2, -1))
 
 
 def _masked_mean_log(logk: np.ndarray, mask: np.ndarray) -> np.ndarray:

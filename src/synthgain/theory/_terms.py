@@ -25,9 +25,11 @@ from ..measures import Estimate, Gaussian, entropy, total_variation
 from ..mixture import GaussianMixture
 from ._chain import Chain, ChainDraws, embed_fits, simulate_chain
 from ._information import (
+    _conditional_mi_terms,
+    _crossed_terms,
+    _noisy_mi_terms,
     asymptotic_parameter_information,
-    crossed_mutual_information,
-    noisy_mutual_information,
+    two_way_stderr,
 )
 
 __all__ = ["TheoryTerms", "Verdict", "check_inequalities", "compute_terms"]
@@ -60,8 +62,24 @@ class _Lin:
         q = self.value / o.value
         return _Lin(q, (self * (1 / o.value) - o * (q / o.value)).grad)
 
-    def stderr(self, se: dict[str, float]) -> float:
-        return math.sqrt(sum((v * se.get(k, 0.0)) ** 2 for k, v in self.grad.items()))
+    def stderr(self, se: dict[str, float], cells: dict[str, np.ndarray] | None = None) -> float:
+        """First-order standard error.
+
+        Base estimates named in ``cells`` are means of per-cell values of the crossed
+        (prompt x stream) design, shape (B_p, B_s) or (B_p, 1) for per-prompt values;
+        they are correlated through shared prompts and streams, so their combination is
+        formed cell by cell and given the two-way error. The others are independent.
+        """
+        cells = cells or {}
+        var = sum((v * se.get(k, 0.0)) ** 2 for k, v in self.grad.items() if k not in cells)
+        shared = [v * cells[k] for k, v in self.grad.items() if k in cells and v != 0.0]
+        if shared:
+            shape = np.broadcast_shapes(*(a.shape for a in shared))
+            total = np.zeros(shape)
+            for a in shared:
+                total = total + a
+            var += two_way_stderr(total) ** 2
+        return math.sqrt(var)
 
 
 @dataclass(frozen=True)
@@ -71,27 +89,37 @@ class TheoryTerms:
     Attributes
     ----------
     terms : dict of str to Estimate
-    bounds : dict of str to (Estimate, Estimate, Estimate, bool)
-        ``(lhs, rhs, rhs - lhs, rhs_is_upper)`` per inequality; ``rhs_is_upper`` marks a
-        right-hand side evaluated at an upper value of an unestimated term.
+    bounds : dict of str to (Estimate, Estimate, Estimate, float)
+        ``(lhs, rhs, rhs - lhs, width)`` per inequality. The right-hand side is known
+        to lie in ``[rhs, rhs + width]``: ``width`` > 0 when a term is only bracketed
+        (``delta_eps`` with curation noise), ``inf`` when it is only bounded below.
     params : dict
     """
 
     terms: dict[str, Estimate]
-    bounds: dict[str, tuple[Estimate, Estimate, Estimate, bool]]
+    bounds: dict[str, tuple[Estimate, Estimate, Estimate, float]]
     params: dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> Any:
-        """The terms as a pandas DataFrame (one row per term)."""
+        """The terms as a pandas DataFrame: ``term``, ``value``, ``stderr``, ``method``,
+        ``lower``, ``upper`` (one row per term)."""
         import pandas as pd
 
-        rows = [{"term": k, **v.to_dict()} for k, v in self.terms.items()]
-        return pd.DataFrame(rows).drop(columns=["params", "n"])
+        rows = [
+            {"term": k, "value": v.value, "stderr": v.stderr, "method": v.method,
+             "lower": v.lower, "upper": v.upper}
+            for k, v in self.terms.items()
+        ]
+        return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Whether one inequality holds: ``margin = rhs - lhs`` against ``z * stderr``."""
+    """Whether one inequality holds: ``margin = rhs - lhs`` against ``z * stderr``.
+
+    ``width`` is the uncertainty of the right-hand side from bracketed terms: the
+    margin lies in ``[margin, margin + width]`` up to sampling error.
+    """
 
     name: str
     lhs: float
@@ -99,30 +127,32 @@ class Verdict:
     margin: float
     stderr: float
     verdict: str  # "holds", "violated" or "undecided"
+    width: float = 0.0
 
 
 def check_inequalities(terms: TheoryTerms, *, z: float = 2.0) -> list[Verdict]:
-    """Verdict per inequality: holds if ``margin >= z se``, violated if ``margin < -z se``.
+    """Verdict per inequality.
 
-    A margin of exactly 0 with no error (an identity) holds. When the right-hand side is
-    only an upper value (``rhs_is_upper``), "holds" is reported as "undecided".
+    Holds if ``margin >= z se`` (the margin at the lower end of the right-hand side's
+    bracket), violated if ``margin + width < -z se`` (even its upper end falls short),
+    undecided otherwise. A margin of exactly 0 with no error (an identity) holds.
     """
     if not isinstance(terms, TheoryTerms):
         raise ValidationError(f"`terms` must be a TheoryTerms. Got {type(terms).__name__}.")
     z = check_real(z, "z", low=0.0)
     out = []
-    for name, (lhs, rhs, margin, upper) in terms.bounds.items():
+    for name, (lhs, rhs, margin, width) in terms.bounds.items():
         se = margin.stderr or 0.0
         scale = max(1.0, abs(lhs.value), abs(rhs.value))
         m = 0.0 if abs(margin.value) <= 1e-9 * scale else margin.value  # rounding of an identity
         se = 0.0 if se <= 1e-9 * scale else se
-        if m + z * se < 0:
+        if m + width + z * se < 0:
             v = "violated"
-        elif m - z * se >= 0 and not upper:
+        elif m - z * se >= 0:
             v = "holds"
         else:
             v = "undecided"
-        out.append(Verdict(name, lhs.value, rhs.value, m, se, v))
+        out.append(Verdict(name, lhs.value, rhs.value, m, se, v, width))
     return out
 
 
@@ -151,6 +181,7 @@ def compute_terms(
     n_streams: int = 24,
     n_samples: int = 4000,
     n_reference: int = 64,
+    n_noise_draws: int = 2,
     rng: RNGLike = None,
 ) -> TheoryTerms:
     """Compute every term for one setting.
@@ -170,6 +201,10 @@ def compute_terms(
         Monte Carlo points per entropy, risk and TV evaluation.
     n_reference : int
         ``R``, reference points of the embedding (drawn from ``(G + M_nominal) / 2``).
+    n_noise_draws : int, default 2
+        With curation noise: further noise draws fitted per generated dataset, which
+        bracket ``delta_eps = -I(S_gen; W | M(p))``. 0 leaves it unestimated (only
+        ``delta_eps <= 0`` is then used).
     rng : int, SeedSequence, Generator or None
 
     Returns
@@ -183,18 +218,20 @@ def compute_terms(
     n_mc = check_int(n_samples, "n_samples", low=10)
     r = check_int(n_reference, "n_reference", low=2)
     g_sim, g_mc, g_ref, g_mi = spawn_generators(rng, 4)
-    draws = simulate_chain(chain, n_prompts=n_prompts, n_streams=n_streams, rng=g_sim)
+    draws = simulate_chain(chain, n_prompts=n_prompts, n_streams=n_streams,
+                           n_noise_draws=n_noise_draws, rng=g_sim)
     base: dict[str, Estimate] = {}
+    cells: dict[str, np.ndarray] = {}
     _divergences(chain, draws, c, n_mc, g_mc, base)
-    _entropies(chain, draws, n_mc, g_mc, base)
-    _information(chain, draws, sigma, r, g_ref, g_mi, base)
+    _entropies(chain, draws, n_mc, g_mc, base, cells)
+    _information(chain, draws, sigma, r, g_ref, g_mi, base, cells)
     params = {
         "K": chain.n_anchor_components, "J": chain.n_unsampled, "L": chain.n_irrelevant,
         "dim": chain.dim, "noise_scale": sigma, "loss_bound": c, "n_prompts": n_prompts,
         "n_streams": n_streams, "n_samples": n_mc, "n_reference": r,
         "curation_noise": chain.curation_noise, "n_fit_warnings": draws.n_fit_warnings,
     }
-    return _assemble(chain, base, c, params)
+    return _assemble(chain, base, cells, c, params)
 
 
 def _divergences(
@@ -231,7 +268,8 @@ def _divergences(
 
 
 def _entropies(
-    chain: Chain, draws: ChainDraws, n_mc: int, gen: np.random.Generator, out: dict[str, Estimate]
+    chain: Chain, draws: ChainDraws, n_mc: int, gen: np.random.Generator,
+    out: dict[str, Estimate], cells: dict[str, np.ndarray],
 ) -> None:
     k, nk, n = chain.n_anchor_components, chain.anchors_per_component, chain.n_synthetic
     h_g = (
@@ -252,6 +290,7 @@ def _entropies(
         ])
         out[name] = Estimate(n * float(hs.mean()), n * float(hs.std(ddof=1)) / math.sqrt(hs.size),
                              method="monte_carlo", n=(hs.size, n_mc))
+        cells[name] = n * hs[:, None]  # per prompt
     info_m = info_s = h_ep = 0.0
     per = n / chain.n_generator_components
     for cov in chain.truth.covariances[:k]:
@@ -265,22 +304,67 @@ def _entropies(
 
 def _information(
     chain: Chain, draws: ChainDraws, sigma: float, r: int, g_ref: np.random.Generator,
-    g_mi: np.random.Generator, out: dict[str, Estimate],
+    g_mi: np.random.Generator, out: dict[str, Estimate], cells: dict[str, np.ndarray],
 ) -> None:
     g, m0 = chain.truth, chain.nominal_generator()
     ref = np.concatenate([g.sample(r - r // 2, rng=g_ref)[0], m0.sample(r // 2, rng=g_ref)[0]])
     ref_logq = np.logaddexp(g.logpdf(ref), m0.logpdf(ref)) - math.log(2.0)
-    fa, fs = draws.anchor_fits, draws.synthetic_fits
-    ta = embed_fits(fa.weights, fa.means, fa.covariances, ref, ref_logq)  # type: ignore[attr-defined]
-    ts = embed_fits(fs.weights, fs.means, fs.covariances, ref, ref_logq)  # type: ignore[attr-defined]
+
+    def embed(fit: Any) -> np.ndarray:
+        return embed_fits(fit.weights, fit.means, fit.covariances, ref, ref_logq)
+
     s = sigma / math.sqrt(r)
-    out["I_anchor_Wprime"] = noisy_mutual_information(ta, s, rng=g_mi)
     bp, bs = draws.generated.shape[:2]
-    rows, cols, cells = crossed_mutual_information(ts.reshape(bp, bs, r), s, rng=g_mi)
-    out["I_ep_W"], out["I_eM_W"], out["I_gen_W"] = rows, cols, cells
+    reps = 4
+    prm = {"noise_scale": sigma, "reps": reps}
+    # I(S_anchor; W'): one anchor fit per prompt (row o of the crossed design)
+    ta = _noisy_mi_terms(embed(draws.anchor_fits), None, s, reps, g_mi)
+    out["I_anchor_Wprime"] = Estimate(float(ta.mean()), float(ta.std(ddof=1) / math.sqrt(bp)),
+                                      method="sample_propagation", n=(bp,), params=prm)
+    cells["I_anchor_Wprime"] = ta[:, None]
+    ts = embed(draws.synthetic_fits).reshape(bp, bs, r)
+    terms = _crossed_terms(ts, s, reps, g_mi)  # (3, B_p, B_s)
+    for name, t in zip(("I_ep_W", "I_eM_W", "I_gen_W"), terms, strict=True):
+        out[name] = Estimate(float(t.mean()), two_way_stderr(t), method="sample_propagation_crossed",
+                             n=(bp, bs), params=prm)
+        cells[name] = t
+    if draws.noise_fits is not None:
+        te = embed(draws.noise_fits).reshape(bp, bs, -1, r)
+        lo, hi = _conditional_mi_terms(np.concatenate([ts[:, :, None], te], axis=2), s, reps, g_mi)
+        out["I_gen_W_given_Mp"] = Estimate(
+            float(lo.mean()), two_way_stderr(lo), method="infonce_loo_bracket", n=(bp, bs, te.shape[2] + 1),
+            params=prm, lower=float(lo.mean()), upper=float(hi.mean()),
+        )
+        cells["I_gen_W_given_Mp"] = lo
 
 
-def _assemble(chain: Chain, base: dict[str, Estimate], c: float, params: dict[str, Any]) -> TheoryTerms:
+def _sqrt(x: _Lin, scale: float) -> _Lin:
+    """``scale * sqrt(max(x, 0))`` with its first-order dependence (0 at x <= 0)."""
+    if x.value <= 0:
+        return _Lin(0.0)
+    root = math.sqrt(x.value)
+    return _Lin(scale * root, {k: v * scale / (2 * root) for k, v in x.grad.items()})
+
+
+def _noise_terms(chain: Chain, base: dict[str, Estimate], b: dict[str, _Lin]) -> tuple[_Lin, float]:
+    """``-delta_eps = I(S_gen; W | M(p))`` at the lower end of its bracket, and the bracket width.
+
+    ``M(p) -> S_gen -> W`` is a Markov chain, so ``I(S_gen; W) = I(M(p); W) +
+    I(S_gen; W | M(p))`` and the paper's ``delta_eps = I(M(p); W) - I(S_gen; W)``
+    (proof of Lemma 4.5, eq. 17) is ``-I(S_gen; W | M(p)) <= 0``.
+    """
+    if chain.curation_noise == 0:
+        return _Lin(0.0), 0.0  # S_gen = M(p): exact
+    if "I_gen_W_given_Mp" not in base:
+        return _Lin(0.0), math.inf  # only -delta_eps >= 0 is known
+    est = base["I_gen_W_given_Mp"]
+    return b["I_gen_W_given_Mp"], float(est.upper) - float(est.lower)  # type: ignore[arg-type]
+
+
+def _assemble(
+    chain: Chain, base: dict[str, Estimate], cells: dict[str, np.ndarray], c: float,
+    params: dict[str, Any],
+) -> TheoryTerms:
     se = {k: (v.stderr or 0.0) for k, v in base.items()}
     b = {k: _Lin(v.value, {k: 1.0}) for k, v in base.items()}
     h_gen_p = b.get("H_gen_given_prompt", b["dI"])
@@ -299,34 +383,46 @@ def _assemble(chain: Chain, base: dict[str, Estimate], c: float, params: dict[st
     t["GGMI"] = b["I_anchor_Wprime"] - b["I_gen_W"]
     lam = max(1.0, base["H_ep"].value / base["I_anchor_Mp"].value)
     t["lambda"] = _Lin(lam)
-    t["delta_eps_p"] = (lam - 1.0) * b["I_anchor_Mp"]  # delta_eps = 0 (exact without noise)
+    minus_delta, width = _noise_terms(chain, base, b)
+    t["delta_eps"] = minus_delta * -1.0
+    t["I_Mp_W"] = b["I_gen_W"] - minus_delta
+    t["delta_eps_p"] = (lam - 1.0) * b["I_anchor_Mp"] + minus_delta
     t["lemma_4_5_rhs"] = b["dI"] * -1.0 + t["B_syn"] + t["H_eM"] + t["delta_eps_p"]
     t["theorem_4_10_rhs"] = (
         b["dI"] - (t["alpha"] + 1.0) * t["H_anchor_given_W"] + t["dH"] * 2.0
         + t["H_gen_given_W"] + t["eps_Wp"]
     )
-    t["lemma_3_1_rhs"] = (b["tv_task"] + b["tv_generation"]) * c + b["generation_error_term"]
+    tv = (b["tv_task"] + b["tv_generation"]) * c
+    t["lemma_3_1_rhs"] = tv + b["generation_error_term"]
     # Lemma 4.4 with contraction factor 1 and sigma_subG = C / 2 (loss in [0, C])
-    i45 = max(t["lemma_4_5_rhs"].value, 0.0)
-    n = chain.n_synthetic
-    t["theorem_4_7_rhs"] = (b["tv_task"] + b["tv_generation"]) * c + math.sqrt(2 * (c / 2) ** 2 * i45 / n)
+    scale = (c / 2) * math.sqrt(2 / chain.n_synthetic)
+    t["theorem_4_7_rhs"] = tv + _sqrt(t["lemma_4_5_rhs"], scale)
+    width47 = (
+        scale * math.sqrt(max(t["lemma_4_5_rhs"].value + width, 0.0)) - _sqrt(t["lemma_4_5_rhs"], scale).value
+        if math.isfinite(width) else math.inf
+    )
     terms = dict(base)
     for k, v in t.items():
-        terms[k] = Estimate(v.value, v.stderr(se), method="derived")
-    noisy = chain.curation_noise > 0
+        terms[k] = Estimate(v.value, v.stderr(se, cells), method="derived")
+    if "I_gen_W_given_Mp" in base:
+        est = base["I_gen_W_given_Mp"]
+        terms["delta_eps"] = Estimate(
+            -est.value, est.stderr, method="derived", lower=-float(est.upper),  # type: ignore[arg-type]
+            upper=-float(est.lower),  # type: ignore[arg-type]
+        )
     pairs = {
-        "lemma_3_1": (b["generalization_error"], t["lemma_3_1_rhs"], False),
-        "lemma_4_5": (b["I_gen_W"], t["lemma_4_5_rhs"], noisy),
-        "theorem_4_7": (b["expected_generalization_error"], t["theorem_4_7_rhs"], noisy),
-        "theorem_4_10": (t["GGMI"], t["theorem_4_10_rhs"], False),
+        "lemma_3_1": (b["generalization_error"], t["lemma_3_1_rhs"], 0.0),
+        "lemma_4_5": (b["I_gen_W"], t["lemma_4_5_rhs"], width),
+        "theorem_4_7": (b["expected_generalization_error"], t["theorem_4_7_rhs"], width47),
+        "theorem_4_10": (t["GGMI"], t["theorem_4_10_rhs"], 0.0),
     }
     bounds = {}
-    for name, (lhs, rhs, upper) in pairs.items():
+    for name, (lhs, rhs, w) in pairs.items():
         margin = rhs - lhs
         bounds[name] = (
-            Estimate(lhs.value, lhs.stderr(se), method="derived"),
-            Estimate(rhs.value, rhs.stderr(se), method="derived"),
-            Estimate(margin.value, margin.stderr(se), method="derived"),
-            upper,
+            Estimate(lhs.value, lhs.stderr(se, cells), method="derived"),
+            Estimate(rhs.value, rhs.stderr(se, cells), method="derived"),
+            Estimate(margin.value, margin.stderr(se, cells), method="derived"),
+            w,
         )
     return TheoryTerms(terms, bounds, params)
