@@ -28,9 +28,16 @@ from typing import Any
 
 import numpy as np
 from scipy.spatial import cKDTree
-from threadpoolctl import threadpool_limits
 
 from .._validation import check_array, check_choice, check_int
+
+try:  # installed with scikit-learn; without it BLAS threads are simply not pinned
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover
+    from contextlib import nullcontext as _null
+
+    def threadpool_limits(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+        return _null()
 from ..exceptions import ValidationError
 
 __all__ = ["knn_distances"]
