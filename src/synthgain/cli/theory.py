@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import typer
 
+from ..exceptions import ValidationError
 from ._util import console, user_errors
 
 
@@ -33,20 +34,33 @@ def theory(
     loss_bound: float = typer.Option(10.0, help="C: clip of the negative log-likelihood."),
     prompts: int = typer.Option(16, help="Replicate prompts (anchor sets)."),
     streams: int = typer.Option(16, help="Replicate generator streams per prompt."),
+    noise_draws: int = typer.Option(2, help="Extra curation-noise draws per dataset (delta_eps)."),
+    anchor_fit: str = typer.Option("K", help="Components fitted to the anchors: K, K+J or K+J+L."),
+    synthetic_fit: str = typer.Option("K+J+L", help="Components fitted to S_gen: K, K+J or K+J+L."),
     sweep: str = typer.Option("", help="Sweep K, J or L over 2..15 (or --values)."),
     values: str = typer.Option("2,5,10,15", help="Comma-separated values of the swept parameter."),
     settings: int = typer.Option(3, help="Random settings per swept value."),
+    klgap: bool = typer.Option(False, "--klgap", help="Sweep: also the KL Gap per setting and its "
+                               "rank correlation with the estimated GGMI."),
+    klgap_rounds: int = typer.Option(100, help="KL Gap rounds of re-sampling per setting."),
     seed: int = typer.Option(0, help="Root random seed."),
     out: Path = typer.Option(None, help="Directory for the table (CSV) and the figure."),
 ) -> None:
     """Compute every term of Lemma 3.1, 4.5, Theorem 4.7 and 4.10, and check each bound."""
     from ..process import Setup
-    from ..theory import chain_from_setup, check_inequalities, compute_terms, sweep_terms
+    from ..theory import (
+        chain_from_setup,
+        check_inequalities,
+        compute_terms,
+        rank_correlation,
+        sweep_terms,
+    )
 
     with user_errors():
-        setup = Setup(K=k, J=j, L=l_, d=d, noise=noise)
+        setup = Setup(K=k, J=j, L=l_, d=d, noise=noise, anchor_fit_components=anchor_fit,
+                      synthetic_fit_components=synthetic_fit)
         opts: dict[str, Any] = {"noise_scale": noise_scale, "loss_bound": loss_bound,
-                "n_prompts": prompts, "n_streams": streams}
+                "n_prompts": prompts, "n_streams": streams, "n_noise_draws": noise_draws}
         if not sweep:
             seeds = np.random.SeedSequence(seed).spawn(2)
             terms = compute_terms(chain_from_setup(setup, rng=seeds[0]), rng=seeds[1], **opts)
@@ -54,14 +68,21 @@ def theory(
                     for n, e in terms.terms.items()]
             _table("terms (nats)", rows, ("term", "value", "stderr", "method"))
             vrows = [(v.name, f"{v.lhs:.4g}", f"{v.rhs:.4g}", f"{v.margin:.4g}", f"{v.stderr:.2g}",
-                      v.verdict) for v in check_inequalities(terms)]
-            _table("inequalities", vrows, ("bound", "lhs", "rhs", "rhs-lhs", "stderr", "verdict"))
+                      f"{v.width:.3g}", v.verdict) for v in check_inequalities(terms)]
+            _table("inequalities", vrows,
+                   ("bound", "lhs", "rhs", "rhs-lhs", "stderr", "rhs bracket", "verdict"))
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 terms.to_frame().to_csv(out / "theory_terms.csv", index=False)
             return
-        vals = [int(v) for v in values.split(",") if v.strip()]
-        df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, **opts)
+        try:
+            vals = [int(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ValidationError(
+                f"`--values` must be comma-separated integers. Got {values!r} instead."
+            ) from None
+        df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, klgap=klgap,
+                         klgap_rounds=klgap_rounds, **opts)
         col = f"param_{sweep}"
         vcols = [c for c in df.columns if c.startswith("verdict_")]
         rows = []
@@ -73,6 +94,14 @@ def theory(
                ("bound", "holds", "violated", "undecided"))
         means = df.groupby(col)[["dI", "GGMI", "theorem_4_10_rhs", "I_gen_W", "lemma_4_5_rhs"]].mean()
         console.print(means.to_string(float_format=lambda x: f"{x:.3g}"))
+        if klgap:
+            rho = rank_correlation(df["kl_gap"], df["GGMI"], rng=seed)
+            lo, hi = rho.interval or (float("nan"), float("nan"))
+            console.print(
+                f"Spearman rank correlation of the KL Gap with the estimated GGMI over "
+                f"{len(df)} settings: {rho.value:.3f} (95% bootstrap interval {lo:.3f} to "
+                f"{hi:.3f}; p = {rho.params['p_value']:.2g})"
+            )
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             df.to_csv(out / f"theory_sweep_{sweep}.csv", index=False)
@@ -86,7 +115,8 @@ def _figure(df, col: str, path: Path) -> None:  # type: ignore[no-untyped-def]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
+    scatter = "kl_gap" in df.columns
+    fig, axes = plt.subplots(1, 4 if scatter else 3, figsize=(16 if scatter else 12, 3.5))
     g = df.groupby(col)
     for ax, names, title in (
         (axes[0], ("GGMI", "theorem_4_10_rhs"), "Theorem 4.10"),
@@ -100,6 +130,13 @@ def _figure(df, col: str, path: Path) -> None:  # type: ignore[no-untyped-def]
         ax.set_xlabel(col.removeprefix("param_"))
         ax.set_ylabel("nats")
         ax.legend(fontsize=7)
+    if scatter:
+        ax = axes[3]
+        pts = ax.scatter(df["GGMI"], df["kl_gap"], c=df[col], cmap="viridis", s=18)
+        fig.colorbar(pts, ax=ax, label=col.removeprefix("param_"))
+        ax.set_xlabel("estimated GGMI (nats)")
+        ax.set_ylabel("KL Gap (nats)")
+        ax.set_title("KL Gap vs GGMI, one point per setting")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
