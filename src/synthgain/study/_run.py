@@ -1,0 +1,239 @@
+"""Run a study: every configuration x replicate in parallel, then summaries and correlations.
+
+Task ``(c, r)`` (configuration ``c``, replicate ``r``) is seeded by child ``r`` of child
+``c`` of the root ``SeedSequence``, so every number is the same whatever ``jobs`` is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._rng import RNGLike, seed_sequence
+from .._validation import check_choice, check_int
+from ._correlate import spearman_bootstrap
+from ._design import KNOBS, StudyConfig, one_at_a_time
+from ._measures import GAINS, MEASURES
+
+__all__ = ["STUDIES", "StudyResult", "run_study", "study_configs"]
+
+STUDIES = ("digits", "text")
+
+_SWEEPS: dict[str, dict[str, list[Any]]] = {
+    "digits": {"J": [0, 1, 2, 3, 4], "L": [0, 1, 2, 3, 5], "K": [1, 2, 3, 4, 5],
+               "anchors_per_class": [2, 5, 10, 20], "noise": [0.0, 1.0, 2.0, 4.0, 8.0]},
+    "text": {"generator": ["unigram", "markov1", "markov2"], "J": [0, 1, 2, 3, 4],
+             "L": [0, 2, 4], "K": [1, 2, 3, 4], "anchors_per_class": [2, 5, 10],
+             "noise": [0.0, 0.2, 0.5]},
+}
+_DEFAULTS = {"digits": StudyConfig(K=3, J=2, L=2, anchors_per_class=5, noise=0.0,
+                                   per_class=40, generator="gmm"),
+             "text": StudyConfig(K=2, J=2, L=2, anchors_per_class=5, noise=0.0,
+                                 per_class=40, generator="markov2")}
+_REPS = {("digits", True): 3, ("digits", False): 20, ("text", True): 2, ("text", False): 10}
+
+
+def study_configs(name: str) -> list[StudyConfig]:
+    """The one-knob-at-a-time configurations of study ``name``."""
+    name = check_choice(name, "name", STUDIES)
+    return one_at_a_time(_DEFAULTS[name], _SWEEPS[name])
+
+
+@dataclass
+class StudyResult:
+    """Per-replicate rows, per-configuration summaries and rank correlations.
+
+    Attributes
+    ----------
+    replicates : DataFrame
+        One row per (configuration, replicate): knobs, accuracies, gains and measures.
+    summary : DataFrame
+        One row per configuration: knobs, ``mean_*`` and ``se_*`` (standard error over
+        replicates) of every gain and measure.
+    correlations : DataFrame
+        One row per (gain, measure): ``rho``, bootstrap ``low``/``high``, ``p_value``,
+        ``expected_sign`` and ``verdict`` ("predicts", "opposite" or "no evidence").
+    """
+
+    name: str
+    replicates: pd.DataFrame
+    summary: pd.DataFrame
+    correlations: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, out_dir: str | Path, *, figures: bool = True) -> dict[str, Path]:
+        """Write CSV tables, ``study.json`` and (optionally) PNG figures into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for key in ("replicates", "summary", "correlations"):
+            paths[key] = out / f"{self.name}_{key}.csv"
+            getattr(self, key).to_csv(paths[key], index=False)
+        paths["json"] = out / f"{self.name}_study.json"
+        doc = {"study": self.name, "settings": self.settings,
+               "correlations": self.correlations.to_dict(orient="records")}
+        paths["json"].write_text(json.dumps(doc, indent=2, default=_json_default) + "\n",
+                                 encoding="utf-8")
+        if figures:
+            from ._figures import study_figures
+
+            paths.update(study_figures(self, out))
+        return paths
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
+
+
+def _verdict(rho: float, lo: float, hi: float, sign: int) -> str:
+    if not np.isfinite(lo) or lo <= 0 <= hi:
+        return "no evidence"
+    return "predicts" if np.sign(rho) == sign else "opposite"
+
+
+def summarise(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-configuration means and standard errors; rank correlations with the gains."""
+    values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *MEASURES]
+    grouped = replicates.groupby("config_id", sort=True)
+    knobs = grouped[["knob", "generator", *KNOBS]].first()
+    mean = grouped[values].mean().add_prefix("mean_")
+    counts = np.sqrt(grouped.size().to_numpy(dtype=float))[:, None]
+    se = grouped[values].std(ddof=1).div(counts).add_prefix("se_")
+    summary = pd.concat([knobs, mean, se], axis=1).reset_index()
+    summary.insert(1, "n_replicates", grouped.size().to_numpy())
+    rows = []
+    seeds = np.random.SeedSequence(seed_sequence(rng).generate_state(4)).spawn(
+        len(GAINS) * len(MEASURES))
+    for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in MEASURES):
+        est = spearman_bootstrap(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
+                                 n_boot=n_boot, rng=seeds[i])
+        lo, hi = est.interval if est.interval is not None else (np.nan, np.nan)
+        sign = MEASURES[measure][1]
+        rows.append({"gain": gain, "measure": measure, "rho": est.value, "low": lo,
+                     "high": hi, "p_value": est.params.get("p_value", np.nan),
+                     "n_configs": est.n[0], "expected_sign": sign,
+                     "verdict": _verdict(est.value, lo, hi, sign),
+                     "description": MEASURES[measure][0]})
+    return summary, pd.DataFrame(rows)
+
+
+def _digits_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
+                 ) -> dict[str, float]:
+    from ._digits import digits_replicate
+
+    return digits_replicate(config, data, seed)
+
+
+def _text_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
+               ) -> dict[str, float]:
+    from ._text import text_draw, text_score
+
+    split, embed = data
+    return text_score(text_draw(config, split, seed), split, embed)
+
+
+def _prepare(name: str, seed: np.random.SeedSequence, model: str
+             ) -> tuple[Any, Callable[..., dict[str, float]]]:
+    if name == "digits":
+        from ._digits import load_digits_split
+
+        return load_digits_split(seed), _digits_task
+    from ._text import fit_text_embedder, load_quotes_split
+
+    split = load_quotes_split(rng=seed)
+    return (split, fit_text_embedder(split.texts["pool"], model=model)), _text_task
+
+
+def run_study(
+    name: str,
+    *,
+    quick: bool = False,
+    rng: RNGLike = 0,
+    jobs: int = 1,
+    n_replicates: int | None = None,
+    configs: list[StudyConfig] | None = None,
+    model: str = "lsa",
+    n_boot: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> StudyResult:
+    """Run study ``"digits"`` or ``"text"``: every configuration, replicated.
+
+    Parameters
+    ----------
+    name : {"digits", "text"}
+    quick : bool
+        Fewer replicates (digits 3, text 2; full: 20 and 10) and, for the text study,
+        20 synthetic texts per class instead of 40.
+    rng : seed
+        Root seed: the data split, then task ``(c, r)``.
+    jobs : int
+        Worker processes (joblib); results do not depend on it.
+    n_replicates, configs
+        Override the replicates per configuration and the configurations.
+    model : {"lsa", "minilm"}
+        Text embedding (text study only).
+
+    Returns
+    -------
+    StudyResult
+    """
+    name = check_choice(name, "name", STUDIES)
+    jobs = check_int(jobs, "jobs", low=1)
+    reps = check_int(_REPS[name, bool(quick)] if n_replicates is None else n_replicates,
+                     "n_replicates", low=2)
+    cfgs = study_configs(name) if configs is None else list(configs)
+    if quick and name == "text" and configs is None:
+        cfgs = [replace(c, per_class=20) for c in cfgs]
+    root = seed_sequence(rng)
+    s_data, s_tasks, s_boot = root.spawn(3)
+    t0 = time.perf_counter()
+    data, task = _prepare(name, s_data, model)
+    n_classes = 10
+    for c in cfgs:
+        c.validate(n_classes)
+    seeds = [s.spawn(reps) for s in s_tasks.spawn(len(cfgs))]
+    jobs_list = [(i, r) for i in range(len(cfgs)) for r in range(reps)]
+    rows = _map(task, cfgs, seeds, jobs_list, data, jobs, progress)
+    table = pd.DataFrame([{"config_id": i, "replicate": r, **cfgs[i].to_dict(), **row}
+                          for (i, r), row in zip(jobs_list, rows, strict=True)])
+    summary, corr = summarise(table, s_boot, n_boot)
+    settings = {"seed": rng if isinstance(rng, int) else None, "quick": bool(quick),
+                "n_replicates": reps, "n_configs": len(cfgs), "jobs": jobs,
+                "model": model if name == "text" else None, "n_boot": n_boot,
+                "seconds": round(time.perf_counter() - t0, 1)}
+    return StudyResult(name, table, summary, corr, settings)
+
+
+def _map(task: Callable[..., dict[str, float]], cfgs: list[StudyConfig],
+         seeds: list[list[np.random.SeedSequence]], jobs_list: list[tuple[int, int]],
+         data: Any, jobs: int, progress: Callable[[int, int], None] | None
+         ) -> list[dict[str, float]]:
+    """Run every (configuration, replicate) task, in order, on ``jobs`` processes."""
+    total = len(jobs_list)
+    if jobs == 1:
+        out = []
+        for n, (i, r) in enumerate(jobs_list):
+            out.append(task(cfgs[i], seeds[i][r], data))
+            if progress is not None:
+                progress(n + 1, total)
+        return out
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
+    out = []
+    for n, row in enumerate(par(delayed(task)(cfgs[i], seeds[i][r], data)
+                                for i, r in jobs_list)):
+        out.append(row)
+        if progress is not None:
+            progress(n + 1, total)
+    return out
