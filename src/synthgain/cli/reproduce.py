@@ -46,7 +46,7 @@ def reproduce(
     n_eval: int = typer.Option(1000, "--n-eval", help="Points per mixture per round (Figure 4)."),
     estimator: list[str] = typer.Option(
         ["monte_carlo", "histogram_per_sample"], "--estimator", "-e",
-        help="KL estimator (repeatable): monte_carlo, histogram, histogram_per_sample.",
+        help="KL estimator (repeatable): monte_carlo, histogram, histogram_per_sample, knn.",
     ),
     covariance: str = typer.Option(
         "random_spd", help="Covariance model: random_spd, seed_effective or isotropic."
