@@ -2,6 +2,7 @@
 the KL-gap protocol through the engine against a one-setting-at-a-time baseline.
 
     python benchmarks/bench_sweep.py [--quick] [--jobs 2] [--settings 6] [--baseline 2]
+    python benchmarks/bench_sweep.py --profile    # cProfile of the KL-gap protocol function
 
 Every time is measured in this run; nothing is quoted from elsewhere. Costs per setting
 and the kernel rate are process CPU time (``time.process_time``), so other load on the
@@ -188,6 +189,20 @@ def extrapolate(per_setting: dict[tuple[int, int, int], float]) -> tuple[float, 
     return float(total), float(a), float(b)
 
 
+def profile_protocol(K: int = 8, J: int = 2, L: int = 2, n: int = 6) -> None:
+    """cProfile of the protocol function on one batch; prints the top of the profile."""
+    import cProfile
+    import pstats
+
+    fn = get_protocol("klgap").fn
+    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up: imports
+    seeds = [np.random.SeedSequence(2, spawn_key=(i,)) for i in range(n)]
+    prof = cProfile.Profile()
+    prof.runcall(fn, [{"K": K, "J": J, "L": L}] * n, seeds, rounds=ROUNDS, n_eval=N_EVAL,
+                 measures=("kl",))  # fmt: skip
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(20)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller subsets (a smoke run)")
@@ -195,7 +210,11 @@ def main() -> None:
     ap.add_argument("--settings", type=int, default=6, help="settings per subset point")
     ap.add_argument("--baseline", type=int, default=2, help="baseline settings per point")
     ap.add_argument("--tasks", type=int, default=1000, help="tasks for the overhead test")
+    ap.add_argument("--profile", action="store_true", help="only profile the protocol function")
     args = ap.parse_args()
+    if args.profile:
+        profile_protocol()
+        return
     if args.quick:
         args.settings, args.baseline, args.tasks = 2, 1, 200
 
