@@ -12,6 +12,7 @@ from . import audit as _audit
 from . import demo as _demo
 from . import reproduce as _reproduce
 from . import runs as _runs
+from . import study as _study
 from . import sweep as _sweep
 from . import theory as _theory
 
@@ -32,6 +33,7 @@ def _root() -> None:
 app.command("audit")(_audit.audit)
 app.command("demo")(_demo.demo)
 app.command("reproduce")(_reproduce.reproduce)
+app.command("study")(_study.study)
 app.command("sweep")(_sweep.sweep)
 app.command("theory")(_theory.theory)
 app.add_typer(_runs.runs_app, name="runs")

@@ -10,7 +10,7 @@ rank correlation with a bootstrap interval over configurations. See ``docs/study
 """
 
 from ._correlate import spearman_bootstrap
-from ._design import KNOBS, StudyConfig, assign_classes, one_at_a_time
+from ._design import KNOBS, StudyConfig, assign_classes, one_at_a_time, pick_anchors
 from ._digits import (
     DigitsGenerator,
     DigitsSplit,
@@ -52,6 +52,7 @@ __all__ = [
     "load_digits_split",
     "load_quotes_split",
     "one_at_a_time",
+    "pick_anchors",
     "run_study",
     "spearman_bootstrap",
     "study_configs",

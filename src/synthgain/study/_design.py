@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 
-__all__ = ["KNOBS", "StudyConfig", "assign_classes", "one_at_a_time"]
+__all__ = ["KNOBS", "StudyConfig", "assign_classes", "one_at_a_time", "pick_anchors"]
 
 KNOBS = ("K", "J", "L", "anchors_per_class", "noise")
 
@@ -125,3 +125,24 @@ def assign_classes(config: StudyConfig, classes: Sequence[Any], rng: np.random.G
            "irrelevant": order[k + j : k + j + l_]}
     out["task"] = out["anchored"] + out["unanchored"]
     return out
+
+
+def pick_anchors(labels: np.ndarray, anchored: Sequence[Any], per_class: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``per_class`` rows drawn without replacement from each anchored class.
+
+    Raises
+    ------
+    ValidationError
+        When a class has fewer than ``per_class`` candidate rows.
+    """
+    picks = []
+    for c in anchored:
+        rows = np.flatnonzero(labels == c)
+        if rows.size < per_class:
+            raise ValidationError(
+                f"`anchors_per_class` must be at most the {rows.size} anchor candidates of "
+                f"class {c!r}. Got {per_class}; lower it."
+            )
+        picks.append(rng.permutation(rows)[:per_class])
+    return np.concatenate(picks)

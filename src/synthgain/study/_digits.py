@@ -26,7 +26,7 @@ from .._rng import RNGLike, check_rng, spawn_generators
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..mixture import GaussianMixture, fit_gmm
-from ._design import StudyConfig, assign_classes
+from ._design import StudyConfig, assign_classes, pick_anchors
 
 __all__ = ["DigitsGenerator", "DigitsSplit", "SyntheticSet", "generate_synthetic",
            "load_digits_split"]
@@ -197,8 +197,7 @@ def digits_replicate(config: StudyConfig, split: DigitsSplit, rng: RNGLike
     g_cls, g_anchor, g_fit, g_syn, g_meas = spawn_generators(rng, 5)
     classes = assign_classes(config, list(range(10)), g_cls)
     xa_all, ya_all = split.take("anchor", classes["anchored"])
-    pick = np.concatenate([g_anchor.permutation(np.flatnonzero(ya_all == c))
-                           [: config.anchors_per_class] for c in classes["anchored"]])
+    pick = pick_anchors(ya_all, classes["anchored"], config.anchors_per_class, g_anchor)
     xa, ya = xa_all[pick], ya_all[pick]
     known = classes["task"] + classes["irrelevant"]
     gen = DigitsGenerator().fit(*split.take("pool", known), known, rng=g_fit)

@@ -35,7 +35,7 @@ from .._rng import RNGLike, check_rng, spawn_generators
 from .._validation import check_choice, check_int, check_real
 from ..audit import markov_generate
 from ..exceptions import SynthgainError
-from ._design import StudyConfig, assign_classes
+from ._design import StudyConfig, assign_classes, pick_anchors
 
 __all__ = ["GENERATORS", "TextSplit", "add_word_noise", "fit_text_embedder",
            "generate_text", "load_quotes_split"]
@@ -203,8 +203,7 @@ def text_draw(config: StudyConfig, split: TextSplit, rng: RNGLike) -> dict[str, 
     g_cls, g_anchor, g_syn, g_meas = spawn_generators(rng, 4)
     classes = assign_classes(config, split.classes, g_cls)
     at_all, ya_all = split.take("anchor", classes["anchored"])
-    pick = np.concatenate([g_anchor.permutation(np.flatnonzero(ya_all == c))
-                           [: config.anchors_per_class] for c in classes["anchored"]])
+    pick = pick_anchors(ya_all, classes["anchored"], config.anchors_per_class, g_anchor)
     anchors = [at_all[i] for i in pick]
     syn = generate_text(split, classes, anchors, ya_all[pick], config, rng=g_syn)
     return {"classes": classes, "anchors": anchors, "anchor_labels": ya_all[pick],
