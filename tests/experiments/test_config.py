@@ -123,8 +123,11 @@ def test_protocol_checks_attributed_to_the_value_path():
 
 def test_shared_values_at_fault_are_blamed_on_params():
     sweep = {"protocol": "test_interval", "seed": 0}
-    with pytest.raises(ValidationError, match=r"^params: `low` must be below `high`. Got low=3.0 and high=1.0"):
+    with pytest.raises(ValidationError, match=r"^params\.low: `low` must be below `high`. Got low=3.0 and high=1.0"):
         parse_config({"sweep": sweep, "params": {"k": 3, "low": 3.0}, "grid": {"k": [1, 2]}})
+    # each value fine alone, the pair not: blamed on [params] as a whole
+    with pytest.raises(ValidationError, match=r"^params: `low` must be below `high`. Got low=0.7 and high=0.6"):
+        parse_config({"sweep": sweep, "params": {"k": 3, "low": 0.7, "high": 0.6}, "grid": {"k": [1, 2]}})
 
 
 def test_required_param_and_choices():

@@ -181,11 +181,21 @@ def test_klgap_config_errors_name_the_path():
     base = {"sweep": {"protocol": "klgap"}, "params": {"rounds": 3}}
     with pytest.raises(ValidationError, match=r"^grid\.K\[1\]: `K` must be an int in \[1, inf\). Got 0 instead\.$"):
         parse_config({**base, "grid": {"K": [2, 0]}})
-    with pytest.raises(ValidationError, match=r"^params\.estimators\[1\]: must be one of 'monte_carlo', .*got 'knn'$"):
-        parse_config({**base, "params": {"estimators": ["monte_carlo", "knn"]}})
-    with pytest.raises(ValidationError, match=r"^params: `mean_low` must be below `mean_high`"):
+    with pytest.raises(ValidationError, match=r"^params\.estimators\[1\]: must be one of 'monte_carlo', .*got 'bogus'$"):
+        parse_config({**base, "params": {"estimators": ["monte_carlo", "bogus"]}})
+    with pytest.raises(ValidationError, match=r"^params\.mean_low: `mean_low` must be below `mean_high`"):
         parse_config({**base, "params": {"mean_low": 20.0}, "grid": {"K": [2, 3]}})
     with pytest.raises(ValidationError, match=r"^params\.rounds: must be an int >= 2, got 1$"):
         parse_config({**base, "params": {"rounds": 1}})
     with pytest.raises(ValidationError, match=r"^params\.seed: unknown parameter of protocol 'klgap'"):
         parse_config({**base, "params": {"seed": 1}})
+
+
+def test_klgap_estimator_options_follow_klgap():
+    from synthgain.experiments import klgap
+
+    for name, default in klgap._DEFAULTS.items():
+        cfg = parse_config({"sweep": {"protocol": "klgap"}, "params": {name: default}})
+        assert cfg.params[name] == default
+    with pytest.raises(ValidationError, match=r"^params\.bins: `bins` must be an int in \[1, inf\). Got 0"):
+        parse_config({"sweep": {"protocol": "klgap"}, "params": {"bins": 0}})

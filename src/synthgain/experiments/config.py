@@ -244,8 +244,13 @@ def parse_config(
     sweep = _parse_sweep(_table(data.get("sweep", {}), "sweep"), default_name)
     protocol = get_protocol(sweep["protocol"])
     params = protocol.defaults()
-    for key, value in _table(data.get("params", {}), "params").items():
-        params[key] = _check_value(protocol, key, value, f"params.{key}")
+    given = {
+        key: _check_value(protocol, key, value, f"params.{key}")
+        for key, value in _table(data.get("params", {}), "params").items()
+    }
+    _validate_values(protocol, params, [{k: [v] for k, v in given.items()}],
+                     [{f"{k}#0": f"params.{k}" for k in given}])  # fmt: skip
+    params.update(given)
     raw_grid = data.get("grid", [])
     if isinstance(raw_grid, Mapping):
         raw_blocks, names = [raw_grid], ["grid"]

@@ -258,10 +258,6 @@ _KLGAP_OPTIONS = {
     "rounds": Param("int", 100, low=2, option=True, doc="re-sampling rounds per setting"),
     "n_eval": Param("int", 1000, low=1, option=True, doc="points per mixture per round"),
     "measures": Param("str_list", None, option=True, doc="divergences (default: all supported)"),
-    "bins": Param("int", None, low=1, option=True, doc="histogram bins per axis"),
-    "pseudocount": Param("real", None, option=True, doc="histogram pseudocount"),
-    "per_sample_bins": Param("int", None, low=1, option=True, doc="per-sample histogram bins"),
-    "floor": Param("real", None, option=True, doc="per-sample histogram floor"),
 }
 
 
@@ -297,10 +293,9 @@ def _klgap_validate(point: dict[str, Any]) -> None:
     from ..process import Setup
     from .klgap import run_settings
 
-    fields = {k: v for k, v in point.items() if not _KLGAP_OPTIONS.get(k, Param("int")).option}
+    fields, options = get_protocol("klgap").split(point)
     Setup(**fields)
-    options = {k: v for k, v in point.items() if k in _KLGAP_OPTIONS and v is not None}
-    run_settings([], [], **options)  # checks estimators, measures and options
+    run_settings([], [], **{k: v for k, v in options.items() if v is not None})
 
 
 def _klgap_protocol() -> Protocol:
@@ -318,6 +313,13 @@ def _klgap_protocol() -> Protocol:
         if f.name != "seed" and hints[f.name] in kinds
     }
     options = dict(_KLGAP_OPTIONS)
+    # the estimator options (bins, pseudocount, ...) and their types, from klgap itself;
+    # None means "run_settings' default", and run_settings checks their ranges
+    from . import klgap
+
+    for name, default in getattr(klgap, "_DEFAULTS", {}).items():
+        kind = "int" if isinstance(default, int) else "real"
+        options[name] = Param(kind, None, option=True, doc=f"estimator option (default {default})")
     options["estimators"] = dataclasses.replace(options["estimators"], choices=tuple(ESTIMATORS))
     options["measures"] = dataclasses.replace(options["measures"], choices=tuple(MEASURES))
     return Protocol(
