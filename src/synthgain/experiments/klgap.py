@@ -234,31 +234,38 @@ def _mc_round_values(lp_p: np.ndarray, lq_p: np.ndarray, lp_q: np.ndarray, lq_q:
     return 0.5 * (np.mean(tv_p, axis=-1) + np.mean(tv_q, axis=-1))
 
 
-def _bin_index(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int, *,
+def _coords(x: np.ndarray) -> np.ndarray:
+    """Coordinate-major copy (d, ..., n) of points (..., n, d): every per-axis operation
+    below then runs on contiguous memory."""
+    return np.ascontiguousarray(np.moveaxis(x, -1, 0))
+
+
+def _bin_index(xt: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int, *,
                exact: bool = False) -> np.ndarray:
     """Flat bin index of each point on ``bins`` equal bins per axis over ``[lo, hi]``.
 
-    x (..., n, d), lo/hi (..., 1, d); the right edge of the last bin is included. With
-    ``exact``, the assignment is ``numpy.histogramdd``'s to the last bit: edges are
-    ``numpy.linspace(lo, hi, bins + 1)`` and an arithmetic first guess is moved by one
-    bin where rounding put it on the wrong side of an edge.
+    xt (d, ..., n) coordinate-major points, lo/hi (d, ..., 1); returns (..., n). The
+    right edge of the last bin is included. With ``exact``, the assignment is
+    ``numpy.histogramdd``'s to the last bit: edges are ``numpy.linspace(lo, hi, bins + 1)``
+    and an arithmetic first guess is moved by one bin where rounding put it on the wrong
+    side of an edge. The flat index is row-major, as ``numpy.histogramdd(...).ravel()``.
     """
-    width = np.where(hi > lo, hi - lo, 1.0)
-    t = x - lo
-    t *= bins / width
-    idx = t.astype(np.int64)  # t >= 0: truncation is floor
-    np.clip(idx, 0, bins - 1, out=idx)
-    if exact:
-        step = width / bins
-        left = lo + idx * step
-        right = np.where(idx + 1 == bins, hi, lo + (idx + 1) * step)
-        idx -= x < left
-        idx += (x >= right) & (idx + 1 < bins)
+    flat = np.zeros(xt.shape[1:], dtype=np.int64)
+    for x, lo_j, hi_j in zip(xt, lo, hi, strict=True):
+        width = np.where(hi_j > lo_j, hi_j - lo_j, 1.0)
+        t = x - lo_j
+        t *= bins / width
+        idx = t.astype(np.int64)  # t >= 0: truncation is floor
         np.clip(idx, 0, bins - 1, out=idx)
-    flat = idx[..., 0].copy()
-    for j in range(1, x.shape[-1]):  # row-major, as numpy.histogramdd(...).ravel()
+        if exact:
+            step = width / bins
+            left = lo_j + idx * step
+            right = np.where(idx + 1 == bins, hi_j, lo_j + (idx + 1) * step)
+            idx -= x < left
+            idx += (x >= right) & (idx + 1 < bins)
+            np.clip(idx, 0, bins - 1, out=idx)
         flat *= bins
-        flat += idx[..., j]
+        flat += idx
     return flat
 
 
@@ -272,26 +279,21 @@ def _counts(flat: np.ndarray, n_cells: int) -> np.ndarray:
 
 def _shared_hist_probs(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount: float
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin probabilities of samples (..., n, d) on shared edges: p, q, used (..., bins**d).
+    """Bin probabilities on shared edges of coordinate-major samples (d, ..., n):
+    p, q, used, each (..., bins**d).
 
     p_i = (c_i + a) / (n_p + a m) over the m bins occupied by either sample, 0 elsewhere.
     """
-    lo = np.minimum(xp.min(axis=-2, keepdims=True), xq.min(axis=-2, keepdims=True))
-    hi = np.maximum(xp.max(axis=-2, keepdims=True), xq.max(axis=-2, keepdims=True))
-    cells = bins ** xp.shape[-1]
+    lo = np.minimum(xp.min(axis=-1, keepdims=True), xq.min(axis=-1, keepdims=True))
+    hi = np.maximum(xp.max(axis=-1, keepdims=True), xq.max(axis=-1, keepdims=True))
+    cells = bins ** xp.shape[0]
     cp = _counts(_bin_index(xp, lo, hi, bins), cells)
     cq = _counts(_bin_index(xq, lo, hi, bins), cells)
     used = (cp + cq) > 0
     m = used.sum(axis=-1, keepdims=True)
-    p = np.where(used, (cp + pseudocount) / (xp.shape[-2] + pseudocount * m), 0.0)
-    q = np.where(used, (cq + pseudocount) / (xq.shape[-2] + pseudocount * m), 0.0)
+    p = np.where(used, (cp + pseudocount) / (xp.shape[-1] + pseudocount * m), 0.0)
+    q = np.where(used, (cq + pseudocount) / (xq.shape[-1] + pseudocount * m), 0.0)
     return p, q, used
-
-
-def _shared_hist_values(xp: np.ndarray, xq: np.ndarray, measure: str, bins: int,
-                        pseudocount: float) -> np.ndarray:
-    """D(p, q) from samples (..., n, d) binned on shared edges; returns (...,)."""
-    return _discrete(*_shared_hist_probs(xp, xq, bins, pseudocount), measure)
 
 
 def _discrete(p: np.ndarray, q: np.ndarray, used: np.ndarray, measure: str) -> np.ndarray:
@@ -307,19 +309,22 @@ def _discrete(p: np.ndarray, q: np.ndarray, used: np.ndarray, measure: str) -> n
     return 0.5 * np.sum(np.abs(p - q), axis=-1)
 
 
-def _per_sample_hist(x: np.ndarray, bins: int, floor: float) -> np.ndarray:
+def _per_sample_hist(xt: np.ndarray, bins: int, floor: float) -> np.ndarray:
     """The authors' ``histogramdd(x, bins, density=True)`` floored at ``floor`` and
-    renormalised to sum 1 (as ``scipy.stats.entropy`` does); (..., n, d) -> (..., bins**d)."""
-    lo, hi = x.min(axis=-2, keepdims=True), x.max(axis=-2, keepdims=True)
-    c = _counts(_bin_index(x, lo, hi, bins, exact=True), bins ** x.shape[-1])
-    width = np.where(hi > lo, hi - lo, 1.0)[..., 0, :]
-    vol = np.prod(width / bins, axis=-1)[..., None]
-    dens = np.maximum(c / (x.shape[-2] * vol), floor)
+    renormalised to sum 1 (as ``scipy.stats.entropy`` does); (d, ..., n) -> (..., bins**d)."""
+    lo, hi = xt.min(axis=-1, keepdims=True), xt.max(axis=-1, keepdims=True)
+    c = _counts(_bin_index(xt, lo, hi, bins, exact=True), bins ** xt.shape[0])
+    width = np.where(hi > lo, hi - lo, 1.0)[..., 0]  # (d, ...)
+    vol = width[0] / bins
+    for w in width[1:]:
+        vol = vol * (w / bins)
+    dens = np.maximum(c / (xt.shape[-1] * vol[..., None]), floor)
     return dens / dens.sum(axis=-1, keepdims=True)
 
 
 def _per_sample_values(xp: np.ndarray, xq: np.ndarray, measure: str, bins: int,
                        floor: float, hq: np.ndarray | None = None) -> np.ndarray:
+    """The authors' KL between coordinate-major samples (d, ..., n); returns (...,)."""
     hp = _per_sample_hist(xp, bins, floor)
     hq = _per_sample_hist(xq, bins, floor) if hq is None else hq
     if measure == "kl_reverse":
@@ -385,7 +390,7 @@ def histogram_divergence(xp: Any, xq: Any, *, measure: str = "kl", bins: int = 1
     measure = check_choice(measure, "measure", MEASURES)
     nb = _check_bins(bins, a.shape[1], "bins")
     pc = check_real(pseudocount, "pseudocount", low=0.0, closed="neither")
-    return float(_shared_hist_values(a, b, measure, nb, pc))
+    return float(_discrete(*_shared_hist_probs(_coords(a), _coords(b), nb, pc), measure))
 
 
 def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 1e-10) -> float:
@@ -416,7 +421,7 @@ def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 
     b = check_array(xq, "xq", ndim=2, min_rows=1, dim=a.shape[1])
     nb = _check_bins(bins, a.shape[1], "bins")
     fl = check_real(floor, "floor", low=0.0, closed="neither")
-    return float(_per_sample_values(a, b, "kl", nb, fl))
+    return float(_per_sample_values(_coords(a), _coords(b), "kl", nb, fl))
 
 
 def _check_mixture(m: Any, name: str) -> GaussianMixture:
@@ -564,7 +569,8 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
     xg4, xa4, xs4 = xg.reshape(pts), xa.reshape(pts), xs.reshape(pts)
     if est == "histogram":
         b = _check_bins(opts["bins"], d, "bins")
-        probs = [_shared_hist_probs(x, xg4, b, opts["pseudocount"]) for x in (xa4, xs4)]
+        cg = _coords(xg4)
+        probs = [_shared_hist_probs(_coords(x), cg, b, opts["pseudocount"]) for x in (xa4, xs4)]
         for m in measures:
             res[m] = np.stack([_discrete(*pq, m) for pq in probs], axis=1)
         return res
@@ -573,9 +579,10 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
             res[m] = np.stack([_knn_values(x, xg4, m, opts["knn_k"]) for x in (xa4, xs4)], axis=1)
         return res
     b = _check_bins(opts["per_sample_bins"], d, "per_sample_bins")
-    hg = _per_sample_hist(xg4, b, opts["floor"])
+    cg = _coords(xg4)
+    hg = _per_sample_hist(cg, b, opts["floor"])
     for m in measures:
-        res[m] = np.stack([_per_sample_values(x, xg4, m, b, opts["floor"], hq=hg)
+        res[m] = np.stack([_per_sample_values(_coords(x), cg, m, b, opts["floor"], hq=hg)
                            for x in (xa4, xs4)], axis=1)
     return res
 
