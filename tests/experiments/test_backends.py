@@ -111,3 +111,18 @@ def test_map_ordered_keeps_input_order():
     assert out == [5, 1, 3, 8, 0, 2]
     assert calls == [(i, 6) for i in range(1, 7)]
     assert map_ordered(LocalBackend(jobs=1), str, []) == []
+
+
+def test_klgap_sweep_identical_across_backends(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    cfg = {"sweep": {"protocol": "klgap", "seed": 3, "replicates": 3, "batch_size": 2},
+           "params": {"rounds": 3, "n_eval": 40}, "grid": {"K": [2, 3]}}
+    one = run_sweep(cfg, out=tmp_path / "one", jobs=1).table()
+    two = run_sweep(cfg, out=tmp_path / "two", jobs=2).table()
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp://",
+        dashboard_address=None,
+    ) as cluster:
+        dask = run_sweep(cfg, out=tmp_path / "dask", backend="dask", scheduler=cluster.scheduler_address).table()
+    assert (one.status == "ok").all() and len(one) == 2 * 3 * 4  # 4 measures
+    assert one.equals(two) and one.equals(dask)
