@@ -67,3 +67,14 @@ def test_errors():
         knn_distances(x, k=1, p=1)
     with pytest.raises(ValidationError, match="finite"):
         knn_distances([[0.0, np.nan], [1.0, 1.0]], k=1)
+
+
+def test_result_identical_for_any_number_of_workers():
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((700, 24)), rng.standard_normal((500, 24))
+    one = knn_distances(x, y, k=3, algorithm="brute", workers=1, block_size=128)
+    two = knn_distances(x, y, k=3, algorithm="brute", workers=2, block_size=128)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(
+        knn_distances(x, k=2, workers=1), knn_distances(x, k=2, workers=-1)
+    )

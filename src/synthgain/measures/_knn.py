@@ -185,18 +185,22 @@ def _knn_brute(
 
 def _augmented_reference(y: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, float]:
     """``[-2 (y - c), |y - c|^2]`` in float32, padded with rows ``[0, ..., 0, inf]`` to a
-    whole number of groups (their score is +inf); built in chunks to bound temporaries."""
+    whole number of groups (their score is +inf); built in chunks through one reused
+    buffer to bound temporaries."""
     m, d = y.shape
     m_pad = -(-m // _GROUP) * _GROUP
-    y_aug = np.zeros((m_pad, d + 1), dtype=np.float32)
+    y_aug = np.empty((m_pad, d + 1), dtype=np.float32)
+    buf = np.empty((min(8192, m), d))
     sq_max = 0.0
     for s in range(0, m, 8192):
         e = min(s + 8192, m)
-        yc = y[s:e] - centre
+        yc = buf[: e - s]
+        np.subtract(y[s:e], centre, out=yc)
         sq = np.einsum("ij,ij->i", yc, yc)
-        y_aug[s:e, :-1] = -2.0 * yc
+        np.multiply(yc, -2.0, out=y_aug[s:e, :-1], casting="same_kind")
         y_aug[s:e, -1] = sq
         sq_max = max(sq_max, float(sq.max()))
+    y_aug[m:, :-1] = 0.0
     y_aug[m:, -1] = np.inf
     return y_aug, math.sqrt(sq_max)
 
