@@ -16,6 +16,17 @@ def test_rng_forms_agree():
     assert check_rng(g) is g
 
 
+def test_same_seed_sequence_twice_gives_same_children():
+    ss = np.random.SeedSequence(42)
+    a = [c.generate_state(1)[0] for c in spawn_seeds(ss, 3)]
+    b = [c.generate_state(1)[0] for c in spawn_seeds(ss, 3)]
+    assert a == b
+    assert ss.n_children_spawned == 0
+    # a child of a spawned sequence is reproduced too
+    child = ss.spawn(1)[0]
+    assert spawn_seeds(child, 1)[0].spawn_key == spawn_seeds(child, 1)[0].spawn_key
+
+
 def test_spawn_is_stable():
     s1 = [np.random.default_rng(s).random() for s in spawn_seeds(7, 4)]
     s2 = [np.random.default_rng(s).random() for s in spawn_seeds(7, 4)]

@@ -22,11 +22,18 @@ RNGLike: TypeAlias = int | np.integer | np.random.SeedSequence | np.random.Gener
 def seed_sequence(rng: RNGLike, *, name: str = "rng") -> np.random.SeedSequence:
     """Return a :class:`~numpy.random.SeedSequence` for ``rng``.
 
-    A Generator is turned into a SeedSequence by drawing 128 bits from it, so the
+    A SeedSequence is copied, so spawning children from the result never advances the
+    caller's object: the same SeedSequence passed twice gives the same results. A
+    Generator is turned into a SeedSequence by drawing 128 bits from it, so the
     generator advances and repeated calls give independent streams.
     """
     if isinstance(rng, np.random.SeedSequence):
-        return rng
+        return np.random.SeedSequence(
+            rng.entropy,
+            spawn_key=rng.spawn_key,
+            pool_size=rng.pool_size,
+            n_children_spawned=rng.n_children_spawned,
+        )
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(rng.integers(0, 2**63 - 1, size=2, dtype=np.int64).tolist())
     if rng is None:
