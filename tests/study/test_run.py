@@ -18,8 +18,8 @@ def test_same_numbers_whatever_the_number_of_workers(tmp_path):
     s = one.summary.set_index("J")
     assert s.loc[2, "mean_gain_both"] > 0.1 > abs(s.loc[0, "mean_gain_both"])
     paths = one.write(tmp_path)
-    for key in ("replicates", "summary", "correlations", "json", "knobs", "correlations",
-                "scatter"):
+    for key in ("replicates", "summary", "correlations", "json", "figure_knobs",
+                "figure_correlations", "figure_scatter"):
         assert paths[key].is_file()
 
 
@@ -42,6 +42,11 @@ def test_summarise_matches_a_direct_computation():
     assert both.loc["kl_gap_mixture", "rho"] == pytest.approx(-1.0)
     assert both.loc["kl_gap_mixture", "verdict"] == "opposite"  # expected +, found -
     assert both.loc["memorisation", "verdict"] == "predicts"  # expected -, found -
+    from synthgain.study import StudyResult
+
+    bk = StudyResult("toy", pd.DataFrame(rows), summary, corr).by_knob.set_index("measure")
+    assert bk.loc["kl_gap_mixture", "rho"] == pytest.approx(-1.0)
+    assert bk.loc["kl_gap_mixture", "n_points"] == 6
 
 
 def test_bad_study_name_and_oversized_config():

@@ -96,13 +96,13 @@ def _scatter_figure(result: StudyResult, path: Path) -> None:
 
 
 def study_figures(result: StudyResult, out_dir: Path) -> dict[str, Path]:
-    """Write ``study_<name>_{knobs,correlations,scatter}.png``; return their paths."""
+    """Write ``study_<name>_{knobs,correlations,scatter}.png``; return ``figure_*`` paths."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    paths = {kind: out_dir / f"study_{result.name}_{kind}.png"
+    paths = {f"figure_{kind}": out_dir / f"study_{result.name}_{kind}.png"
              for kind in ("knobs", "correlations", "scatter")}
-    _knob_figure(result, paths["knobs"])
-    _correlation_figure(result, paths["correlations"])
-    _scatter_figure(result, paths["scatter"])
+    _knob_figure(result, paths["figure_knobs"])
+    _correlation_figure(result, paths["figure_correlations"])
+    _scatter_figure(result, paths["figure_scatter"])
     return paths

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._rng import RNGLike, seed_sequence
 from .._validation import check_choice, check_int
-from ._correlate import spearman_bootstrap
+from ._correlate import _spearman_rows, spearman_bootstrap
 from ._design import KNOBS, StudyConfig, one_at_a_time
 from ._measures import GAINS, MEASURES
 
@@ -68,12 +68,34 @@ class StudyResult:
     correlations: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def by_knob(self) -> pd.DataFrame:
+        """Spearman rho of each measure with ``gain_both`` within each knob's sweep.
+
+        The sweep's points are the default and the knob's other values (3 to 6 points, so
+        no interval): whether a measure moves with the gain when only that knob moves.
+        """
+        s = self.summary
+        rows = []
+        for knob in dict.fromkeys(s["knob"]):
+            if knob == "default":
+                continue
+            part = s[s["knob"].isin(["default", knob])]
+            for m in MEASURES:
+                x, y = part[f"mean_{m}"].to_numpy(), part["mean_gain_both"].to_numpy()
+                ok = np.isfinite(x) & np.isfinite(y)
+                rho = (float(_spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
+                       else float("nan"))
+                rows.append({"knob": knob, "measure": m, "n_points": int(ok.sum()),
+                             "rho": rho})
+        return pd.DataFrame(rows)
+
     def write(self, out_dir: str | Path, *, figures: bool = True) -> dict[str, Path]:
         """Write CSV tables, ``study.json`` and (optionally) PNG figures into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for key in ("replicates", "summary", "correlations"):
+        for key in ("replicates", "summary", "correlations", "by_knob"):
             paths[key] = out / f"{self.name}_{key}.csv"
             getattr(self, key).to_csv(paths[key], index=False)
         paths["json"] = out / f"{self.name}_study.json"
