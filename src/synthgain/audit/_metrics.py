@@ -3,12 +3,12 @@
 Precision, recall, density and coverage (Naeem et al. 2020), the Vendi score in its
 covariance form (Friedman & Dieng 2023), and novelty / memorisation: each synthetic
 point's distance to its nearest anchor, with near-copies flagged. Distances are
-Euclidean, computed exactly in float32 blocks (no approximate search).
+Euclidean and exact: float32 GEMM blocks screen, float64 settles every close call
+(``_neighbours``); there is no approximate search.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +17,10 @@ from scipy import stats
 
 from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate
+from ..measures import Estimate, knn_distances
+from ._neighbours import nearest_rows, within_radius
 
 __all__ = ["NoveltyResult", "novelty", "prdc", "vendi_score"]
-
-_BLOCK = 2048
-
 
 def _pair(real: Any, fake: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     r = check_array(real, names[0], ndim=2, min_rows=2)
@@ -30,35 +28,12 @@ def _pair(real: Any, fake: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.
     return r, f
 
 
-def _sq_norms(x: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", x, x)  # ||x_i||^2
+def kth_neighbour_distance(x: np.ndarray, k: int, workers: int = -1) -> np.ndarray:
+    """Exact distance from each row of ``x`` to its k-th nearest other row.
 
-
-def _dist_blocks(
-    x: np.ndarray, y: np.ndarray, block: int = _BLOCK
-) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield (rows of x, block of Euclidean distances to every row of y), in float32.
-
-    Does no argument checking.
+    Does no argument checking (``synthgain.measures.knn_distances``, self excluded).
     """
-    xf = np.ascontiguousarray(x, dtype=np.float32)
-    yf = np.ascontiguousarray(y, dtype=np.float32)
-    yy = _sq_norms(yf)
-    for s in range(0, xf.shape[0], block):
-        xb = xf[s : s + block]
-        d2 = _sq_norms(xb)[:, None] - 2.0 * (xb @ yf.T) + yy[None, :]
-        np.maximum(d2, 0.0, out=d2)
-        yield slice(s, s + xb.shape[0]), np.sqrt(d2, out=d2)
-
-
-def kth_neighbour_distance(x: np.ndarray, k: int) -> np.ndarray:
-    """Distance from each row of ``x`` to its k-th nearest other row. No argument checking."""
-    out = np.empty(x.shape[0])
-    for rows, d in _dist_blocks(x, x):
-        idx = np.arange(rows.start, rows.stop)
-        d[np.arange(d.shape[0]), idx] = np.inf  # exclude self
-        out[rows] = np.partition(d, k - 1, axis=1)[:, k - 1]
-    return out
+    return knn_distances(x, k=k, workers=workers)[:, k - 1]
 
 
 def _mean_estimate(values: np.ndarray, method: str, n: tuple[int, ...], **params: Any) -> Estimate:
@@ -67,7 +42,7 @@ def _mean_estimate(values: np.ndarray, method: str, n: tuple[int, ...], **params
     return Estimate(float(values.mean()), se, method, n, dict(params))
 
 
-def prdc(real: Any, fake: Any, *, k: int = 5) -> dict[str, Estimate]:
+def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Estimate]:
     """Precision, recall, density and coverage of ``fake`` against ``real``.
 
     Parameters
@@ -76,6 +51,8 @@ def prdc(real: Any, fake: Any, *, k: int = 5) -> dict[str, Estimate]:
     fake : array_like, shape (m, d)
     k : int
         Neighbourhood size of the k-NN balls (Naeem et al. use 5).
+    workers : int
+        Threads for the distance blocks (-1: all cores); the result does not depend on it.
 
     Returns
     -------
@@ -103,16 +80,11 @@ def prdc(real: Any, fake: Any, *, k: int = 5) -> dict[str, Estimate]:
     """
     r, f = _pair(real, fake, ("real", "fake"))
     k = check_int(k, "k", low=1, high=min(r.shape[0], f.shape[0]) - 1)
-    r_rad = kth_neighbour_distance(r, k)
-    f_rad = kth_neighbour_distance(f, k)
-    counts = np.zeros(f.shape[0])
-    for rows, d in _dist_blocks(f, r):
-        counts[rows] = (d <= r_rad[None, :].astype(np.float32)).sum(axis=1)
-    covered = np.zeros(r.shape[0], dtype=bool)
-    recalled = np.zeros(r.shape[0], dtype=bool)
-    for rows, d in _dist_blocks(r, f):
-        covered[rows] = d.min(axis=1) <= r_rad[rows].astype(np.float32)
-        recalled[rows] = (d <= f_rad[None, :].astype(np.float32)).any(axis=1)
+    r_rad = kth_neighbour_distance(r, k, workers)
+    f_rad = kth_neighbour_distance(f, k, workers)
+    counts = within_radius(f, r, r_rad, lambda b: b.sum(axis=1), workers=workers)
+    recalled = within_radius(r, f, f_rad, lambda b: b.any(axis=1), workers=workers)
+    covered = knn_distances(r, f, k=1, workers=workers)[:, 0] <= r_rad
     n = (r.shape[0], f.shape[0])
     return {
         "precision": _mean_estimate((counts > 0).astype(float), "naeem2020_precision", n, k=k),
@@ -120,6 +92,9 @@ def prdc(real: Any, fake: Any, *, k: int = 5) -> dict[str, Estimate]:
         "density": _mean_estimate(counts / k, "naeem2020_density", n, k=k),
         "coverage": _mean_estimate(covered.astype(float), "naeem2020_coverage", n, k=k),
     }
+
+
+_VENDI_BLOCK = 16_384  # rows normalised at a time (bounds the float64 copy)
 
 
 def _vendi_from_scatter(s: np.ndarray, n: int) -> float:
@@ -167,19 +142,26 @@ def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = 0) -> Estimate:
             f"`x` row {int(np.argmin(norms))} is all zeros; the cosine kernel needs non-zero "
             "rows. Drop it first."
         )
-    u = a / norms[:, None]
-    s = u.T @ u  # sum_i u_i u_i^T
-    value = _vendi_from_scatter(s, u.shape[0])
     from .._rng import check_rng
 
-    g = min(n_groups, u.shape[0])
-    groups = check_rng(rng).permutation(u.shape[0]) % g
-    loo = np.empty(g)
-    for j in range(g):
-        ug = u[groups == j]
-        loo[j] = _vendi_from_scatter(s - ug.T @ ug, u.shape[0] - ug.shape[0])
+    n = a.shape[0]
+    g = min(n_groups, n)
+    groups = check_rng(rng).permutation(n) % g
+    # one pass over the rows: per-group scatters S_g = sum_{i in g} u_i u_i^T, S = sum_g S_g
+    scatter = np.zeros((g, a.shape[1], a.shape[1]))
+    sizes = np.bincount(groups, minlength=g)
+    for start in range(0, n, _VENDI_BLOCK):
+        stop = min(start + _VENDI_BLOCK, n)
+        u = a[start:stop] / norms[start:stop, None]
+        gb = groups[start:stop]
+        for j in range(g):
+            uj = u[gb == j]
+            scatter[j] += uj.T @ uj
+    s = scatter.sum(axis=0)
+    value = _vendi_from_scatter(s, n)
+    loo = np.array([_vendi_from_scatter(s - scatter[j], n - int(sizes[j])) for j in range(g)])
     se = float(np.sqrt((g - 1) / g * np.sum((loo - loo.mean()) ** 2)))
-    return Estimate(value, se, "vendi_cosine_covariance", (u.shape[0],), {"n_groups": g})
+    return Estimate(value, se, "vendi_cosine_covariance", (n,), {"n_groups": g})
 
 
 @dataclass(frozen=True)
@@ -211,7 +193,9 @@ class NoveltyResult:
     memorisation: Estimate
 
 
-def novelty(anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25) -> NoveltyResult:
+def novelty(
+    anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25, workers: int = -1
+) -> NoveltyResult:
     """Distance of each synthetic point to its nearest anchor; near-copies flagged.
 
     Parameters
@@ -223,6 +207,9 @@ def novelty(anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25) -> Novelt
         to ``a`` is at most ``copy_ratio`` times the distance from ``a`` to the anchor
         nearest to it: it sits much closer to one anchor than any other real example
         does. Scale-free, so it needs no threshold in embedding units.
+    workers : int
+        Threads for the nearest-anchor search (-1: all cores); the result does not
+        depend on it.
 
     Returns
     -------
@@ -232,7 +219,9 @@ def novelty(anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25) -> Novelt
     -----
     ``near_copy_j = 1[ d(s_j, a*(j)) <= c * min_{i != a*(j)} d(a*(j), a_i) ]``. This is the
     per-point "authenticity" test of Alaa et al. (2022, Sec. 3.2) with a margin ``c``;
-    the rate is reported with the Wilson interval of a binomial proportion.
+    the rate is reported with the Wilson interval of a binomial proportion. The nearest
+    anchor is found exactly (float32 GEMM screening on squared distances, float64
+    refinement of the close calls; ties go to the lowest anchor index).
 
     References
     ----------
@@ -242,15 +231,8 @@ def novelty(anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25) -> Novelt
     """
     a, s = _pair(anchors, synthetic, ("anchors", "synthetic"))
     c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
-    r1 = kth_neighbour_distance(a, 1)
-    dist = np.empty(s.shape[0])
-    near = np.empty(s.shape[0], dtype=np.int64)
-    for rows, d in _dist_blocks(s, a):
-        j = np.argmin(d, axis=1)
-        near[rows] = j
-        dist[rows] = d[np.arange(d.shape[0]), j]
-    # exact distances for the winners (the float32 blocks only choose the nearest anchor)
-    dist = np.linalg.norm(s - a[near], axis=1)
+    r1 = kth_neighbour_distance(a, 1, workers)
+    dist, near = nearest_rows(s, a, workers=workers)
     rad = r1[near]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(rad > 0, dist / np.where(rad > 0, rad, 1.0),

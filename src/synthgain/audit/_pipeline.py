@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from ._embed import Progress, available_models, embed_texts
 from ._information import information_terms, kl_gap_knn, kl_gap_mixture, project
 from ._io import Dataset
 from ._metrics import novelty, prdc, vendi_score
+from ._neighbours import blas_threads
 from ._probe import probe
 
 __all__ = ["SCHEMA", "AuditResult", "run_audit"]
@@ -48,6 +51,8 @@ class AuditResult:
         Each dataset on the first two principal axes of the pooled data (for the map).
     nearest_distance : ndarray
         Each synthetic row's distance to its nearest anchor (for the histogram).
+    timings, cpu_timings : dict of str to float
+        Wall-clock and process CPU seconds of each stage.
     """
 
     metrics: dict[str, dict[str, Estimate | None]]
@@ -60,6 +65,7 @@ class AuditResult:
     copy_threshold_ratio: float
     timings: dict[str, float] = field(default_factory=dict)
     map_mixtures: dict[str, Any] = field(default_factory=dict)
+    cpu_timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The metrics.json document (schema in docs/audit.md)."""
@@ -78,6 +84,7 @@ class AuditResult:
             },
             "near_copies": self.near_copies,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_timings.items()},
         }
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
@@ -175,6 +182,23 @@ def _prompts(anchor: Dataset, synthetic: Dataset, ea: np.ndarray
     return np.asarray(vecs), np.asarray(rows)
 
 
+class _Clock:
+    """Wall-clock and process CPU seconds of each named stage."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        w0, c0 = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w0
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c0
+
+
 def _sub(x: np.ndarray, m: int, gen: np.random.Generator) -> np.ndarray:
     return x if x.shape[0] <= m else x[np.sort(gen.choice(x.shape[0], m, replace=False))]
 
@@ -199,6 +223,7 @@ def run_audit(
     copy_ratio: float = 0.25,
     max_near_copies: int = 50,
     rng: RNGLike = 0,
+    workers: int = -1,
     progress: Progress | None = None,
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
@@ -228,21 +253,44 @@ def run_audit(
         Near-copy margin (see :func:`novelty`).
     rng : seed
         Root seed; each step gets its own child, so results are reproducible.
+    workers : int
+        Threads for the neighbour searches (-1: all cores). BLAS runs single-threaded
+        inside the audit (the searches parallelise over blocks instead; threaded LAPACK
+        on small matrices is slow on a shared machine). Results do not depend on it.
 
     Returns
     -------
     AuditResult
+
+    Notes
+    -----
+    ``timings`` / ``cpu_timings`` of the result hold each stage's wall-clock and CPU
+    seconds: embed, divergences, information, kl_gap, fidelity, diversity, novelty,
+    probe, map.
     """
     max_rows = check_int(max_rows, "max_rows", low=10)
     knn_rows = check_int(knn_rows, "knn_rows", low=10)
+    workers = check_int(workers, "workers", low=-1)
+    if workers == 0:
+        raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
+    with blas_threads(1):
+        return _audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
+                      max_rows=max_rows, knn_rows=knn_rows, n_pca=n_pca, k=k,
+                      copy_ratio=copy_ratio, max_near_copies=max_near_copies, rng=rng,
+                      workers=workers, progress=progress)
+
+
+def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: Any,
+           max_rows: int, knn_rows: int, n_pca: int, k: int, copy_ratio: float,
+           max_near_copies: int, rng: RNGLike, workers: int, progress: Progress | None
+           ) -> AuditResult:
     data = {"anchor": _as_dataset(anchor, "anchor"), "synthetic": _as_dataset(synthetic,
                                                                               "synthetic")}
     if target is not None:
         data["target"] = _as_dataset(target, "target")
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    emb, model_used = _embed_all(data, model, cache_dir, progress)
-    timings["embed"] = time.perf_counter() - t0
+    clock = _Clock()
+    with clock.stage("embed"):
+        emb, model_used = _embed_all(data, model, cache_dir, progress)
     dims = {k_: v.shape[1] for k_, v in emb.items()}
     if len(set(dims.values())) > 1:
         raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
@@ -255,90 +303,88 @@ def run_audit(
     sub = {n_: _sub(x, knn_rows, gens[0]) for n_, x in emb.items()}
     metrics: dict[str, dict[str, Estimate | None]] = {}
 
-    t0 = time.perf_counter()
-    div: dict[str, Estimate | None] = {}
-    for i, (p, q) in enumerate(_PAIRS):
-        if p not in emb or q not in emb:
-            continue
-        div[f"kl_{p}_{q}"] = kl_divergence(sub[p], sub[q], method="wang_kulkarni_verdu", k=k)
-        div[f"kl_{q}_{p}"] = kl_divergence(sub[q], sub[p], method="wang_kulkarni_verdu", k=k)
-        c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows, rng=gens[1 + i])
-        div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
-    metrics["divergences"] = div
-    timings["divergences"] = time.perf_counter() - t0
+    with clock.stage("divergences"):
+        div: dict[str, Estimate | None] = {}
+        for i, (p, q) in enumerate(_PAIRS):
+            if p not in emb or q not in emb:
+                continue
+            for a_, b_ in ((p, q), (q, p)):
+                div[f"kl_{a_}_{b_}"] = kl_divergence(sub[a_], sub[b_], k=k,
+                                                     method="wang_kulkarni_verdu")
+            c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows, rng=gens[1 + i])
+            div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
+        metrics["divergences"] = div
 
-    t0 = time.perf_counter()
-    ref = emb.get("target", emb["anchor"])
-    proj = project(ref, n_pca)
-    prompts = _prompts(data["anchor"], data["synthetic"], emb["anchor"])
-    p_sub = None
-    s_for_info = sub["synthetic"]
-    if prompts is not None:
-        vecs, rows = prompts
-        keep = np.sort(gens[4].choice(rows.shape[0], min(knn_rows, rows.shape[0]),
-                                      replace=False))
-        s_for_info, p_sub = emb["synthetic"][rows[keep]], proj(vecs[keep])
-        notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids"
-                     + (f" (subsample of {keep.shape[0]:,})." if keep.shape[0] < rows.shape[0]
-                        else "."))
-    else:
-        notes.append("No provenance (anchor_id) on the synthetic rows: the information gain "
-                     "dI = H(S_gen) - I(anchor; synthetic) is not computed.")
-    metrics["information"] = information_terms(proj(sub["anchor"]), proj(s_for_info), p_sub,
-                                               rng=gens[5])
-    timings["information"] = time.perf_counter() - t0
+    with clock.stage("information"):
+        ref = emb.get("target", emb["anchor"])
+        proj = project(ref, n_pca)
+        prompts = _prompts(data["anchor"], data["synthetic"], emb["anchor"])
+        p_sub = None
+        s_for_info = sub["synthetic"]
+        if prompts is not None:
+            vecs, rows = prompts
+            keep = np.sort(gens[4].choice(rows.shape[0], min(knn_rows, rows.shape[0]),
+                                          replace=False))
+            s_for_info, p_sub = emb["synthetic"][rows[keep]], proj(vecs[keep])
+            notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids"
+                         + (f" (subsample of {keep.shape[0]:,})."
+                            if keep.shape[0] < rows.shape[0] else "."))
+        else:
+            notes.append("No provenance (anchor_id) on the synthetic rows: the information "
+                         "gain dI = H(S_gen) - I(anchor; synthetic) is not computed.")
+        metrics["information"] = information_terms(proj(sub["anchor"]), proj(s_for_info),
+                                                   p_sub, rng=gens[5])
 
-    t0 = time.perf_counter()
-    if "target" in emb:
-        mix = kl_gap_mixture(sub["anchor"], sub["synthetic"], sub["target"], n_pca=n_pca,
-                             rng=gens[6])
-        knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k)
-        metrics["kl_gap"] = {"mixture": mix["gap"], "knn": knn["gap"],
-                             "mixture_kl_anchor_target": mix["kl_anchor_target"],
-                             "mixture_kl_synthetic_target": mix["kl_synthetic_target"]}
-    else:
-        notes.append("No target set: the KL-gap analogue and the probe are not computed.")
-    timings["kl_gap"] = time.perf_counter() - t0
+    with clock.stage("kl_gap"):
+        if "target" in emb:
+            mix = kl_gap_mixture(sub["anchor"], sub["synthetic"], sub["target"], n_pca=n_pca,
+                                 rng=gens[6])
+            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k)
+            metrics["kl_gap"] = {"mixture": mix["gap"], "knn": knn["gap"],
+                                 "mixture_kl_anchor_target": mix["kl_anchor_target"],
+                                 "mixture_kl_synthetic_target": mix["kl_synthetic_target"]}
+        else:
+            notes.append("No target set: the KL-gap analogue and the probe are not computed.")
 
-    t0 = time.perf_counter()
-    m = min(emb["anchor"].shape[0], emb["synthetic"].shape[0], max_rows)
-    if m < max(emb["anchor"].shape[0], emb["synthetic"].shape[0]):
-        notes.append(f"Precision, recall, density and coverage use {m:,} rows of each of the "
-                     "anchor and synthetic data (equal sizes, uniform subsample).")
-    k_prdc = min(k, m - 1)
-    metrics["fidelity"] = dict(prdc(_sub(emb["anchor"], m, gens[7]),
-                                    _sub(emb["synthetic"], m, gens[8]), k=k_prdc))
-    timings["fidelity"] = time.perf_counter() - t0
+    with clock.stage("fidelity"):
+        m = min(emb["anchor"].shape[0], emb["synthetic"].shape[0], max_rows)
+        if m < max(emb["anchor"].shape[0], emb["synthetic"].shape[0]):
+            notes.append(f"Precision, recall, density and coverage use {m:,} rows of each of "
+                         "the anchor and synthetic data (equal sizes, uniform subsample).")
+        metrics["fidelity"] = dict(prdc(_sub(emb["anchor"], m, gens[7]),
+                                        _sub(emb["synthetic"], m, gens[8]), k=min(k, m - 1),
+                                        workers=workers))
 
-    t0 = time.perf_counter()
-    metrics["diversity"] = {f"vendi_{n_}": vendi_score(x, rng=gens[9]) for n_, x in emb.items()}
-    nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio)
-    metrics["novelty"] = {"mean_nearest_anchor_distance": nov.novelty,
-                          "memorisation": nov.memorisation}
-    timings["diversity_novelty"] = time.perf_counter() - t0
-    near = _near_copy_rows(data, nov, max_near_copies)
+    with clock.stage("diversity"):
+        metrics["diversity"] = {f"vendi_{n_}": vendi_score(x, rng=gens[9])
+                                for n_, x in emb.items()}
+    with clock.stage("novelty"):
+        nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio, workers=workers)
+        metrics["novelty"] = {"mean_nearest_anchor_distance": nov.novelty,
+                              "memorisation": nov.memorisation}
+        near = _near_copy_rows(data, nov, max_near_copies)
 
-    t0 = time.perf_counter()
-    if "target" in emb and all(d.labels is not None for d in data.values()):
-        metrics["probe"] = dict(probe(emb["anchor"], data["anchor"].labels, emb["synthetic"],
-                                      data["synthetic"].labels, emb["target"],
-                                      data["target"].labels))
-    elif "target" in emb:
-        notes.append("No labels on every dataset: the probe is not run.")
-    timings["probe"] = time.perf_counter() - t0
+    with clock.stage("probe"):
+        if "target" in emb and all(d.labels is not None for d in data.values()):
+            metrics["probe"] = dict(probe(emb["anchor"], data["anchor"].labels,
+                                          emb["synthetic"], data["synthetic"].labels,
+                                          emb["target"], data["target"].labels))
+        elif "target" in emb:
+            notes.append("No labels on every dataset: the probe is not run.")
 
-    pooled = np.concatenate([_sub(x, 2000, gens[10]) for x in emb.values()])
-    p2 = project(pooled, 2)
-    points = {n_: p2(_sub(x, 2000, gens[11])) for n_, x in emb.items()}
-    map_mix = {n_: fit_gmm(pts, min(4, pts.shape[0] // 10 or 1), rng=gens[11]).mixture
-               for n_, pts in points.items() if n_ != "target"}
+    with clock.stage("map"):
+        pooled = np.concatenate([_sub(x, 2000, gens[10]) for x in emb.values()])
+        p2 = project(pooled, 2)
+        points = {n_: p2(_sub(x, 2000, gens[11])) for n_, x in emb.items()}
+        map_mix = {n_: fit_gmm(pts, min(4, pts.shape[0] // 10 or 1), rng=gens[11]).mixture
+                   for n_, pts in points.items() if n_ != "target"}
     inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(emb[n_].shape[1]),
                    "labels": d.labels is not None, "provenance": d.anchor_ids is not None}
               for n_, d in data.items()}
     config = {"model": model_used, "max_rows": max_rows, "knn_rows": knn_rows, "n_pca": n_pca,
               "k": k, "copy_ratio": copy_ratio, "rng": rng if isinstance(rng, int) else None}
     return AuditResult(metrics, inputs, config, near, notes, points, nov.distance,
-                       copy_ratio, timings, map_mix)
+                       copy_ratio, clock.wall, map_mix, clock.cpu)
 
 
 def _near_copy_rows(data: dict[str, Dataset], nov: Any, limit: int) -> list[dict[str, Any]]:
