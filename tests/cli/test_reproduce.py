@@ -10,7 +10,7 @@ runner = CliRunner()
 
 def test_reproduce_figure4_tiny(tmp_path):
     res = runner.invoke(app, ["reproduce", "figure4", "--settings", "2", "--rounds", "2",
-                              "--n-eval", "50", "-e", "monte_carlo", "-e", "histogram",
+                              "--n-eval", "50", "-e", "histogram_per_sample",
                               "--out", str(tmp_path), "-q"])
     assert res.exit_code == 0, res.output
     assert "rises with J" in res.output and f"to {tmp_path}" in res.output
@@ -18,8 +18,8 @@ def test_reproduce_figure4_tiny(tmp_path):
                  "summary.md", "claims.csv"):
         assert (tmp_path / name).exists()
     rows = pd.read_csv(tmp_path / "results.csv")
-    assert set(rows["estimator"]) == {"monte_carlo", "histogram"}
-    assert len(rows) == 3 * 14 * 2 * 8
+    assert set(rows["estimator"]) == {"histogram_per_sample"}
+    assert len(rows) == 3 * 14 * 2 * 2  # sweeps x values x settings x measures
 
 
 def test_reproduce_figure2_and_5(tmp_path):

@@ -41,7 +41,7 @@ def test_figure2_needs_two_dimensions():
 
 def test_figure4_has_three_panels_per_estimator(tmp_path):
     res = run_figure4(settings=3, rounds=3, n_eval=100, values=[2, 3], n_boot=100,
-                      estimators=["monte_carlo", "histogram_per_sample"])
+                      estimators=["monte_carlo", "histogram_per_sample"], measures=["kl", "tv"])
     fig = plot_figure4(res.summary, estimators=["monte_carlo", "histogram_per_sample"])
     assert len(fig.axes) == 6
     assert len(fig.axes[1].lines) >= 1  # the mean line
