@@ -63,3 +63,35 @@ def test_novelty_flags_copies_only():
         novelty(a, s, copy_ratio=2.0)
     with pytest.raises(ValidationError, match="`synthetic` must have 4 columns"):
         novelty(a, s[:, :3])
+
+
+def test_vendi_jackknife_matches_deleting_each_group():
+    # the one-pass group scatters give the same jackknife as recomputing without each group
+    from synthgain._rng import check_rng
+
+    g = np.random.default_rng(4)
+    x = g.normal(size=(40_000, 6)) @ g.normal(size=(6, 6))  # more rows than one block
+    est = vendi_score(x, n_groups=5, rng=9)
+    groups = check_rng(9).permutation(x.shape[0]) % 5
+    loo = np.array([vendi_score(x[groups != j], n_groups=2).value for j in range(5)])
+    se = np.sqrt(4 / 5 * np.sum((loo - loo.mean()) ** 2))
+    assert est.stderr == pytest.approx(se, rel=1e-8)
+    assert est.value == pytest.approx(vendi_score(x[::-1], n_groups=2).value, rel=1e-10)
+
+
+def test_prdc_shares_have_wilson_intervals_inside_unit_interval():
+    g = np.random.default_rng(5)
+    real = g.normal(size=(300, 4))
+    r = prdc(real, real + 1e-3 * g.normal(size=(300, 4)), k=3)
+    for key in ("precision", "recall", "coverage"):
+        lo, hi = r[key].ci()
+        assert 0.0 <= lo <= r[key].value <= hi <= 1.0
+    assert r["recall"].value == 1.0 and r["recall"].ci()[0] < 1.0  # not a zero-width interval
+
+
+def test_novelty_and_prdc_do_not_depend_on_workers():
+    g = np.random.default_rng(6)
+    a, s = g.normal(size=(400, 24)), g.normal(size=(900, 24))
+    n1, n2 = novelty(a, s, workers=1), novelty(a, s, workers=2)
+    assert np.array_equal(n1.nearest, n2.nearest) and np.array_equal(n1.distance, n2.distance)
+    assert prdc(a, s[:400], workers=1) == prdc(a, s[:400], workers=2)

@@ -75,3 +75,18 @@ def test_markov_generate_is_seeded_and_continues_prompts():
     out1 = markov_generate(corpus, ["a b", "x y"], rng=4)
     assert out1 == markov_generate(corpus, ["a b", "x y"], rng=4)
     assert out1[0] in ("a b c d", "a b e f") and out1[1] == "x y z"
+
+
+def test_stage_timings_and_workers():
+    sets = _sets()
+    r1 = run_audit(*sets, rng=5, workers=1)
+    r2 = run_audit(*sets, rng=5, workers=2)
+    assert r1.to_dict()["metrics"] == r2.to_dict()["metrics"]
+    stages = {"embed", "divergences", "information", "kl_gap", "fidelity", "diversity",
+              "novelty", "probe", "map"}
+    assert set(r1.timings) == stages and set(r1.cpu_timings) == stages
+    assert all(v >= 0 for v in r1.timings.values())
+    doc = r1.to_dict()
+    assert set(doc["cpu_seconds"]) == stages and set(doc["timings_seconds"]) == stages
+    with pytest.raises(ValidationError, match=r"`workers` must be -1 \(all cores\) or at least 1"):
+        run_audit(*sets, workers=0)

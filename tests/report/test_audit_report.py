@@ -58,3 +58,37 @@ def test_report_renders_without_console_errors(tmp_path):
     img = imread(png)
     assert img.shape[0] >= 1000 and img.shape[1] >= 1000
     assert img[..., :3].std() > 0.05  # not a blank page
+
+
+def test_every_measure_in_exactly_one_chart_and_kl_apart_from_js_tv(tmp_path):
+    from synthgain.report._audit import _SECTIONS, _chart_keys, display_name
+
+    report = _report(tmp_path)
+    result = run_audit(*_sets_for_charts(), rng=0)
+    for group, _title, _intro, charts in _SECTIONS:
+        keys = [k for k, v in result.metrics.get(group, {}).items() if v is not None]
+        placed = [_chart_keys(c, keys) for c in charts]
+        flat = [k for p in placed for k in p]
+        assert len(flat) == len(set(flat)), group  # no measure charted twice
+        assert set(flat) == set(keys), group
+        if group == "divergences":
+            kl, js_tv = placed
+            assert kl and all(k.startswith("kl_") for k in kl)
+            assert js_tv and all(k[:3] in ("js_", "tv_") for k in js_tv)
+    html = report.read_text()
+    assert html.count('alt="KL divergence, both directions') == 1
+    assert html.count('alt="JS and TV lower bounds') == 1
+    assert "KL(anchor || synthetic)" in html and "JS(anchor, synthetic)" in html
+    assert display_name("divergences", "tv_synthetic_target") == "TV(synthetic, target)"
+    assert display_name("information", "delta_h").startswith("dH")
+
+
+def _sets_for_charts():
+    g = np.random.default_rng(1)
+    a, t = g.normal(size=(120, 4)), g.normal(size=(120, 4))
+    s = a + 0.3 * g.normal(size=(120, 4))
+    lab = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731
+    prov = [str(i) for i in range(120)]
+    return (Dataset.from_arrays(a, labels=lab(a), name="anchor"),
+            Dataset.from_arrays(s, labels=lab(s), anchor_ids=prov, name="synthetic"),
+            Dataset.from_arrays(t, labels=lab(t), name="target"))

@@ -42,6 +42,14 @@ def _mean_estimate(values: np.ndarray, method: str, n: tuple[int, ...], **params
     return Estimate(float(values.mean()), se, method, n, dict(params))
 
 
+def _share_estimate(flags: np.ndarray, method: str, n: tuple[int, ...], **params: Any
+                    ) -> Estimate:
+    """A share of 0/1 indicators, with the Wilson score interval (stays inside [0, 1])."""
+    est = _mean_estimate(flags.astype(float), method, n, **params)
+    ci = stats.binomtest(int(flags.sum()), flags.shape[0]).proportion_ci(0.95, method="wilson")
+    return Estimate(est.value, est.stderr, method, n, dict(params), interval=(ci.low, ci.high))
+
+
 def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Estimate]:
     """Precision, recall, density and coverage of ``fake`` against ``real``.
 
@@ -58,7 +66,9 @@ def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Es
     -------
     dict with keys ``"precision"``, ``"recall"``, ``"density"``, ``"coverage"``, each an
     :class:`Estimate` whose standard error treats the per-point indicators as
-    independent (the radii are held fixed).
+    independent (the radii are held fixed). The three shares carry the 95% Wilson score
+    interval of a binomial proportion (inside [0, 1] even at a share of 0 or 1); density
+    the normal interval of a mean.
 
     Notes
     -----
@@ -87,10 +97,10 @@ def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Es
     covered = knn_distances(r, f, k=1, workers=workers)[:, 0] <= r_rad
     n = (r.shape[0], f.shape[0])
     return {
-        "precision": _mean_estimate((counts > 0).astype(float), "naeem2020_precision", n, k=k),
-        "recall": _mean_estimate(recalled.astype(float), "naeem2020_recall", n, k=k),
+        "precision": _share_estimate(counts > 0, "naeem2020_precision", n, k=k),
+        "recall": _share_estimate(recalled, "naeem2020_recall", n, k=k),
         "density": _mean_estimate(counts / k, "naeem2020_density", n, k=k),
-        "coverage": _mean_estimate(covered.astype(float), "naeem2020_coverage", n, k=k),
+        "coverage": _share_estimate(covered, "naeem2020_coverage", n, k=k),
     }
 
 

@@ -2,54 +2,126 @@
 
 from __future__ import annotations
 
+import fnmatch
+from dataclasses import dataclass
 from typing import Any
 
 from ._figures import interval_chart, map_figure, novelty_histogram
 from ._readings import reading
 
-__all__ = ["render_audit_report"]
+__all__ = ["display_name", "render_audit_report"]
+
+@dataclass(frozen=True)
+class _Chart:
+    """One interval chart of a section: the measures whose keys match ``keys``."""
+
+    title: str
+    unit: str
+    ref: float | None
+    keys: tuple[str, ...]  # fnmatch patterns, in display order
+
+
+_KL = _Chart("KL divergence, both directions (kNN, full embedding space)", "nats", 0.0,
+             ("kl_*",))
+_JS_TV = _Chart("JS and TV lower bounds (calibrated classifier)",
+                "JS: nats, 0 to log 2 = 0.693; TV: probability, 0 to 1", 0.0,
+                ("js_*", "tv_*"))
 
 _SECTIONS = (
     ("divergences", "Divergences",
      "How different each pair of datasets is. KL by k-nearest neighbours in the full "
-     "embedding space; JS and TV as lower bounds from a calibrated classifier that tries "
-     "to tell the two samples apart.", "nats (JS, KL) or probability (TV)", 0.0),
+     "embedding space (unbounded, in nats); JS and TV as lower bounds from a calibrated "
+     "classifier that tries to tell the two samples apart (bounded; shown apart from KL so "
+     "that their scale is readable).", (_KL, _JS_TV)),
     ("kl_gap", "KL gap against the target",
      "The paper's metric on real data: is a model of the synthetic data closer to the "
-     "target than a model of the anchors?", "nats", 0.0),
+     "target than a model of the anchors?",
+     (_Chart("KL gap (positive: the synthetic data moves the model towards the target)",
+             "nats", 0.0, ("mixture", "knn")),
+      _Chart("KL of each fitted model to the target model (PCA space)", "nats", None,
+             ("mixture_kl_*",)))),
     ("information", "Information terms of the paper",
      "Entropies, dH and the information gain dI, by kNN estimators in the whitened "
-     "principal subspace of the target (or the anchors without a target).", "nats", None),
+     "principal subspace of the target (or the anchors without a target).",
+     (_Chart("Entropies and the information gain dI", "nats", None,
+             ("entropy_*", "information_gain")),
+      _Chart("dH and the information the prompts carry", "nats", 0.0,
+             ("delta_h", "mi_prompt_synthetic")))),
     ("fidelity", "Fidelity and coverage (Naeem et al. 2020)",
      "Precision and density say whether synthetic rows look real; recall and coverage "
-     "whether they reach the variety of the anchors.", "share", None),
+     "whether they reach the variety of the anchors.",
+     (_Chart("Precision, recall, density and coverage",
+             "share of rows (density: neighbourhoods per row, over k)", 1.0, ("*",)),)),
     ("diversity", "Diversity (Vendi score)",
      "The effective number of distinct directions under the cosine kernel (covariance "
-     "form; interval from a delete-a-group jackknife).", "effective number", None),
+     "form; interval from a delete-a-group jackknife).",
+     (_Chart("Vendi score of each dataset", "effective number of directions", None,
+             ("*",)),)),
     ("probe", "Probe: measured generalization gain",
      "A logistic regression trained on anchors, on synthetic data, and on both, scored on "
      "the labelled target set. The gains are the ground truth the measures above try to "
-     "predict.", "accuracy", 0.0),
+     "predict.",
+     (_Chart("Probe accuracy on the target set", "accuracy", None, ("accuracy_*",)),
+      _Chart("Accuracy gain over the anchors alone", "accuracy difference", 0.0,
+             ("gain_*",)))),
 )
+
+_NAMES = {
+    "delta_h": "dH = H(anchor) - H(synthetic)",
+    "information_gain": "information gain dI",
+    "mi_prompt_synthetic": "I(prompt anchors; synthetic)",
+    "mixture": "KL gap (mixture, PCA space)",
+    "knn": "KL gap (kNN, full space)",
+    "mixture_kl_anchor_target": "KL(anchor model || target model)",
+    "mixture_kl_synthetic_target": "KL(synthetic model || target model)",
+    "gain_both": "gain: anchor + synthetic",
+    "gain_synthetic": "gain: synthetic alone",
+}
+
+
+def display_name(group: str, key: str) -> str:
+    """The label of a measure in the report's tables and charts."""
+    if group == "divergences":
+        kind, p, q = key.split("_", 2)
+        return f"KL({p} || {q})" if kind == "kl" else f"{kind.upper()}({p}, {q})"
+    if group == "diversity":
+        return key.removeprefix("vendi_")
+    return _NAMES.get(key, key.replace("_", " "))
+
+
+def _chart_keys(chart: _Chart, keys: list[str]) -> list[str]:
+    out: list[str] = []
+    for pattern in chart.keys:
+        out += [k for k in keys if fnmatch.fnmatchcase(k, pattern) and k not in out]
+    return out
 
 
 def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _section(result: Any, group: str, title: str, intro: str, unit: str, ref: float | None
+def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Chart, ...]
              ) -> dict[str, Any] | None:
     ests = {k: v for k, v in result.metrics.get(group, {}).items() if v is not None}
     if not ests:
         return None
+    order: list[str] = []
+    figures = []
+    for chart in charts:
+        keys = _chart_keys(chart, [k for k in ests if k not in order])
+        if keys:
+            order += keys
+            figures.append({"alt": chart.title, "uri": interval_chart(
+                [(display_name(group, k), ests[k]) for k in keys], chart.title, chart.unit,
+                ref=chart.ref)})
+    order += [k for k in ests if k not in order]  # (none: every measure has a chart)
     rows = []
-    for key, est in ests.items():
+    for key in order:
+        est = ests[key]
         lo, hi = est.ci()
-        rows.append({"name": key.replace("_", " "), "value": _fmt(est.value),
+        rows.append({"name": display_name(group, key), "value": _fmt(est.value),
                      "ci": f"{_fmt(lo)} to {_fmt(hi)}", "reading": reading(group, key, est)})
-    figure = interval_chart([(k.replace("_", " "), v) for k, v in ests.items()], title, unit,
-                            ref=ref)
-    return {"title": title, "intro": intro, "rows": rows, "figure": figure}
+    return {"title": title, "intro": intro, "rows": rows, "figures": figures}
 
 
 def _headline(result: Any) -> list[dict[str, str]]:
@@ -89,12 +161,15 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
     figures = {"map": map_figure(result.points_2d, result.map_mixtures),
                "novelty": novelty_histogram(result.nearest_distance)}
     mem = result.metrics["novelty"]["memorisation"]
+    mean_d = result.metrics["novelty"]["mean_nearest_anchor_distance"]
+    lo, hi = mean_d.ci()
     near_copy_intro = (
         f"{int(mem.params['count']):,} of {mem.n[1]:,} synthetic rows ({mem.value:.1%}) are "
         f"near-copies: within {result.copy_threshold_ratio:g} times the distance from their "
-        "nearest anchor to that anchor's own nearest neighbour. "
-        + reading("novelty", "mean_nearest_anchor_distance",
-                  result.metrics["novelty"]["mean_nearest_anchor_distance"])
+        "nearest anchor to that anchor's own nearest neighbour. Mean distance from a "
+        f"synthetic row to its nearest anchor (how new the synthetic rows are): "
+        f"{_fmt(mean_d.value)} (95% CI {_fmt(lo)} to {_fmt(hi)}), median "
+        f"{_fmt(mean_d.params['median'])}."
         + (f" The table lists the {len(doc['near_copies'])} closest." if doc["near_copies"]
            else ""))
     return env.get_template("audit.html.j2").render(

@@ -66,7 +66,7 @@ def interval_chart(items: Sequence[tuple[str, Any]], title: str, xlabel: str,
                    ref: float | None = None) -> str:
     """Point estimates with 95% intervals, one row per (label, Estimate)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(items) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.4, 0.4 * len(items) + 1.0))
     ys = np.arange(len(items))[::-1]
     for y, (_label, est) in zip(ys, items, strict=True):
         lo, hi = est.ci()
@@ -75,6 +75,7 @@ def interval_chart(items: Sequence[tuple[str, Any]], title: str, xlabel: str,
     if ref is not None:
         ax.axvline(ref, color="#bbbbbb", lw=1, ls="--")
     ax.set_yticks(ys, [lab for lab, _ in items])
+    ax.set_ylim(-0.6, len(items) - 0.4)  # half a row of space above and below
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
