@@ -23,9 +23,15 @@ def test_text_demo_and_cli(tmp_path):
     res = CliRunner().invoke(app, ["audit", str(data / "anchor.jsonl"),
                                    str(data / "synthetic.jsonl"), "--target",
                                    str(data / "target.jsonl"), "--label-column", "label",
-                                   "--model", "lsa", "--out", str(tmp_path / "cli"), "--quiet"])
+                                   "--model", "lsa", "--out", str(tmp_path / "cli"), "--quiet",
+                                   "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "Report:" in res.output and (tmp_path / "cli" / "report.html").is_file()
+    res = CliRunner().invoke(app, ["audit", str(data / "anchor.jsonl"),
+                                   str(data / "synthetic.jsonl"), "--model", "lsa", "--out",
+                                   str(tmp_path / "cli0"), "--quiet", "--workers", "0"])
+    assert res.exit_code == 2
+    assert "`workers` must be -1 (all cores) or at least 1" in " ".join(res.output.split())
 
     res = CliRunner().invoke(app, ["audit", str(tmp_path / "missing.jsonl"),
                                    str(data / "synthetic.jsonl")])

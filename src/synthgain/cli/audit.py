@@ -22,6 +22,7 @@ def audit(
     max_rows: int = typer.Option(10_000, help="Rows per dataset for precision/recall/density/coverage."),
     knn_rows: int = typer.Option(5_000, help="Rows per dataset for kNN measures and the classifier test."),
     seed: int = typer.Option(0, help="Root random seed."),
+    workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Measure what the synthetic data adds; write metrics.json and report.html."""
@@ -39,7 +40,8 @@ def audit(
             def progress(done: int, total: int) -> None:
                 err_console.print(f"embedding {done:,}/{total:,}", end="\r")
         result = run_audit(*sets, model=model, cache_dir=cache_dir or out / "cache",
-                           max_rows=max_rows, knn_rows=knn_rows, rng=seed, progress=progress)
+                           max_rows=max_rows, knn_rows=knn_rows, rng=seed, workers=workers,
+                           progress=progress)
         paths = result.write(out)
     for line in result.summary():
         console.print(line)
