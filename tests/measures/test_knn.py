@@ -78,3 +78,15 @@ def test_result_identical_for_any_number_of_workers():
     np.testing.assert_array_equal(
         knn_distances(x, k=2, workers=1), knn_distances(x, k=2, workers=-1)
     )
+
+
+@pytest.mark.parametrize(("n", "k", "offset"), [(1000, 3, 0.0), (777, 1, 1e3), (2600, 4, 0.0)])
+def test_symmetric_self_query_is_exact(n, k, offset):
+    # n > 256 (k + 1): the self query multiplies only the upper block triangle
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 30)) * (1e-2 if offset else 1.0) + offset
+    x[5] = x[17]
+    got = knn_distances(x, k=k, algorithm="brute")
+    np.testing.assert_allclose(got, reference(x, x, k, True), rtol=1e-9, atol=1e-12)
+    assert got[5, 0] == 0.0
+    np.testing.assert_array_equal(got, knn_distances(x, k=k, algorithm="brute", workers=1))

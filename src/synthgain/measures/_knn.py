@@ -12,6 +12,8 @@ Three backends, chosen by ``algorithm="auto"``:
     score lies within a rigorous rounding margin of the k-th smallest block minimum, and
     recomputes those candidates' distances in float64. Because the margin bounds the
     float32 error, the result is the exact float64 k-NN distance, not an approximation.
+    A self query (``y`` omitted) multiplies only the blocks on and above the diagonal of
+    the symmetric distance matrix (half the arithmetic; ``_knn_self.py``).
 ``"faiss"``
     ``faiss.IndexFlatL2`` (exact, float32) when the optional ``faiss-cpu`` package is
     installed (extra ``synthgain[faiss]``); never chosen by ``"auto"``, because float32
@@ -21,7 +23,6 @@ Three backends, chosen by ``algorithm="auto"``:
 from __future__ import annotations
 
 import math
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,21 +31,21 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._validation import check_array, check_choice, check_int
-
-try:  # installed with scikit-learn; without it BLAS threads are simply not pinned
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    from contextlib import nullcontext as _null
-
-    def threadpool_limits(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-        return _null()
 from ..exceptions import ValidationError
+from ._knn_self import (
+    EPS32,
+    GROUP,
+    augmented_reference,
+    knn_self_symmetric,
+    n_workers,
+    threadpool_limits,
+)
 
 __all__ = ["knn_distances"]
 
 KDTREE_MAX_DIM = 16
-_EPS32 = float(np.finfo(np.float32).eps)
-_GROUP = 256
+_EPS32 = EPS32
+_GROUP = GROUP
 
 
 def knn_distances(
@@ -55,7 +56,7 @@ def knn_distances(
     exclude_self: bool | None = None,
     p: float = 2.0,
     algorithm: str = "auto",
-    block_size: int = 512,
+    block_size: int = 1024,
     workers: int = -1,
 ) -> np.ndarray:
     """Distances from each row of ``x`` to its ``k`` nearest rows of ``y``.
@@ -75,7 +76,7 @@ def knn_distances(
         Euclidean or maximum norm (the maximum norm always uses the k-d tree).
     algorithm : {"auto", "kdtree", "brute", "faiss"}
         See the module notes; "auto" picks the k-d tree for ``d <= 16``, else brute force.
-    block_size : int, default 512
+    block_size : int, default 1024
         Queries per block of the brute-force path (memory ~ ``4 * block_size * m`` bytes).
     workers : int, default -1
         Threads for the k-d tree queries and the brute-force blocks (-1: all cores).
@@ -109,7 +110,10 @@ def knn_distances(
         return _knn_kdtree(xa, ya, k, excl, p, workers)
     if algorithm == "faiss":
         return _knn_faiss(xa, ya, k, excl)
-    return _knn_brute(xa, ya, k, excl, check_int(block_size, "block_size", low=1), workers)
+    block_size = check_int(block_size, "block_size", low=1)
+    if self_query and excl and xa.shape[0] > GROUP * (k + 1):  # enough groups to screen
+        return knn_self_symmetric(xa, k, workers)
+    return _knn_brute(xa, ya, k, excl, block_size, workers)
 
 
 def _knn_kdtree(
@@ -150,7 +154,7 @@ def _knn_brute(
     """
     d = y.shape[1]
     centre = y.mean(axis=0)  # scores use centred data: smaller norms, smaller rounding
-    y_aug, y_norm_max = _augmented_reference(y, centre)
+    y_aug, y_norm_max = augmented_reference(y, centre)
     # float32 error bound of the score: inputs and the length-(d+1) dot product
     gamma = (d + 3) * _EPS32
     out = np.empty((x.shape[0], k))
@@ -173,7 +177,7 @@ def _knn_brute(
         out[start:stop] = _refine(scores, x[start:stop], y, k, margin, excl, start)
 
     starts = range(0, x.shape[0], block)
-    n_threads = min(_n_workers(workers), len(starts))
+    n_threads = min(n_workers(workers), len(starts))
     if n_threads <= 1:
         for st in starts:
             run(st)
@@ -181,32 +185,6 @@ def _knn_brute(
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
         list(pool.map(run, starts))
     return out
-
-
-def _augmented_reference(y: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, float]:
-    """``[-2 (y - c), |y - c|^2]`` in float32, padded with rows ``[0, ..., 0, inf]`` to a
-    whole number of groups (their score is +inf); built in chunks through one reused
-    buffer to bound temporaries."""
-    m, d = y.shape
-    m_pad = -(-m // _GROUP) * _GROUP
-    y_aug = np.empty((m_pad, d + 1), dtype=np.float32)
-    buf = np.empty((min(8192, m), d))
-    sq_max = 0.0
-    for s in range(0, m, 8192):
-        e = min(s + 8192, m)
-        yc = buf[: e - s]
-        np.subtract(y[s:e], centre, out=yc)
-        sq = np.einsum("ij,ij->i", yc, yc)
-        np.multiply(yc, -2.0, out=y_aug[s:e, :-1], casting="same_kind")
-        y_aug[s:e, -1] = sq
-        sq_max = max(sq_max, float(sq.max()))
-    y_aug[m:, :-1] = 0.0
-    y_aug[m:, -1] = np.inf
-    return y_aug, math.sqrt(sq_max)
-
-
-def _n_workers(workers: int) -> int:
-    return (os.cpu_count() or 1) if workers < 0 else max(1, workers)
 
 
 def _refine(
