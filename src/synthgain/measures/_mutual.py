@@ -1,0 +1,174 @@
+"""Mutual information: jointly Gaussian blocks, mixtures by Monte Carlo, KSG from samples,
+and the information a mixture's component label carries about the point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._rng import RNGLike
+from .._validation import check_choice
+from ..exceptions import ValidationError
+from . import _gaussian, _histogram, _knn_estimators, _mixture
+from ._common import (
+    Distribution,
+    _as_mixture,
+    _as_sample,
+    _check_k,
+    _from_samples,
+    _histogram_estimate,
+    _is_dist,
+    _monte_carlo,
+    _SampleOptions,
+)
+from ._estimate import Estimate
+from ._gaussian import Gaussian
+
+__all__ = ["label_mutual_information", "mutual_information"]
+
+
+# --- mutual information ----------------------------------------------------------------
+def mutual_information(
+    x: Any,
+    y: Any,
+    *,
+    method: str = "auto",
+    k: int = 3,
+    ties: str = "jitter",
+    standardize: bool = False,
+    bias_correction: str | None = None,
+    n_permutations: int = 20,
+    n_bootstrap: int = 0,
+    bins: int | str = "auto",
+    n_samples: int = 10_000,
+    target_stderr: float | None = None,
+    max_samples: int = 10_000_000,
+    rng: RNGLike = None,
+) -> Estimate:
+    r"""Mutual information :math:`I(X; Y)` in nats.
+
+    Parameters
+    ----------
+    x : Gaussian, GaussianMixture or array_like of shape (n, dx)
+        A joint distribution of (X, Y), or the X sample.
+    y : sequence of int or array_like of shape (n, dy)
+        For a distribution: the coordinates forming Y (X is the rest). For samples: the Y
+        sample, paired row by row with ``x``.
+    method : str, default "auto"
+        ``"closed_form"`` (Gaussian: jointly normal blocks), ``"monte_carlo"`` (mixture),
+        ``"ksg1"``, ``"ksg2"`` (samples; Kraskov-Stoegbauer-Grassberger, maximum norm),
+        ``"histogram"`` (samples, dx + dy <= 3). ``"auto"``: closed form, Monte Carlo,
+        KSG1 respectively.
+    bias_correction : {None, "permutation"}
+        Subtract the mean estimate over ``n_permutations`` random shufflings of ``y``'s
+        rows (independence, I = 0).
+    Other parameters : see :func:`entropy`.
+
+    Notes
+    -----
+    Gaussian: :math:`I = \frac12 \log\frac{|\Sigma_{XX}||\Sigma_{YY}|}{|\Sigma|}`.
+    KSG1: :math:`\psi(k) + \psi(N) - \langle\psi(n_x+1) + \psi(n_y+1)\rangle`.
+    KSG2: :math:`\psi(k) - 1/k + \psi(N) - \langle\psi(n_x) + \psi(n_y)\rangle`.
+    Ties (a variable with itself, discrete values) are dequantised independently in X and
+    in Y, so ``I(X; X)`` of a discrete X stays near its discrete entropy instead of
+    diverging.
+    """
+    if _is_dist(x):
+        iy = _check_block(y, x.dim)
+        if isinstance(x, Gaussian):
+            method = check_choice(method, "method", ["auto", "closed_form", "monte_carlo"])
+            if method != "monte_carlo":
+                return Estimate(value=_gaussian._mutual_information_blocks(x, iy),
+                                method="closed_form")
+        else:
+            check_choice(method, "method", ["auto", "monte_carlo"])
+        f = _as_mixture(x)
+        return _monte_carlo("monte_carlo", lambda n, g: _mixture.mc_block_mi_parts(f, iy, n, g),
+                            n_samples, target_stderr, max_samples, rng)
+    xa, ya = _as_sample(x, "x"), _as_sample(y, "y")
+    if xa.shape[0] != ya.shape[0]:
+        raise ValidationError(
+            f"`x` and `y` must have the same number of rows (paired samples). Got "
+            f"{xa.shape[0]} and {ya.shape[0]} instead."
+        )
+    method = check_choice(method, "method", ["auto", "ksg1", "ksg2", "histogram"])
+    dx = xa.shape[1]
+    if method == "histogram":
+        return _histogram_estimate(
+            lambda b: _histogram.mutual_information(xa, ya, b), [np.hstack([xa, ya])], bins
+        )
+    variant = 2 if method == "ksg2" else 1
+    k = _check_k(k, xa.shape[0] - 1, "at most the number of points minus 1")
+    opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
+                          "kdtree", rng)
+
+    def parts(a: list[np.ndarray]) -> _mixture.Parts:
+        z = a[0]
+        return [(1.0, _knn_estimators._ksg_terms(z[:, :dx], z[:, dx:], k, variant))]
+
+    def shuffle(a: list[np.ndarray], gen: np.random.Generator) -> list[np.ndarray]:
+        z = a[0]
+        return [np.hstack([z[:, :dx], gen.permutation(z[:, dx:])])]
+
+    return _from_samples(f"ksg{variant}", parts, [np.hstack([xa, ya])], opts, {"k": k},
+                         permute=shuffle)
+
+
+def _check_block(y: Any, d: int) -> np.ndarray:
+    try:
+        iy = np.unique(np.asarray(y, dtype=int).reshape(-1))
+    except (TypeError, ValueError):
+        iy = np.array([-1])
+    if iy.size == 0 or iy.size >= d or iy.min() < 0 or iy.max() >= d:
+        raise ValidationError(
+            f"`y` must list the coordinates of Y, a non-empty proper subset of 0..{d - 1} "
+            f"(X is the rest). Got {y!r} instead."
+        )
+    return iy
+
+
+def label_mutual_information(
+    mixture: Distribution,
+    groups: Sequence[Sequence[int]] | None = None,
+    *,
+    n_samples: int = 10_000,
+    target_stderr: float | None = None,
+    max_samples: int = 10_000_000,
+    rng: RNGLike = None,
+) -> Estimate:
+    r"""Mutual information :math:`I(Z; X)` between a mixture's component label and the point.
+
+    Parameters
+    ----------
+    mixture : GaussianMixture (or Gaussian, for which it is 0)
+    groups : list of lists of int, optional
+        A partition of the component indices; Z is then the group of the component
+        (e.g. which anchor a synthetic cluster came from). Default: one group per
+        component.
+    n_samples, target_stderr, max_samples, rng : Monte Carlo settings (see :func:`entropy`).
+
+    Returns
+    -------
+    Estimate
+        Monte Carlo value with standard error; ``lower = 0`` and ``upper = H(Z)``.
+
+    Notes
+    -----
+    :math:`I(Z; X) = H(Z) - E_X[H(Z \mid X)]`, with :math:`H(Z) = -\sum_g \pi_g \log \pi_g`
+    exact and the posterior entropy :math:`-\sum_g r_g(x) \log r_g(x)`,
+    :math:`r_g(x) = \sum_{j \in g} \pi_j N(x; \mu_j, \Sigma_j) / p(x)`, averaged over
+    points drawn from the mixture.
+    """
+    if not _is_dist(mixture):
+        raise ValidationError(
+            f"`mixture` must be a GaussianMixture (or Gaussian). Got {type(mixture).__name__}."
+        )
+    f = _as_mixture(mixture)
+    grp = _mixture.check_groups(groups, f.n_components)
+    prior = np.array([f.weights[g].sum() for g in grp])
+    h_z = float(-np.sum(prior[prior > 0] * np.log(prior[prior > 0])))
+    est = _monte_carlo("monte_carlo", lambda n, g: _mixture.mc_label_mi_parts(f, grp, n, g),
+                       n_samples, target_stderr, max_samples, rng, lower=0.0, upper=h_z)
+    return est
