@@ -49,3 +49,11 @@ def test_within_radius_exact_on_the_boundary():
     zero = within_radius(x, y, np.zeros(200), lambda b: b.any(axis=1), block=1000, workers=1)
     assert np.array_equal(zero, (_dist(x, y) == 0).any(axis=1))
     assert zero[:200].all() and not zero[200:].any()
+
+
+def test_block_rows_bound_the_score_buffer():
+    from synthgain.audit._neighbours import _BUFFER_FLOATS, _block_rows
+
+    assert _block_rows(1024, 10_000) == 1024
+    assert _block_rows(1024, 1_000_000) * 1_000_000 <= _BUFFER_FLOATS
+    assert _block_rows(1024, 10**9) == 1

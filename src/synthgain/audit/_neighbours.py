@@ -24,6 +24,7 @@ __all__ = ["blas_threads", "nearest_rows", "within_radius"]
 
 _EPS32 = float(np.finfo(np.float32).eps)
 _PAIR_CHUNK = 1 << 15  # candidate pairs per float64 refinement step (bounds temporaries)
+_BUFFER_FLOATS = 1 << 24  # float32 scores per thread's buffer (64 MiB)
 
 
 def blas_threads(limit: int) -> Any:
@@ -39,6 +40,11 @@ def blas_threads(limit: int) -> Any:
 
 def _n_workers(workers: int) -> int:
     return (os.cpu_count() or 1) if workers < 0 else max(1, workers)
+
+
+def _block_rows(block: int, m: int) -> int:
+    """Query rows per block: at most ``block``, and a float32 score buffer of <= 64 MiB."""
+    return max(1, min(block, _BUFFER_FLOATS // max(m, 1)))
 
 
 def _run_blocks(n: int, block: int, workers: int, run: Callable[[int, int], None]) -> None:
@@ -108,6 +114,7 @@ def nearest_rows(
     is at most ``t_min + 2 e``: those candidates are re-scored exactly in float64.
     """
     sc = _Scorer(y)
+    block = _block_rows(block, y.shape[0])
     dist = np.empty(x.shape[0])
     index = np.empty(x.shape[0], dtype=np.int64)
     local = threading.local()
@@ -155,6 +162,7 @@ def within_radius(
     """
     radius = np.asarray(radius, dtype=np.float64)
     sc = _Scorer(y, extra=radius**2)
+    block = _block_rows(block, y.shape[0])
     out: list[Any] = [None] * (-(-x.shape[0] // block))
     local = threading.local()
 
