@@ -90,3 +90,13 @@ def test_stage_timings_and_workers():
     assert set(doc["cpu_seconds"]) == stages and set(doc["timings_seconds"]) == stages
     with pytest.raises(ValidationError, match=r"`workers` must be -1 \(all cores\) or at least 1"):
         run_audit(*sets, workers=0)
+
+
+def test_all_zero_rows_are_left_out_of_vendi_with_a_note():
+    a, s, t = _sets()
+    emb = s.embeddings.copy()
+    emb[:3] = 0.0  # e.g. texts with no word known to the embedder
+    zeroed = Dataset.from_arrays(emb, labels=(emb[:, 0] > 0).astype(int), name="synthetic")
+    res = run_audit(a, zeroed, t, rng=1)
+    assert np.isfinite(res.metrics["diversity"]["vendi_synthetic"].value)
+    assert any("leaves out 3 all-zero embedding rows" in n for n in res.notes)

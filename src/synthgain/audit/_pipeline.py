@@ -209,6 +209,15 @@ def _as_dataset(x: Any, name: str) -> Dataset:
     return Dataset.from_arrays(x, name=name)
 
 
+def _nonzero_rows(x: np.ndarray, name: str, notes: list[str]) -> np.ndarray:
+    """Rows with a non-zero norm (the cosine kernel of the Vendi score is undefined at 0)."""
+    keep = np.any(x != 0, axis=1)
+    if not keep.all():
+        notes.append(f"The Vendi score of the {name} data leaves out {int((~keep).sum()):,} "
+                     "all-zero embedding rows (e.g. texts with no word known to the embedder).")
+    return x[keep]
+
+
 def run_audit(
     anchor: Dataset | Any,
     synthetic: Dataset | Any,
@@ -294,7 +303,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
     dims = {k_: v.shape[1] for k_, v in emb.items()}
     if len(set(dims.values())) > 1:
         raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
-    gens = spawn_generators(rng, 12)
+    gens = spawn_generators(rng, 14)  # child i does not depend on the count
     notes: list[str] = []
     for name, x in emb.items():
         if x.shape[0] > knn_rows:
@@ -310,7 +319,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
                 continue
             for a_, b_ in ((p, q), (q, p)):
                 div[f"kl_{a_}_{b_}"] = kl_divergence(sub[a_], sub[b_], k=k,
-                                                     method="wang_kulkarni_verdu")
+                                                     method="wang_kulkarni_verdu", rng=gens[12])
             c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows, rng=gens[1 + i])
             div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
         metrics["divergences"] = div
@@ -339,7 +348,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
         if "target" in emb:
             mix = kl_gap_mixture(sub["anchor"], sub["synthetic"], sub["target"], n_pca=n_pca,
                                  rng=gens[6])
-            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k)
+            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k, rng=gens[13])
             metrics["kl_gap"] = {"mixture": mix["gap"], "knn": knn["gap"],
                                  "mixture_kl_anchor_target": mix["kl_anchor_target"],
                                  "mixture_kl_synthetic_target": mix["kl_synthetic_target"]}
@@ -356,7 +365,8 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
                                         workers=workers))
 
     with clock.stage("diversity"):
-        metrics["diversity"] = {f"vendi_{n_}": vendi_score(x, rng=gens[9])
+        metrics["diversity"] = {f"vendi_{n_}": vendi_score(_nonzero_rows(x, n_, notes),
+                                                          rng=gens[9])
                                 for n_, x in emb.items()}
     with clock.stage("novelty"):
         nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio, workers=workers)
