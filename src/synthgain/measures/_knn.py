@@ -1,6 +1,6 @@
 """Exact k-nearest-neighbour distances, the engine of the sample-based estimators.
 
-Three backends, chosen by ``algorithm="auto"``:
+Three backends; ``algorithm="auto"`` picks the k-d tree or brute force:
 
 ``"kdtree"``
     :class:`scipy.spatial.cKDTree`, used when ``d <= 16`` (and always for the maximum
@@ -8,9 +8,10 @@ Three backends, chosen by ``algorithm="auto"``:
 ``"brute"``
     Blocked brute force for ``d > 16``, where trees degrade to a linear scan. Each block of
     queries scores every reference point with one float32 GEMM on augmented vectors
-    (``[x, 1] . [-2 y, |y|^2] = |x - y|^2 - |x|^2``), keeps every reference whose float32
-    score lies within a rigorous rounding margin of the k-th smallest block minimum, and
-    recomputes those candidates' distances in float64. Because the margin bounds the
+    (``[x, 1] . [-2 y, |y|^2] = |x - y|^2 - |x|^2``), takes the minimum over each group of
+    256 references, keeps every reference whose float32 score lies within a rigorous
+    rounding margin of the k-th smallest group minimum, and recomputes those candidates'
+    distances in float64. Because the margin bounds the
     float32 error, the result is the exact float64 k-NN distance, not an approximation.
     A self query (``y`` omitted) multiplies only the blocks on and above the diagonal of
     the symmetric distance matrix (half the arithmetic; ``_knn_self.py``).
