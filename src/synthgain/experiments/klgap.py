@@ -153,10 +153,6 @@ class _Stack:
         chol, prec, logdet = _kernels.cholesky_factors(np.stack([m.covariances for m in mixtures]))
         return cls(log_w, means, chol, prec, logdet)
 
-    def take(self, idx: slice) -> _Stack:
-        return _Stack(self.log_w[idx], self.means[idx], self.chol[idx], self.prec[idx],
-                      self.logdet[idx])
-
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         """Log-density of x (B, N, d) under mixture b, in point blocks; returns (B, N).
 
@@ -456,8 +452,11 @@ def monte_carlo_divergence(p: Any, q: Any, *, measure: str = "kl", n_samples: in
 
     Notes
     -----
-    ``KL(p || q) = E_{x~p}[log p(x) - log q(x)]`` with exact log-densities; see
-    :func:`_mc_round_values` for the other measures.
+    With exact log-densities at ``x ~ p`` and ``y ~ q``:
+    ``KL(p || q) = E[log p(x) - log q(x)]``; ``kl_reverse`` swaps the roles;
+    ``JS = (E[log 2p(x) / (p(x) + q(x))] + E[log 2q(y) / (p(y) + q(y))]) / 2``;
+    ``TV = (E[(1 - q(x)/p(x))_+] + E[(1 - p(y)/q(y))_+]) / 2`` (each expectation
+    equals TV; their mean has the smaller variance).
     """
     pm, qm = _check_mixture(p, "p"), _check_mixture(q, "q")
     if pm.dim != qm.dim:
