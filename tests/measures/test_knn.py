@@ -90,3 +90,16 @@ def test_symmetric_self_query_is_exact(n, k, offset):
     np.testing.assert_allclose(got, reference(x, x, k, True), rtol=1e-9, atol=1e-12)
     assert got[5, 0] == 0.0
     np.testing.assert_array_equal(got, knn_distances(x, k=k, algorithm="brute", workers=1))
+
+
+def test_faiss_backend_matches_exact_search():
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((300, 24)), rng.standard_normal((400, 24))
+    # float32 distances, not refined: agreement to float32 precision
+    np.testing.assert_allclose(
+        knn_distances(x, y, k=2, algorithm="faiss"), reference(x, y, 2, False), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        knn_distances(x, k=2, algorithm="faiss"), reference(x, x, 2, True), rtol=1e-4
+    )

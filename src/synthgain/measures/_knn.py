@@ -128,10 +128,10 @@ def _knn_kdtree(
     return np.ascontiguousarray(dist[:, 1:] if excl else dist)
 
 
-def _knn_faiss(x: np.ndarray, y: np.ndarray, k: int, excl: bool) -> np.ndarray:  # pragma: no cover
+def _knn_faiss(x: np.ndarray, y: np.ndarray, k: int, excl: bool) -> np.ndarray:
     try:
         import faiss  # type: ignore[import-not-found]
-    except ImportError:
+    except ImportError:  # pragma: no cover
         raise ValidationError(
             "algorithm='faiss' needs the optional faiss-cpu package: "
             "pip install 'synthgain[faiss]'."
