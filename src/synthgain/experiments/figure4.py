@@ -27,7 +27,7 @@ from scipy import stats
 from .._validation import check_int
 from ..exceptions import ValidationError
 from ..process import Setup
-from .klgap import run_settings, setting_seed
+from .klgap import run_settings
 
 __all__ = [
     "CLAIMS",
@@ -40,6 +40,7 @@ __all__ = [
     "map_chunks",
     "run_figure4",
     "summarize",
+    "summary_markdown",
     "write_tables",
 ]
 
@@ -345,5 +346,3 @@ def write_tables(result: Figure4Result, out: str | Path) -> dict[str, Path]:
     paths["summary_md"].write_text(summary_markdown(result))
     return paths
 
-
-__all__ += ["setting_seed", "summary_markdown"]
