@@ -137,3 +137,19 @@ def test_zero_reg_singular_error():
     with pytest.raises(ValidationError, match="larger reg_covar"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit_gmm(x, 2, rng=0, reg_covar=0.0)
+
+
+def test_batched_with_per_dataset_seeds():
+    """A sequence of seeds makes each fit independent of its position in the batch."""
+    x = np.stack([clustered_data(3, 2, 150, seed=s) for s in range(4)])
+    seeds = [np.random.SeedSequence(100 + b) for b in range(4)]
+    batch = fit_gmm_batched(x, 3, rng=seeds)
+    reordered = fit_gmm_batched(x[::-1], 3, rng=seeds[::-1])
+    for b in range(4):
+        one = fit_gmm(x[b], 3, rng=seeds[b])
+        np.testing.assert_allclose(batch.means[b], one.mixture.means, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(reordered.means[3 - b], one.mixture.means, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValidationError, match=r"one seed per dataset \(4\)"):
+        fit_gmm_batched(x, 3, rng=[1, 2])
+    with pytest.raises(ValidationError, match=r"`rng\[1\]` must be None"):
+        fit_gmm_batched(x[:2], 3, rng=[1, "x"])

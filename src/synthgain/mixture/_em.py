@@ -16,6 +16,7 @@ convergence when the change of the mean log-likelihood is below ``tol``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,7 +338,7 @@ def fit_gmm_batched(
     X: Any,
     n_components: int,
     *,
-    rng: RNGLike = None,
+    rng: RNGLike | Sequence[RNGLike] = None,
     n_init: int = 1,
     max_iter: int = 100,
     tol: float = 1e-3,
@@ -352,8 +353,11 @@ def fit_gmm_batched(
         B datasets of ``n`` points in ``d`` dimensions.
     n_components : int
         Components per mixture, in ``[1, n]``.
-    rng : int, SeedSequence, Generator or None
+    rng : int, SeedSequence, Generator, None, or a sequence of B of these
         Root of randomness; dataset ``b`` uses child ``b`` of ``SeedSequence(rng).spawn(B)``.
+        A sequence gives each dataset its own seed instead (``rng[b]`` for dataset ``b``),
+        so that a dataset's fit does not depend on its position in the batch:
+        ``fit_gmm_batched(X, k, rng=seeds)[b]`` equals ``fit_gmm(X[b], k, rng=seeds[b])``.
     n_init : int, default 1
         Restarts per dataset; the one with the highest final log-likelihood is kept.
     max_iter : int, default 100
@@ -384,7 +388,15 @@ def fit_gmm_batched(
     k, n_init, max_iter, tol, reg_covar, init = _check_fit_args(
         n_components, n, n_init, max_iter, tol, reg_covar, init
     )
-    gens = [np.random.default_rng(s) for s in seed_sequence(rng).spawn(nb)]
+    if isinstance(rng, list | tuple):
+        if len(rng) != nb:
+            raise ValidationError(
+                f"`rng` must be one seed per dataset ({nb}) when given as a sequence. "
+                f"Got {len(rng)} instead."
+            )
+        gens = [check_rng(r, name=f"rng[{b}]") for b, r in enumerate(rng)]
+    else:
+        gens = [np.random.default_rng(s) for s in seed_sequence(rng).spawn(nb)]
     return _fit(x, k, gens, n_init, max_iter, tol, reg_covar, init)
 
 
