@@ -388,7 +388,7 @@ def fit_gmm_batched(
     k, n_init, max_iter, tol, reg_covar, init = _check_fit_args(
         n_components, n, n_init, max_iter, tol, reg_covar, init
     )
-    if isinstance(rng, list | tuple):
+    if isinstance(rng, Sequence):
         if len(rng) != nb:
             raise ValidationError(
                 f"`rng` must be one seed per dataset ({nb}) when given as a sequence. "
