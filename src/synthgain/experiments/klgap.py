@@ -40,9 +40,7 @@ standard error the standard deviation of the round values over ``sqrt(rounds)``.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,10 +48,31 @@ import numpy as np
 from .._rng import RNGLike, check_rng
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate, kl_divergence
-from ..mixture import GaussianMixture, MixtureFit, _kernels
-from ..mixture._em import _fit as _fit_batch
-from ..process import Setup, Simulation, simulate
+from ..measures import Estimate
+from ..mixture import GaussianMixture, MixtureFit
+from ..process import Setup, simulate
+from ._histograms import (
+    _check_bins,
+    _coords,
+    _discrete,
+    _knn_values,
+    _per_sample_hist,
+    _per_sample_values,
+    _shared_hist_probs,
+)
+from ._mc import (
+    _EVAL,
+    _FIT_ANCHOR,
+    _FIT_SYN,
+    _SIM,
+    _child,
+    _draw,
+    _fit_stack,
+    _mc_round_values,
+    _Stack,
+    fit_simulation,
+    setting_seed,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -76,281 +95,6 @@ _SUPPORTED = {
 }
 ESTIMATORS = tuple(_SUPPORTED)
 _DEFAULTS = {"bins": 10, "pseudocount": 0.5, "per_sample_bins": 50, "floor": 1e-10, "knn_k": 1}
-_MAX_BINS = 2**20  # dense histograms: bins**d cells per sample
-_POINT_BUDGET = 4_000_000  # floats per batched log-density block
-_LOG2 = math.log(2.0)
-
-# children of a setting's SeedSequence
-_SIM, _FIT_ANCHOR, _FIT_SYN, _EVAL = range(4)
-
-
-# --- seeds ------------------------------------------------------------------------------
-
-
-def _child(ss: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """Child ``i`` of ``ss``, the same whatever ``ss.spawn`` was called before."""
-    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, i), pool_size=ss.pool_size)
-
-
-def setting_seed(ss: np.random.SeedSequence) -> str:
-    """A setting's seed as text, ``"<entropy>:<spawn key>"`` (recorded in every row)."""
-    return f"{ss.entropy}:{'.'.join(str(k) for k in ss.spawn_key)}"
-
-
-# --- fits -------------------------------------------------------------------------------
-
-
-def _fit_stack(x: np.ndarray, k: int, seeds: Sequence[np.random.SeedSequence]) -> list[MixtureFit]:
-    """Fit B datasets (B, n, d) at once, dataset b seeded by ``seeds[b]`` alone.
-
-    scikit-learn's defaults, as the authors used them: full covariances, one k-means
-    initialisation, ``tol = 1e-3``, ``reg_covar = 1e-6``, ``max_iter = 100``.
-    """
-    gens = [np.random.default_rng(s) for s in seeds]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # reported per setting as *_converged
-        fit = _fit_batch(x, k, gens, 1, 100, 1e-3, 1e-6, "kmeans")
-    return [fit[b] for b in range(len(fit))]
-
-
-def fit_simulation(sim: Simulation, *, rng: RNGLike = None) -> tuple[MixtureFit, MixtureFit]:
-    """Fit ``pi_anchor`` to the anchors and ``pi_gen`` to the synthetic data.
-
-    With ``rng`` a setting's SeedSequence, the fits equal those :func:`run_settings`
-    makes for that setting.
-
-    Returns
-    -------
-    anchor_fit, synthetic_fit : MixtureFit
-    """
-    ss = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(
-        check_rng(rng).integers(0, 2**63 - 1, size=2, dtype=np.int64).tolist()
-    )
-    s = sim.setup
-    a = _fit_stack(sim.anchors[None], s.k_anchor_fit, [_child(ss, _FIT_ANCHOR)])[0]
-    g = _fit_stack(sim.synthetic[None], s.k_synthetic_fit, [_child(ss, _FIT_SYN)])[0]
-    return a, g
-
-
-# --- batched mixtures and sampling -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Stack:
-    """B mixtures with the same number of components, as stacked arrays."""
-
-    log_w: np.ndarray  # (B, k)
-    means: np.ndarray  # (B, k, d)
-    chol: np.ndarray  # (B, k, d, d)
-    prec: np.ndarray  # (B, k, d, d)
-    logdet: np.ndarray  # (B, k)
-
-    @classmethod
-    def of(cls, mixtures: Sequence[GaussianMixture]) -> _Stack:
-        with np.errstate(divide="ignore"):
-            log_w = np.log(np.stack([m.weights for m in mixtures]))
-        means = np.stack([m.means for m in mixtures])
-        chol, prec, logdet = _kernels.cholesky_factors(np.stack([m.covariances for m in mixtures]))
-        return cls(log_w, means, chol, prec, logdet)
-
-    def logpdf(self, x: np.ndarray) -> np.ndarray:
-        """Log-density of x (B, N, d) under mixture b, in point blocks; returns (B, N).
-
-        One matrix product per block: with quadratic features ``f(x) = (1, x_i, x_i x_j)``
-        (``i <= j``), ``log w_k + log N(x | mu_k, Sigma_k) = f(x) . c_k`` (see
-        :meth:`_coefficients`), then a log-sum-exp over components. Points are centred
-        on the mixture's mean component location first, which keeps the expansion of
-        ``(x - mu)^T Lambda (x - mu)`` accurate.
-        """
-        b, n, d = x.shape
-        shift = self.means.mean(axis=1, keepdims=True)  # (B, 1, d)
-        coef = np.ascontiguousarray(np.swapaxes(self._coefficients(shift), 1, 2))  # (B, k, F)
-        iu, ju = np.triu_indices(d)
-        step = max(1, _POINT_BUDGET // max(1, b * (coef.shape[1] + coef.shape[2])))
-        out = np.empty((b, n))
-        for lo in range(0, n, step):
-            xc = x[:, lo : lo + step] - shift  # (B, m, d)
-            feats = np.empty((b, coef.shape[2], xc.shape[1]))  # (B, F, m)
-            feats[:, 0] = 1.0
-            cols = [np.ascontiguousarray(xc[..., i]) for i in range(d)]
-            for a in range(d):
-                feats[:, 1 + a] = cols[a]
-            for f, (a, c) in enumerate(zip(iu.tolist(), ju.tolist(), strict=True)):
-                np.multiply(cols[a], cols[c], out=feats[:, 1 + d + f])
-            w = coef @ feats  # (B, k, m): reductions over k run along a non-last axis
-            top = w.max(axis=1)
-            np.exp(w - top[:, None, :], out=w)
-            out[:, lo : lo + step] = np.log(w.sum(axis=1)) + top
-        return out
-
-    def _coefficients(self, shift: np.ndarray) -> np.ndarray:
-        """Coefficients (B, 1 + d + d(d+1)/2, k) of the quadratic features.
-
-        ``log N(x | mu, Sigma) = -d/2 log 2pi + log det P - (x - mu)^T Lam (x - mu) / 2``
-        with ``Lam = P P^T``; expanded: constant ``-mu^T Lam mu / 2``, linear ``Lam mu``,
-        quadratic ``-Lam_ii / 2`` and ``-Lam_ij`` for ``i < j``.
-        """
-        d = self.means.shape[2]
-        lam = self.prec @ np.swapaxes(self.prec, 2, 3)  # (B, k, d, d)
-        mu = self.means - shift  # (B, k, d)
-        lam_mu = np.einsum("bkij,bkj->bki", lam, mu)
-        const = (self.log_w + self.logdet - 0.5 * d * _kernels.LOG_2PI
-                 - 0.5 * np.einsum("bki,bki->bk", mu, lam_mu))
-        iu, ju = np.triu_indices(d)
-        quad = -lam[..., iu, ju] * np.where(iu == ju, 0.5, 1.0)  # (B, k, d(d+1)/2)
-        return np.swapaxes(np.concatenate([const[..., None], lam_mu, quad], axis=2), 1, 2)
-
-
-def _draw(gen: np.random.Generator, m: GaussianMixture, n: int) -> np.ndarray:
-    labels = gen.choice(m.n_components, size=n, p=m.weights)
-    return _kernels.sample_gaussians(gen, m.means, m.cholesky, labels)
-
-
-# --- measure kernels (no argument checking) ----------------------------------------------
-
-
-def _mc_round_values(lp_p: np.ndarray, lq_p: np.ndarray, lp_q: np.ndarray, lq_q: np.ndarray,
-                     measure: str) -> np.ndarray:
-    """Per-round Monte Carlo estimate of D(p, q); inputs (..., R, n) log-densities.
-
-    ``lp_p = log p(x)``, ``lq_p = log q(x)`` at ``x ~ p``; ``lp_q``, ``lq_q`` at ``x ~ q``.
-    KL(p||q) = E_p[log p - log q]; JS = (E_p[log 2p/(p+q)] + E_q[log 2q/(p+q)]) / 2;
-    TV = (E_p[(1 - q/p)_+] + E_q[(1 - p/q)_+]) / 2 (both expectations equal TV).
-    """
-    if measure == "kl":
-        return np.mean(lp_p - lq_p, axis=-1)
-    if measure == "kl_reverse":
-        return np.mean(lq_q - lp_q, axis=-1)
-    if measure == "js":
-        m_p = np.logaddexp(lp_p, lq_p) - _LOG2
-        m_q = np.logaddexp(lp_q, lq_q) - _LOG2
-        return 0.5 * (np.mean(lp_p - m_p, axis=-1) + np.mean(lq_q - m_q, axis=-1))
-    tv_p = np.maximum(0.0, -np.expm1(np.minimum(lq_p - lp_p, 0.0)))
-    tv_q = np.maximum(0.0, -np.expm1(np.minimum(lp_q - lq_q, 0.0)))
-    return 0.5 * (np.mean(tv_p, axis=-1) + np.mean(tv_q, axis=-1))
-
-
-def _coords(x: np.ndarray) -> np.ndarray:
-    """Coordinate-major copy (d, ..., n) of points (..., n, d): every per-axis operation
-    below then runs on contiguous memory."""
-    return np.ascontiguousarray(np.moveaxis(x, -1, 0))
-
-
-def _bin_index(xt: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int, *,
-               exact: bool = False) -> np.ndarray:
-    """Flat bin index of each point on ``bins`` equal bins per axis over ``[lo, hi]``.
-
-    xt (d, ..., n) coordinate-major points, lo/hi (d, ..., 1); returns (..., n). The
-    right edge of the last bin is included. With ``exact``, the assignment is
-    ``numpy.histogramdd``'s to the last bit: edges are ``numpy.linspace(lo, hi, bins + 1)``
-    and an arithmetic first guess is moved by one bin where rounding put it on the wrong
-    side of an edge. The flat index is row-major, as ``numpy.histogramdd(...).ravel()``.
-    """
-    flat = np.zeros(xt.shape[1:], dtype=np.int64)
-    for x, lo_j, hi_j in zip(xt, lo, hi, strict=True):
-        width = np.where(hi_j > lo_j, hi_j - lo_j, 1.0)
-        t = x - lo_j
-        t *= bins / width
-        idx = t.astype(np.int64)  # t >= 0: truncation is floor
-        np.clip(idx, 0, bins - 1, out=idx)
-        if exact:
-            step = width / bins
-            left = lo_j + idx * step
-            right = np.where(idx + 1 == bins, hi_j, lo_j + (idx + 1) * step)
-            idx -= x < left
-            idx += (x >= right) & (idx + 1 < bins)
-            np.clip(idx, 0, bins - 1, out=idx)
-        flat *= bins
-        flat += idx
-    return flat
-
-
-def _counts(flat: np.ndarray, n_cells: int) -> np.ndarray:
-    """Counts of flat bin indices (..., n) per leading index; returns (..., n_cells)."""
-    lead = flat.shape[:-1]
-    rows = np.arange(math.prod(lead), dtype=np.int64).reshape(lead)[..., None]
-    c = np.bincount((rows * n_cells + flat).ravel(), minlength=math.prod(lead) * n_cells)
-    return c.reshape(*lead, n_cells).astype(np.float64)
-
-
-def _shared_hist_probs(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount: float
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin probabilities on shared edges of coordinate-major samples (d, ..., n):
-    p, q, used, each (..., bins**d).
-
-    p_i = (c_i + a) / (n_p + a m) over the m bins occupied by either sample, 0 elsewhere.
-    """
-    lo = np.minimum(xp.min(axis=-1, keepdims=True), xq.min(axis=-1, keepdims=True))
-    hi = np.maximum(xp.max(axis=-1, keepdims=True), xq.max(axis=-1, keepdims=True))
-    cells = bins ** xp.shape[0]
-    cp = _counts(_bin_index(xp, lo, hi, bins), cells)
-    cq = _counts(_bin_index(xq, lo, hi, bins), cells)
-    used = (cp + cq) > 0
-    m = used.sum(axis=-1, keepdims=True)
-    p = np.where(used, (cp + pseudocount) / (xp.shape[-1] + pseudocount * m), 0.0)
-    q = np.where(used, (cq + pseudocount) / (xq.shape[-1] + pseudocount * m), 0.0)
-    return p, q, used
-
-
-def _discrete(p: np.ndarray, q: np.ndarray, used: np.ndarray, measure: str) -> np.ndarray:
-    """Divergence of two probability vectors on the cells ``used`` (both > 0 there)."""
-    sp, sq = np.where(used, p, 1.0), np.where(used, q, 1.0)
-    if measure == "kl":
-        return np.sum(p * np.log(sp / sq), axis=-1)
-    if measure == "kl_reverse":
-        return np.sum(q * np.log(sq / sp), axis=-1)
-    if measure == "js":
-        mid = 0.5 * (sp + sq)
-        return 0.5 * np.sum(p * np.log(sp / mid) + q * np.log(sq / mid), axis=-1)
-    return 0.5 * np.sum(np.abs(p - q), axis=-1)
-
-
-def _per_sample_hist(xt: np.ndarray, bins: int, floor: float) -> np.ndarray:
-    """The authors' ``histogramdd(x, bins, density=True)`` floored at ``floor`` and
-    renormalised to sum 1 (as ``scipy.stats.entropy`` does); (d, ..., n) -> (..., bins**d)."""
-    lo, hi = xt.min(axis=-1, keepdims=True), xt.max(axis=-1, keepdims=True)
-    c = _counts(_bin_index(xt, lo, hi, bins, exact=True), bins ** xt.shape[0])
-    width = np.where(hi > lo, hi - lo, 1.0)[..., 0]  # (d, ...)
-    vol = width[0] / bins
-    for w in width[1:]:
-        vol = vol * (w / bins)
-    dens = np.maximum(c / (xt.shape[-1] * vol[..., None]), floor)
-    return dens / dens.sum(axis=-1, keepdims=True)
-
-
-def _per_sample_values(xp: np.ndarray, xq: np.ndarray, measure: str, bins: int,
-                       floor: float, hq: np.ndarray | None = None) -> np.ndarray:
-    """The authors' KL between coordinate-major samples (d, ..., n); returns (...,)."""
-    hp = _per_sample_hist(xp, bins, floor)
-    hq = _per_sample_hist(xq, bins, floor) if hq is None else hq
-    if measure == "kl_reverse":
-        hp, hq = hq, hp
-    return np.sum(hp * np.log(hp / hq), axis=-1)
-
-
-def _knn_values(xp: np.ndarray, xq: np.ndarray, measure: str, k: int) -> np.ndarray:
-    """Wang-Kulkarni-Verdu (2009) kNN estimate of KL per (setting, round): (c, R, n, d) -> (c, R).
-
-    Delegates to :func:`synthgain.measures.kl_divergence` (ties, if any, are broken by a
-    fixed-seed jitter, so the result is deterministic).
-    """
-    if measure == "kl_reverse":
-        xp, xq = xq, xp
-    out = np.empty(xp.shape[:2])
-    for b, r in np.ndindex(*out.shape):
-        out[b, r] = kl_divergence(xp[b, r], xq[b, r], method="wang_kulkarni_verdu", k=k,
-                                  rng=0).value
-    return out
-
-
-def _check_bins(bins: Any, d: int, name: str) -> int:
-    b = check_int(bins, name, low=1)
-    if b**d > _MAX_BINS:
-        raise ValidationError(
-            f"`{name}`={b} gives {b}**{d} = {b**d} cells in d = {d}, more than {_MAX_BINS}; "
-            "use fewer bins or the 'monte_carlo' estimator."
-        )
-    return b
 
 
 # --- public estimators for two distributions or samples ----------------------------------
