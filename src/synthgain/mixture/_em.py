@@ -102,15 +102,52 @@ class BatchFit:
 # --- private kernels (no argument checking) -------------------------------------------
 
 
-def _sq_dist(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Squared distances up to a per-point constant, x (B, n, d), c (B, k, d) -> (B, n, k).
+def _nearest(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Index of the nearest center, x (B, n, d), c (B, k, d) -> (B, n).
 
-    ``|c|^2 - 2 x.c`` ranks centers exactly as ``|x - c|^2`` does; ``|x|^2`` is added back
-    so that the values are distances (clipped at 0 against rounding).
+    ``argmin_j |x - c_j|^2 = argmin_j (|c_j|^2 - 2 x.c_j)``: the point's own norm is
+    constant over j and is not computed. Scores are laid out (B, k, n) and reduced slice
+    by slice (ties go to the lowest index, as with ``argmin``), which is much faster in
+    NumPy than an ``argmin`` along a short last axis.
     """
-    xc = x @ np.swapaxes(c, 1, 2)
-    d2 = np.einsum("bnd,bnd->bn", x, x)[..., None] - 2.0 * xc + np.einsum("bkd,bkd->bk", c, c)[:, None, :]
-    return np.maximum(d2, 0.0)
+    score = c @ np.swapaxes(x, 1, 2)  # (B, k, n)
+    score *= -2.0
+    score += np.einsum("bkd,bkd->bk", c, c)[..., None]
+    best = score[:, 0].copy()
+    labels = np.zeros(best.shape, dtype=np.int64)
+    for j in range(1, c.shape[1]):
+        closer = score[:, j] < best
+        labels[closer] = j
+        np.minimum(best, score[:, j], out=best)
+    return labels
+
+
+def _sq_dist(x: np.ndarray, c: np.ndarray, xx: np.ndarray | None = None) -> np.ndarray:
+    """Squared distances, x (B, n, d), c (B, k, d) -> (B, n, k).
+
+    Expanded as ``|x|^2 - 2 x.c + |c|^2`` (one product per dataset) and clipped at 0
+    against rounding; ``xx`` is ``|x|^2`` (B, n) when the caller has it already.
+    """
+    if xx is None:
+        xx = np.einsum("bnd,bnd->bn", x, x)
+    d2 = xx[..., None] - 2.0 * (x @ np.swapaxes(c, 1, 2))
+    d2 += np.einsum("bkd,bkd->bk", c, c)[:, None, :]
+    return np.maximum(d2, 0.0, out=d2)
+
+
+def _cluster_sums(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points per cluster (B, k) and their coordinate sums (B, k, d).
+
+    ``bincount`` over (dataset, cluster) indices adds each dataset's points in index
+    order, so a dataset's sums do not depend on the rest of the batch.
+    """
+    b, _, d = x.shape
+    flat = (labels + (np.arange(b) * k)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=b * k).reshape(b, k)
+    sums = np.empty((b, k, d))
+    for a in range(d):
+        sums[..., a] = np.bincount(flat, weights=x[..., a].ravel(), minlength=b * k).reshape(b, k)
+    return counts, sums
 
 
 def _n_local_trials(k: int) -> int:
@@ -131,7 +168,8 @@ def _kmeans_pp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
     centers = np.empty((nb, k, x.shape[2]))
     first = np.minimum((u[:, 0, 0] * n).astype(np.int64), n - 1)
     centers[:, 0] = x[b_idx, first]
-    closest = _sq_dist(x, centers[:, :1])[..., 0]
+    xx = np.einsum("bnd,bnd->bn", x, x)
+    closest = _sq_dist(x, centers[:, :1], xx)[..., 0]
     for j in range(1, k):
         cum = np.cumsum(closest, axis=1)
         total = cum[:, -1:]
@@ -141,7 +179,7 @@ def _kmeans_pp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
         cand = np.where(total > 0, cand, (u[:, j, :] * n).astype(np.int64))
         cand = np.minimum(cand, n - 1)
         cand_x = np.take_along_axis(x, cand[..., None], axis=1)  # (B, trials, d)
-        d_cand = np.minimum(closest[:, :, None], _sq_dist(x, cand_x))  # (B, n, trials)
+        d_cand = np.minimum(closest[:, :, None], _sq_dist(x, cand_x, xx))  # (B, n, trials)
         best = np.argmin(d_cand.sum(axis=1), axis=1)
         centers[:, j] = cand_x[b_idx, best]
         closest = d_cand[b_idx, :, best]
@@ -156,16 +194,14 @@ def _kmeans_resp(x: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
     two stopping rules of scikit-learn's Lloyd implementation.
     """
     centers = _kmeans_pp(x, k, u)
-    labels = np.argmin(_sq_dist(x, centers), axis=2)
+    labels = _nearest(x, centers)
     tol = _KMEANS_TOL * x.var(axis=1).mean(axis=1)
     active = np.arange(x.shape[0])  # datasets whose labels still move
     for _ in range(_KMEANS_MAX_ITER):
         xa, la, ca = x[active], labels[active], centers[active]
-        onehot = (la[..., None] == np.arange(k)).astype(np.float64)
-        counts = onehot.sum(axis=1)
-        sums = np.swapaxes(onehot, 1, 2) @ xa
+        counts, sums = _cluster_sums(xa, la, k)
         new_c = np.where(counts[..., None] > 0, sums / np.maximum(counts, 1)[..., None], ca)
-        new = np.argmin(_sq_dist(xa, new_c), axis=2)
+        new = _nearest(xa, new_c)
         shift = np.sum((new_c - ca) ** 2, axis=(1, 2))
         moving = np.any(new != la, axis=1) & (shift > tol[active])
         centers[active], labels[active] = new_c, new
@@ -219,15 +255,20 @@ def _m_step(
 
 def _e_step(
     x: np.ndarray, feats: tuple[np.ndarray, np.ndarray] | None, weights: np.ndarray,
-    means: np.ndarray, cov: np.ndarray,
+    means: np.ndarray, cov: np.ndarray, out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-point log-likelihood (B, n) and log-responsibilities (B, k, n)."""
+    """Per-point log-likelihood (B, n) and responsibilities (B, k, n).
+
+    ``out`` (B, k, n), if given, receives the responsibilities: the loop reuses one
+    buffer because fresh temporaries of this size cost page faults on every iteration.
+    """
     _, prec_chol, logdet = _kernels.cholesky_factors(cov)
     with np.errstate(divide="ignore"):
         logw = np.log(weights)
     if feats is None:
         lp, weighted = _kernels.mixture_logpdf(x, logw, means, prec_chol, logdet)
-        return lp, np.swapaxes(weighted - lp[..., None], 1, 2)
+        resp = np.swapaxes(weighted - lp[..., None], 1, 2)
+        return lp, np.exp(resp, out=out if out is not None else None)
     b, _, d = x.shape
     # log w_j + log N(x | mu_j, Sigma_j) = coef_j . phi(x), from
     # |(x - mu) P|^2 = x^T Lam x - 2 (Lam mu).x + mu^T Lam mu, with Lam = P P^T;
@@ -238,9 +279,16 @@ def _e_step(
     coef[..., 0] = logw + logdet - 0.5 * (d * _kernels.LOG_2PI + np.einsum("bki,bki->bk", means, lam_mu))
     coef[..., 1 : 1 + d] = lam_mu
     coef[..., 1 + d :] = -0.5 * lam.reshape(b, -1, d * d)
-    weighted = coef @ feats[1]  # (B, k, n)
-    lp = _kernels.logsumexp(weighted, axis=1)
-    return lp, weighted - lp[:, None, :]
+    weighted = np.matmul(coef, feats[1], out=out)  # (B, k, n)
+    # log-sum-exp over k fused with the responsibilities, in place. Weights are > 0
+    # (counts carry 10 eps), so every entry is finite.
+    top = weighted.max(axis=1)
+    weighted -= top[:, None, :]
+    np.maximum(weighted, _kernels.EXP_FLOOR, out=weighted)
+    np.exp(weighted, out=weighted)
+    total = weighted.sum(axis=1)
+    weighted /= total[:, None, :]
+    return np.log(total) + top, weighted
 
 
 def _initial_resp(
@@ -258,7 +306,7 @@ def _initial_resp(
         if init == "kmeans":
             return _kmeans_resp(xr, k, u)
         centers = _kmeans_pp(xr, k, u)
-        labels = np.argmin(_sq_dist(xr, centers), axis=2)
+        labels = _nearest(xr, centers)
         return (labels[..., None] == np.arange(k)).astype(np.float64)
     if init == "random":
         r = np.concatenate([g.random((n_init, n, k)) for g in gens])
@@ -266,7 +314,7 @@ def _initial_resp(
     # random_from_data: k distinct points as means, hard assignment to the nearest
     picks = np.stack([g.choice(n, size=k, replace=False) for g in gens for _ in range(n_init)])
     centers = np.take_along_axis(xr, picks[..., None], axis=1)
-    labels = np.argmin(_sq_dist(xr, centers), axis=2)
+    labels = _nearest(xr, centers)
     return (labels[..., None] == np.arange(k)).astype(np.float64)
 
 
@@ -289,9 +337,10 @@ def _run_em(
     xw, fw, ww, mw, cw = x, feats, weights.copy(), means.copy(), cov.copy()
     lower = np.full(nb, -np.inf)
     running = np.ones(nb, dtype=bool)
+    buf = np.empty((nb, means.shape[1], x.shape[1]))  # responsibilities, reused
     for it in range(1, max_iter + 1):
-        lp, log_resp = _e_step(xw, fw, ww, mw, cw)
-        ww, mw, cw = _m_step(xw, fw, np.exp(log_resp), reg_covar)
+        lp, resp_t = _e_step(xw, fw, ww, mw, cw, out=buf[: xw.shape[0]])
+        ww, mw, cw = _m_step(xw, fw, resp_t, reg_covar)
         lb = lp.mean(axis=1)
         done = running & (np.abs(lb - lower) < tol)
         lower = lb
@@ -310,7 +359,7 @@ def _run_em(
             running = np.ones(keep.size, dtype=bool)
     rest = np.flatnonzero(running)  # stopped at max_iter
     weights[work[rest]], means[work[rest]], cov[work[rest]] = ww[rest], mw[rest], cw[rest]
-    lp, _ = _e_step(x, feats, weights, means, cov)
+    lp, _ = _e_step(x, feats, weights, means, cov, out=buf)
     nk = weights * x.shape[1]
     return weights, means, cov, converged, n_iter, lp.mean(axis=1), nk
 
