@@ -98,3 +98,23 @@ def test_disabled_by_environment(monkeypatch):
         monkeypatch.delenv("SYNTHGAIN_DISABLE_NUMBA")
         importlib.reload(_fast)
     assert _fast.ENABLED is True
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_mixture_points_reproduce_choice_and_sample_gaussians(d):
+    """Same components and points as Generator.choice + sample_gaussians, from the same
+    stream (bit for bit in d <= 2, where the product has at most two terms)."""
+    rng = np.random.default_rng(d)
+    k = 5
+    w = rng.dirichlet(np.ones(k) * 0.5)
+    gm = GaussianMixture(w, rng.uniform(0, 10, (k, d)), np.stack([np.eye(d) * 0.5] * k))
+    g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
+    labels = g1.choice(k, size=4000, p=w)
+    ref = _kernels.sample_gaussians(g1, gm.means, gm.cholesky, labels)
+    u, z = g2.random(4000), g2.standard_normal((4000, d))
+    out = _fast.mixture_points(u, z, w, gm.means, gm.cholesky)
+    if d <= 2:
+        np.testing.assert_array_equal(out, ref)
+    else:
+        np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
+    assert g1.random() == g2.random()  # the streams stay aligned

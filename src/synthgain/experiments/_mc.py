@@ -155,8 +155,21 @@ class _Stack:
 
 
 def _draw(gen: np.random.Generator, m: GaussianMixture, n: int) -> np.ndarray:
-    labels = gen.choice(m.n_components, size=n, p=m.weights)
-    return _kernels.sample_gaussians(gen, m.means, m.cholesky, labels)
+    """``n`` points (n, d) of ``m`` from ``gen``: ``n`` uniforms pick the components (as
+    ``gen.choice(k, size=n, p=weights)``), then ``n * d`` standard normals."""
+    if not _fast.ENABLED:
+        labels = gen.choice(m.n_components, size=n, p=m.weights)
+        return _kernels.sample_gaussians(gen, m.means, m.cholesky, labels)
+    u = gen.random(n)
+    z = gen.standard_normal((n, m.dim))
+    return _fast.mixture_points(u, z, m.weights, m.means, m.cholesky)
+
+
+def _skip_draw(gen: np.random.Generator, m: GaussianMixture, n: int) -> None:
+    """Consume the random numbers of ``_draw(gen, m, n)`` without forming the points, so
+    that the draws that follow are the same."""
+    gen.random(n)
+    gen.standard_normal((n, m.dim))
 
 
 # --- measure kernels (no argument checking) ----------------------------------------------

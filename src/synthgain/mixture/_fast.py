@@ -22,7 +22,7 @@ try:  # pragma: no cover - exercised by whichever environment runs the tests
 except ImportError:  # pragma: no cover
     njit = None  # type: ignore[assignment]
 
-__all__ = ["ENABLED", "SKIP_NATS", "mixture_logpdf"]
+__all__ = ["ENABLED", "SKIP_NATS", "mixture_logpdf", "mixture_points"]
 
 #: Terms more than this many nats below a point's largest term are not exponentiated.
 SKIP_NATS = 40.0
@@ -101,10 +101,27 @@ def _kernel(x: np.ndarray, const: np.ndarray, means: np.ndarray, prec: np.ndarra
                 out[b, lo + p] = top[p] + np.log(acc[p])
 
 
+def _points_kernel(u: np.ndarray, z: np.ndarray, cdf: np.ndarray, means: np.ndarray,
+                   chol: np.ndarray, out: np.ndarray) -> None:
+    n, d = z.shape
+    k = cdf.shape[0]
+    for i in range(n):
+        lab = 0
+        for j in range(k):  # searchsorted(cdf, u, side="right")
+            lab += cdf[j] <= u[i]
+        lab = min(lab, k - 1)
+        for a in range(d):
+            acc = 0.0
+            for c in range(d):
+                acc += chol[lab, a, c] * z[i, c]
+            out[i, a] = means[lab, a] + acc
+
+
 if njit is not None:
     _compiled = njit(cache=True, nogil=True)(_kernel)
+    _compiled_points = njit(cache=True, nogil=True)(_points_kernel)
 else:  # pragma: no cover
-    _compiled = _kernel
+    _compiled, _compiled_points = _kernel, _points_kernel
 
 
 def mixture_logpdf(x: np.ndarray, log_weights: np.ndarray, means: np.ndarray,
@@ -145,4 +162,37 @@ def mixture_logpdf(x: np.ndarray, log_weights: np.ndarray, means: np.ndarray,
     _compiled(np.ascontiguousarray(x, dtype=np.float64), const,
               np.ascontiguousarray(means, dtype=np.float64),
               np.ascontiguousarray(prec_chol, dtype=np.float64), out)
+    return out
+
+
+def mixture_points(u: np.ndarray, z: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                   chol: np.ndarray) -> np.ndarray:
+    """Points of a Gaussian mixture from uniform and standard normal draws; (n, d).
+
+    Parameters
+    ----------
+    u : ndarray, shape (n,)
+        Uniform draws on [0, 1), one per point: the component is
+        ``searchsorted(cumsum(weights) / sum(weights), u, side="right")``, exactly as
+        ``numpy.random.Generator.choice(k, size=n, p=weights)`` picks it from
+        ``Generator.random(n)``.
+    z : ndarray, shape (n, d)
+        Standard normal draws.
+    weights : ndarray, shape (k,)
+    means : ndarray, shape (k, d)
+    chol : ndarray, shape (k, d, d)
+        Lower Cholesky factors of the covariances.
+
+    Notes
+    -----
+    ``x_i = mu_l + L_l z_i`` with ``l`` the component of point ``i``; the product is
+    summed in column order, as ``numpy.einsum("nij,nj->ni", chol[labels], z)``.
+    """
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
+    out = np.empty(z.shape)
+    _compiled_points(np.ascontiguousarray(u, dtype=np.float64),
+                     np.ascontiguousarray(z, dtype=np.float64), cdf,
+                     np.ascontiguousarray(means, dtype=np.float64),
+                     np.ascontiguousarray(chol, dtype=np.float64), out)
     return out
