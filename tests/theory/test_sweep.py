@@ -1,6 +1,5 @@
-"""chain_from_setup, sweep_terms (with the KL Gap) and rank_correlation."""
+"""chain_from_setup and sweep_terms (with the KL Gap)."""
 
-import math
 
 import numpy as np
 import pytest
@@ -8,42 +7,10 @@ import pytest
 from synthgain.exceptions import ValidationError
 from synthgain.experiments.klgap import fit_simulation, run_settings
 from synthgain.process import Setup, simulate
-from synthgain.theory import chain_from_setup, rank_correlation, simulate_chain, sweep_terms
+from synthgain.theory import chain_from_setup, simulate_chain, sweep_terms
 from synthgain.theory._sweep import _child
 
 SMALL = {"n_prompts": 4, "n_streams": 4, "n_samples": 300, "n_reference": 8}
-
-
-def test_rank_correlation_bivariate_normal():
-    # population Spearman rho of a bivariate normal: (6 / pi) arcsin(r / 2)
-    rng = np.random.default_rng(0)
-    r, n = 0.6, 400
-    x = rng.normal(size=n)
-    y = r * x + math.sqrt(1 - r**2) * rng.normal(size=n)
-    est = rank_correlation(x, y, n_bootstrap=1000, rng=1)
-    truth = 6 / math.pi * math.asin(r / 2)
-    assert abs(est.value - truth) < 4 * est.stderr
-    lo, hi = est.ci(0.95)
-    assert lo < est.value < hi and est.interval == (lo, hi)
-    assert est.method == "spearman_bootstrap" and est.params["p_value"] < 1e-10
-
-
-def test_rank_correlation_invariants():
-    x = np.arange(10.0)
-    assert rank_correlation(x, np.exp(x), rng=0).value == pytest.approx(1.0)
-    neg = rank_correlation(x, -(x**3), rng=0)
-    assert neg.value == pytest.approx(-1.0) and neg.interval == pytest.approx((-1.0, -1.0))
-    a = rank_correlation(x, np.sin(x), rng=3)
-    assert a == rank_correlation(x, np.sin(x), rng=3)  # reproducible from the seed
-
-
-def test_rank_correlation_errors():
-    with pytest.raises(ValidationError, match="`x` and `y` must be 1-D arrays of the same length"):
-        rank_correlation([1, 2, 3], [1, 2])
-    with pytest.raises(ValidationError, match=r"at least 3 finite pairs. Got 3 pairs \(1 not"):
-        rank_correlation([1, 2, np.nan], [1, 2, 3])
-    with pytest.raises(ValidationError, match="`n_bootstrap` must be an int in"):
-        rank_correlation([1, 2, 3], [1, 2, 3], n_bootstrap=1)
 
 
 def test_chain_honours_fit_components():

@@ -47,12 +47,12 @@ def theory(
     out: Path = typer.Option(None, help="Directory for the table (CSV) and the figure."),
 ) -> None:
     """Compute every term of Lemma 3.1, 4.5, Theorem 4.7 and 4.10, and check each bound."""
+    from ..measures import rank_correlation
     from ..process import Setup
     from ..theory import (
         chain_from_setup,
         check_inequalities,
         compute_terms,
-        rank_correlation,
         sweep_terms,
     )
 

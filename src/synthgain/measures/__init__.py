@@ -5,7 +5,8 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
 
 - :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`, :func:`total_variation`,
   :func:`mutual_information`, :func:`label_mutual_information`;
-- :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use.
+- :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use;
+- :func:`rank_correlation`, Spearman's rho with a bootstrap interval.
 
 Accuracy of every estimator against closed forms: docs/estimators.md.
 """
@@ -18,6 +19,7 @@ from ._api import (
     mutual_information,
     total_variation,
 )
+from ._correlation import rank_correlation
 from ._estimate import Estimate
 from ._gaussian import Gaussian
 from ._knn import knn_distances
@@ -31,5 +33,6 @@ __all__ = [
     "knn_distances",
     "label_mutual_information",
     "mutual_information",
+    "rank_correlation",
     "total_variation",
 ]

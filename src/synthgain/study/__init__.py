@@ -9,7 +9,6 @@ held-out data is set against the audit's measures and the KL-gap analogue by Spe
 rank correlation with a bootstrap interval over configurations. See ``docs/study.md``.
 """
 
-from ._correlate import spearman_bootstrap
 from ._design import KNOBS, StudyConfig, assign_classes, one_at_a_time, pick_anchors
 from ._digits import (
     DigitsGenerator,
@@ -54,7 +53,6 @@ __all__ = [
     "one_at_a_time",
     "pick_anchors",
     "run_study",
-    "spearman_bootstrap",
     "study_configs",
     "study_measures",
     "summarise",

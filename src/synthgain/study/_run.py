@@ -18,7 +18,8 @@ import pandas as pd
 
 from .._rng import RNGLike, seed_sequence
 from .._validation import check_choice, check_int
-from ._correlate import _spearman_rows, spearman_bootstrap
+from ..measures import rank_correlation
+from ..measures._correlation import spearman_rows
 from ._design import KNOBS, StudyConfig, one_at_a_time
 from ._measures import GAINS, MEASURES
 
@@ -84,7 +85,7 @@ class StudyResult:
             for m in MEASURES:
                 x, y = part[f"mean_{m}"].to_numpy(), part["mean_gain_both"].to_numpy()
                 ok = np.isfinite(x) & np.isfinite(y)
-                rho = (float(_spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
+                rho = (float(spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
                        else float("nan"))
                 rows.append({"knob": knob, "measure": m, "n_points": int(ok.sum()),
                              "rho": rho})
@@ -137,8 +138,8 @@ def summarise(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
     seeds = np.random.SeedSequence(seed_sequence(rng).generate_state(4)).spawn(
         len(GAINS) * len(MEASURES))
     for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in MEASURES):
-        est = spearman_bootstrap(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
-                                 n_boot=n_boot, rng=seeds[i])
+        est = rank_correlation(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
+                               n_bootstrap=n_boot, nan_policy="omit", rng=seeds[i])
         lo, hi = est.interval if est.interval is not None else (np.nan, np.nan)
         sign = MEASURES[measure][1]
         rows.append({"gain": gain, "measure": measure, "rho": est.value, "low": lo,

@@ -12,7 +12,7 @@ from ._information import (
     gaussian_mean_estimation_mi,
     noisy_mutual_information,
 )
-from ._sweep import chain_from_setup, rank_correlation, sweep_terms
+from ._sweep import chain_from_setup, sweep_terms
 from ._terms import TheoryTerms, Verdict, check_inequalities, compute_terms
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "gaussian_mean_estimation_mi",
     "make_chain",
     "noisy_mutual_information",
-    "rank_correlation",
     "simulate_chain",
     "sweep_terms",
 ]

@@ -14,14 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, spawn_seeds
-from .._validation import check_choice, check_int, check_real
+from .._rng import RNGLike, spawn_seeds
+from .._validation import check_choice, check_int
 from ..exceptions import ValidationError
-from ..measures import Estimate
 from ._chain import Chain
 from ._terms import check_inequalities, compute_terms
 
-__all__ = ["chain_from_setup", "rank_correlation", "sweep_terms"]
+__all__ = ["chain_from_setup", "sweep_terms"]
 
 SWEEP_PARAMS = ("K", "J", "L")
 _SIM, _TERMS = 0, 4  # children of a setting's SeedSequence (0..3 are run_settings')
@@ -137,73 +136,3 @@ def sweep_terms(
         for row, extra in zip(rows, _klgap_rows(setups, seeds, r, n), strict=True):
             row.update(extra)
     return pd.DataFrame(rows)
-
-
-def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Spearman's rho of each row pair of ``x``, ``y`` (B, n): Pearson on average ranks."""
-    from scipy.stats import rankdata
-
-    rx = rankdata(x, axis=-1)
-    ry = rankdata(y, axis=-1)
-    rx -= rx.mean(-1, keepdims=True)
-    ry -= ry.mean(-1, keepdims=True)
-    den = np.sqrt((rx * rx).sum(-1) * (ry * ry).sum(-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray((rx * ry).sum(-1) / den)  # nan for a constant resample
-
-
-def rank_correlation(
-    x: Any, y: Any, *, n_bootstrap: int = 2000, level: float = 0.95, rng: RNGLike = None
-) -> Estimate:
-    r"""Spearman rank correlation of paired values, with a bootstrap interval.
-
-    Parameters
-    ----------
-    x, y : array_like, shape (n,)
-        Paired values, one pair per setting (e.g. the KL Gap and the estimated GGMI).
-    n_bootstrap : int, default 2000
-        Resamples of the pairs (with replacement).
-    level : float, default 0.95
-        Level of the percentile interval.
-    rng : int, SeedSequence, Generator or None
-
-    Returns
-    -------
-    Estimate
-        ``method="spearman_bootstrap"``: ``value`` is Spearman's rho, ``stderr`` the
-        bootstrap standard deviation, ``interval`` the percentile interval, and
-        ``params["p_value"]`` the two-sided test of rho = 0 (:func:`scipy.stats.spearmanr`).
-
-    Notes
-    -----
-    .. math:: \rho = \mathrm{corr}\bigl(\mathrm{rank}(x), \mathrm{rank}(y)\bigr)
-
-    Resamples where one variable is constant have no correlation and are dropped
-    (``params["n_dropped"]``). The percentile bootstrap for a correlation is slightly
-    liberal for small ``n`` (Efron & Tibshirani 1993, ch. 14).
-    """
-    from scipy.stats import spearmanr
-
-    a = np.asarray(x, dtype=float)
-    b = np.asarray(y, dtype=float)
-    if a.ndim != 1 or a.shape != b.shape:
-        raise ValidationError(
-            f"`x` and `y` must be 1-D arrays of the same length. Got shapes {a.shape} and {b.shape}."
-        )
-    if a.size < 3 or not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValidationError(
-            f"`x` and `y` must hold at least 3 finite pairs. Got {a.size} pairs "
-            f"({int((~np.isfinite(a) | ~np.isfinite(b)).sum())} not finite); drop them first."
-        )
-    nb = check_int(n_bootstrap, "n_bootstrap", low=10)
-    lev = check_real(level, "level", low=0.0, high=1.0, closed="neither")
-    idx = check_rng(rng).integers(0, a.size, size=(nb, a.size))
-    boots = _spearman_rows(a[idx], b[idx])
-    ok = boots[np.isfinite(boots)]
-    rho, p = spearmanr(a, b)
-    lo, hi = np.percentile(ok, [50 * (1 - lev), 50 * (1 + lev)]) if ok.size else (np.nan, np.nan)
-    return Estimate(
-        float(rho), float(ok.std(ddof=1)) if ok.size > 1 else None, method="spearman_bootstrap",
-        n=(a.size,), params={"p_value": float(p), "n_bootstrap": nb, "n_dropped": int(nb - ok.size)},
-        interval=(float(lo), float(hi)), interval_level=lev,
-    )
