@@ -3,6 +3,7 @@ the KL-gap protocol through the engine against a one-setting-at-a-time baseline.
 
     python benchmarks/bench_sweep.py [--quick] [--jobs 2] [--settings 6] [--baseline 2]
     python benchmarks/bench_sweep.py --profile    # cProfile of the KL-gap protocol function
+    python benchmarks/bench_sweep.py --full       # also the full protocol end to end (wall)
 
 Every time is measured in this run; nothing is quoted from elsewhere. Costs per setting
 and the kernel rate are process CPU time (``time.process_time``), so other load on the
@@ -15,13 +16,15 @@ machine does not inflate them; times "on N idle cores" divide CPU-seconds by N.
    needs for exact Monte Carlo KL (3 sweeps x 14 points x 100 settings x 100 rounds x
    1000 points; per round ``n_eval * (4K + 3J + L)``: points from the anchor fit scored
    under it (K) and G (K+J), points from the synthetic fit under it (K+J+L) and G), and
-   the rate at which this machine evaluates them with the batched NumPy kernel on all
-   CPU-second of one core (and of ``--jobs`` processes at once, to show contention).
+   the rates at which this machine evaluates them per CPU-second of one core: the NumPy
+   kernel, the compiled kernel (also summed over ``--jobs`` processes at once, to show
+   contention) and the quadratic forms alone in a tight compiled loop (a floor).
 3. KL-gap protocol (``measures = ["kl"]``, 100 rounds x 1000 points) through the engine
    on ``--jobs`` workers, on a subset (values 2, 8, 15 of each sweep, ``--settings``
    settings each), wall time; and the protocol function's CPU time per setting at the
    same points (one batch of ``--settings``), fitted as ``a + b * evaluations`` and
-   extrapolated to the full protocol.
+   extrapolated to the full protocol; the same with the NumPy kernel forced (the
+   same-run baseline of the compiled kernel).
 4. Baseline: one setting at a time, scikit-learn fits and a Python loop over rounds
    (sample 1000 points, ``score_samples`` under the fit and G), on ``--baseline``
    settings at four of the same points, single process; extrapolated the same way.
