@@ -9,7 +9,7 @@ self-contained report.html.
 """
 
 from ._c2st import classifier_two_sample_test
-from ._demo import markov_generate, run_text_demo
+from ._demo import markov_generate, quotes_by_series, run_text_demo
 from ._embed import available_models, embed_texts
 from ._information import information_terms, kl_gap_knn, kl_gap_mixture
 from ._io import Dataset, load_dataset
@@ -33,6 +33,7 @@ __all__ = [
     "novelty",
     "prdc",
     "probe",
+    "quotes_by_series",
     "run_audit",
     "run_text_demo",
     "vendi_score",

