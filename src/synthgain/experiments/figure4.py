@@ -26,6 +26,7 @@ from scipy import stats
 
 from .._validation import check_int
 from ..exceptions import ValidationError
+from ..measures._correlation import spearman_rows
 from ..process import Setup
 from .klgap import run_settings
 
@@ -263,11 +264,8 @@ def _spearman_boot(x: np.ndarray, y: np.ndarray, n_boot: int,
     groups = [np.flatnonzero(x == v) for v in np.unique(x)]
     idx = np.concatenate([g[rng.integers(0, g.size, size=(n_boot, g.size))] for g in groups],
                          axis=1)
-    rx = stats.rankdata(x[np.concatenate(groups)])
-    ry = stats.rankdata(y[idx], axis=1)
-    rx = (rx - rx.mean()) / rx.std()
-    ry = (ry - ry.mean(axis=1, keepdims=True)) / ry.std(axis=1, keepdims=True)
-    return (ry * rx).mean(axis=1)
+    xs = np.broadcast_to(x[np.concatenate(groups)], idx.shape)  # the design is not resampled
+    return spearman_rows(xs, y[idx])
 
 
 def claims(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
