@@ -109,14 +109,6 @@ def _run_chunk(tasks: Sequence[Task], options: dict[str, Any]) -> list[dict[str,
     return rows
 
 
-def _limited(fn: Callable[[Any], Any], chunk: Any) -> Any:
-    """Run ``fn(chunk)`` with BLAS/OpenMP pools limited to one thread."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return fn(chunk)
-
-
 def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, jobs: int = 1,
                progress: Callable[[int, int], None] | None = None) -> list[Any]:
     """``[fn(c) for c in chunks]``, on ``jobs`` local processes (joblib/loky).
