@@ -131,9 +131,7 @@ class _Stack:
             for f, (a, c) in enumerate(zip(iu.tolist(), ju.tolist(), strict=True)):
                 np.multiply(cols[a], cols[c], out=feats[:, 1 + d + f])
             w = coef @ feats  # (B, k, m): reductions over k run along a non-last axis
-            top = w.max(axis=1)
-            np.exp(w - top[:, None, :], out=w)
-            out[:, lo : lo + step] = np.log(w.sum(axis=1)) + top
+            out[:, lo : lo + step] = _kernels.logsumexp(w, axis=1)
         return out
 
     def _coefficients(self, shift: np.ndarray) -> np.ndarray:
