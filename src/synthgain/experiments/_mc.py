@@ -21,7 +21,8 @@ from ..process import Simulation
 _POINT_BUDGET = 4_000_000  # floats per batched log-density block (NumPy kernel)
 _LOG2 = math.log(2.0)
 
-# children of a setting's SeedSequence
+# children of a setting's SeedSequence; the evaluation draws of G, pi_anchor and pi_gen
+# use children 0, 1, 2 of _EVAL
 _SIM, _FIT_ANCHOR, _FIT_SYN, _EVAL = range(4)
 
 
@@ -94,6 +95,23 @@ class _Stack:
         chol, prec, logdet = _kernels.cholesky_factors(np.stack([m.covariances for m in mixtures]))
         return cls(log_w, means, chol, prec, logdet)
 
+    def take(self, sl: slice) -> _Stack:
+        """The mixtures ``sl`` of the stack."""
+        return _Stack(self.log_w[sl], self.means[sl], self.chol[sl], self.prec[sl],
+                      self.logdet[sl])
+
+    def log_ratio(self, other: _Stack, x: np.ndarray) -> np.ndarray:
+        """``log p_b(x) - log q_b(x)`` (B, N) with p this stack and q ``other``.
+
+        One fused pass (:func:`synthgain.mixture._fast.mixture_log_ratio`) when numba is
+        available, else the difference of two :meth:`logpdf_numpy` calls.
+        """
+        if _fast.ENABLED:
+            return _fast.mixture_log_ratio(
+                x, (self.log_w, self.means, self.prec, self.logdet),
+                (other.log_w, other.means, other.prec, other.logdet))
+        return self.logpdf_numpy(x) - other.logpdf_numpy(x)
+
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         """Log-density of x (B, N, d) under mixture b; returns (B, N).
 
@@ -152,22 +170,31 @@ class _Stack:
         return np.swapaxes(np.concatenate([const[..., None], lam_mu, quad], axis=2), 1, 2)
 
 
-def _draw(gen: np.random.Generator, m: GaussianMixture, n: int) -> np.ndarray:
-    """``n`` points (n, d) of ``m`` from ``gen``: ``n`` uniforms pick the components (as
-    ``gen.choice(k, size=n, p=weights)``), then ``n * d`` standard normals."""
-    if not _fast.ENABLED:
-        labels = gen.choice(m.n_components, size=n, p=m.weights)
-        return _kernels.sample_gaussians(gen, m.means, m.cholesky, labels)
-    u = gen.random(n)
-    z = gen.standard_normal((n, m.dim))
-    return _fast.mixture_points(u, z, m.weights, m.means, m.cholesky)
+def _draw(gen: np.random.Generator, m: GaussianMixture, n: int, *, group: int | None = None,
+          out: np.ndarray | None = None) -> np.ndarray:
+    """``n`` points (n, d) of ``m`` from ``gen``, in rounds of ``group`` points (all by
+    default; the last round may be shorter).
 
-
-def _skip_draw(gen: np.random.Generator, m: GaussianMixture, n: int) -> None:
-    """Consume the random numbers of ``_draw(gen, m, n)`` without forming the points, so
-    that the draws that follow are the same."""
-    gen.random(n)
-    gen.standard_normal((n, m.dim))
+    Each round draws its component counts ``gen.multinomial(c, weights)`` and then
+    ``gen.standard_normal((c, d))``; its points come in component order (the points of a
+    round are exchangeable, so the order carries no information; it keeps the blocks of
+    the compiled log-density kernel local). The compiled kernel
+    (:func:`synthgain.mixture._fast.draw_mixture`) gives the same points bit for bit.
+    ``out``, if given, receives the points.
+    """
+    k, d = m.n_components, m.dim
+    if out is None:
+        out = np.empty((n, d))
+    w = np.asarray(m.weights, dtype=np.float64)
+    w = w / w.sum()
+    group = n if group is None else max(1, int(group))
+    if _fast.ENABLED:
+        return _fast.draw_mixture(gen, w, m.means, m.cholesky, out, group)
+    for lo in range(0, n, group):
+        c = min(group, n - lo)
+        labels = np.repeat(np.arange(k), gen.multinomial(c, w))
+        out[lo : lo + c] = _kernels.sample_gaussians(gen, m.means, m.cholesky, labels)
+    return out
 
 
 # --- measure kernels (no argument checking) ----------------------------------------------

@@ -31,10 +31,13 @@ Estimators, chosen by name:
     The Wang-Kulkarni-Verdu k-nearest-neighbour estimator of KL from the two samples
     (:func:`synthgain.measures.kl_divergence`), per round; "kl" and "kl_reverse" only.
 
-Each round draws ``n_eval`` points from each of ``G``, ``pi_anchor`` and ``pi_gen``; the
-same draws serve every estimator and measure, and one draw from ``G`` serves both terms
-of a round's gap (common random numbers). A setting's value is the mean over rounds, its
-standard error the standard deviation of the round values over ``sqrt(rounds)``.
+Each round draws ``n_eval`` points from each of ``G``, ``pi_anchor`` and ``pi_gen`` (the
+component counts from a multinomial, then the points of each component), each mixture
+from its own random stream; the same draws serve every estimator and measure, and one
+draw from ``G`` serves both terms of a round's gap (common random numbers). ``G``'s
+points are drawn only when an estimate needs them (not for Monte Carlo KL alone), which
+changes no other draw. A setting's value is the mean over rounds, its standard error the
+standard deviation of the round values over ``sqrt(rounds)``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng
+from .._rng import RNGLike, check_rng, spawn_generators
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate
@@ -69,7 +72,6 @@ from ._mc import (
     _draw,
     _fit_stack,
     _mc_round_values,
-    _skip_draw,
     _Stack,
     fit_simulation,
     setting_seed,
@@ -210,7 +212,7 @@ def monte_carlo_divergence(p: Any, q: Any, *, measure: str = "kl", n_samples: in
     n = check_int(n_samples, "n_samples", low=1)
     r = check_int(rounds, "rounds", low=2)
     gen = check_rng(rng)
-    xp, xq = _draw(gen, pm, r * n)[None], _draw(gen, qm, r * n)[None]
+    xp, xq = _draw(gen, pm, r * n, group=n)[None], _draw(gen, qm, r * n, group=n)[None]
     sp, sq = _Stack.of([pm]), _Stack.of([qm])
     shape = (r, n)
     vals = _mc_round_values(sp.logpdf(xp).reshape(shape), sq.logpdf(xp).reshape(shape),
@@ -261,24 +263,24 @@ def _check_estimators(estimators: Any, measures: Any) -> dict[str, tuple[str, ..
 
 
 def _chunk_size(n_points: int, d: int) -> int:
-    return max(1, 6_000_000 // (3 * n_points * d))
+    return max(1, 600_000 // (3 * n_points * d))
 
 
 def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
-              fs: Sequence[GaussianMixture], gens: Sequence[np.random.Generator],
+              fs: Sequence[GaussianMixture], gens: Sequence[Sequence[np.random.Generator]],
               plan: dict[str, tuple[str, ...]], rounds: int, n_eval: int,
               opts: dict[str, Any]) -> dict[tuple[str, str], np.ndarray]:
     """Round values for B settings of one shape: {(estimator, measure): (B, 2, R)}.
 
-    Axis 1 holds ``D(pi_anchor, G)`` then ``D(pi_gen, G)``. Setting b draws its points
-    from ``gens[b]`` alone (G, then pi_anchor, then pi_gen), so its values do not
-    depend on the other settings.
+    Axis 1 holds ``D(pi_anchor, G)`` then ``D(pi_gen, G)``. Setting b draws the points of
+    G, pi_anchor and pi_gen from ``gens[b][0]``, ``gens[b][1]`` and ``gens[b][2]``, so its
+    values depend neither on the other settings nor on the estimators and measures
+    requested (G's points are drawn only when some estimate needs them).
     """
     nb, d, npts = len(gt), gt[0].dim, rounds * n_eval
     out = {(e, m): np.empty((nb, 2, rounds)) for e, ms in plan.items() for m in ms}
     step = _chunk_size(npts, d)
-    # G's points serve every estimator but Monte Carlo KL(., G); they are always drawn,
-    # so that a setting's stream does not depend on the estimators requested
+    # G's points serve every estimator but Monte Carlo KL(., G)
     need_g = any(e != "monte_carlo" or m != "kl" for e, ms in plan.items() for m in ms)
     for lo in range(0, nb, step):
         sl = slice(lo, min(nb, lo + step))
@@ -287,11 +289,9 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
         xa, xs = np.empty((c, npts, d)), np.empty((c, npts, d))
         for i, b in enumerate(range(sl.start, sl.stop)):
             if need_g:
-                xg[i] = _draw(gens[b], gt[b], npts)
-            else:
-                _skip_draw(gens[b], gt[b], npts)
-            xa[i] = _draw(gens[b], fa[b], npts)
-            xs[i] = _draw(gens[b], fs[b], npts)
+                _draw(gens[b][0], gt[b], npts, group=n_eval, out=xg[i])
+            _draw(gens[b][1], fa[b], npts, group=n_eval, out=xa[i])
+            _draw(gens[b][2], fs[b], npts, group=n_eval, out=xs[i])
         for est, measures in plan.items():
             vals = _estimate_chunk(est, measures, xg, xa, xs, gt[sl], fa[sl], fs[sl],
                                    rounds, n_eval, opts)
@@ -310,6 +310,10 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
     res: dict[str, np.ndarray] = {}
     if est == "monte_carlo":
         sg, sa, ss = _Stack.of(gt), _Stack.of(fa), _Stack.of(fs)
+        if measures == ("kl",):  # KL(pi || G) = E_pi[log pi - log G]: one fused pass
+            ra = sa.log_ratio(sg, xa).reshape(shape)
+            rs = ss.log_ratio(sg, xs).reshape(shape)
+            return {"kl": np.stack([ra.mean(axis=-1), rs.mean(axis=-1)], axis=1)}
         lg_a, la_a = sg.logpdf(xa).reshape(shape), sa.logpdf(xa).reshape(shape)
         lg_s, ls_s = sg.logpdf(xs).reshape(shape), ss.logpdf(xs).reshape(shape)
         need_g = any(m != "kl" for m in measures)
@@ -392,7 +396,8 @@ def kl_gap(anchor_fit: Any, synthetic_fit: Any, ground_truth: Any, *,
     r = check_int(rounds, "rounds", low=2)
     n = check_int(n_eval, "n_eval", low=1)
     opts = _check_options(options)
-    vals = _evaluate([mixes[0]], [mixes[1]], [mixes[2]], [check_rng(rng)], plan, r, n, opts)
+    gens = spawn_generators(rng, 3)
+    vals = _evaluate([mixes[0]], [mixes[1]], [mixes[2]], [gens], plan, r, n, opts)
     a, s, g, se_a, se_s, se_g = _summary(vals[(estimator, measure)][0])
     return Estimate(g, se_g, method=estimator, n=(r * n, r * n, r * n),
                     params={"measure": measure, "rounds": r, "n_eval": n, "kl_anchor": a,
@@ -415,8 +420,10 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
     setups : sequence of Setup
     seeds : sequence of numpy.random.SeedSequence
         One per setup. Setting i uses children 0..3 of ``seeds[i]`` for the process,
-        the anchor fit, the synthetic fit and the evaluation draws, so its rows do not
-        depend on which other settings share the call or their order.
+        the anchor fit, the synthetic fit and the evaluation draws (children 0, 1, 2 of
+        the last for the points of G, pi_anchor and pi_gen), so its rows do not depend
+        on which other settings share the call or their order, nor on the estimators
+        and measures requested.
     estimators : sequence of str, default ("monte_carlo",)
         From ``ESTIMATORS``; all see the same evaluation draws.
     rounds, n_eval : int
@@ -479,7 +486,8 @@ def _run_group(setups: list[Setup], seeds: list[np.random.SeedSequence],
                     [_child(ss, _FIT_ANCHOR) for ss in seeds])
     fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
                     [_child(ss, _FIT_SYN) for ss in seeds])
-    gens = [np.random.default_rng(_child(ss, _EVAL)) for ss in seeds]
+    gens = [[np.random.default_rng(_child(_child(ss, _EVAL), i)) for i in range(3)]
+            for ss in seeds]
     vals = _evaluate([m.ground_truth for m in sims], [f.mixture for f in fa],
                      [f.mixture for f in fs], gens, plan, rounds, n_eval, opts)
     out = []
