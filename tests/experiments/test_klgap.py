@@ -229,3 +229,17 @@ def test_batched_log_densities_match_the_mixture_class(covariance):
     for b, m in enumerate(mixes):
         want = m.logpdf(x[b])
         np.testing.assert_allclose(got[b], want, rtol=1e-9, atol=1e-6)
+
+
+def test_kl_rows_do_not_depend_on_the_other_measures_requested():
+    """G's points have their own stream: drawing them or not changes no other draw."""
+    setups = [Setup(K=3, J=2, L=2), Setup(K=2, J=3, L=1)]
+    seeds = np.random.SeedSequence(11).spawn(2)
+    alone = run_settings(setups, seeds, rounds=4, n_eval=150, measures=["kl"])
+    every = run_settings(setups, seeds, estimators=["monte_carlo", "histogram"], rounds=4,
+                         n_eval=150)
+    kl = [r for r in every if r["estimator"] == "monte_carlo" and r["measure"] == "kl"]
+    assert len(alone) == len(kl) == 2
+    for a, b in zip(alone, kl, strict=True):
+        for key in ("kl_anchor", "kl_synthetic", "gap", "gap_stderr"):
+            assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-13), key

@@ -100,21 +100,74 @@ def test_disabled_by_environment(monkeypatch):
     assert _fast.ENABLED is True
 
 
+def _draw_numpy(monkeypatch, gen, gm, n, group):
+    from synthgain.experiments import _mc
+
+    with monkeypatch.context() as mp:
+        mp.setattr(_fast, "ENABLED", False)
+        return _mc._draw(gen, gm, n, group=group)
+
+
 @pytest.mark.parametrize("d", [1, 2, 3])
-def test_mixture_points_reproduce_choice_and_sample_gaussians(d):
-    """Same components and points as Generator.choice + sample_gaussians, from the same
-    stream (bit for bit in d <= 2, where the product has at most two terms)."""
+def test_draw_mixture_equals_the_numpy_draw_bit_for_bit(monkeypatch, d):
+    """Per round: Generator.multinomial counts, then Generator.standard_normal; the compiled
+    draw gives the same points from the same stream (bit for bit in d <= 2), and leaves the
+    stream where NumPy does."""
+    from synthgain.experiments import _mc
+
     rng = np.random.default_rng(d)
-    k = 5
-    w = rng.dirichlet(np.ones(k) * 0.5)
-    gm = GaussianMixture(w, rng.uniform(0, 10, (k, d)), np.stack([np.eye(d) * 0.5] * k))
-    g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
-    labels = g1.choice(k, size=4000, p=w)
-    ref = _kernels.sample_gaussians(g1, gm.means, gm.cholesky, labels)
-    u, z = g2.random(4000), g2.standard_normal((4000, d))
-    out = _fast.mixture_points(u, z, w, gm.means, gm.cholesky)
-    if d <= 2:
-        np.testing.assert_array_equal(out, ref)
-    else:
-        np.testing.assert_allclose(out, ref, rtol=1e-14, atol=1e-14)
-    assert g1.random() == g2.random()  # the streams stay aligned
+    for k in (1, 2, 7, 19):
+        w = rng.dirichlet(np.ones(k) * 0.5)
+        a = rng.uniform(size=(k, d, d))
+        gm = GaussianMixture(w, rng.uniform(0, 10, (k, d)), a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(d))
+        g1, g2 = np.random.default_rng(11 + k), np.random.default_rng(11 + k)
+        want = _draw_numpy(monkeypatch, g1, gm, 2500, 1000)  # last round shorter
+        got = _mc._draw(g2, gm, 2500, group=1000)
+        if d <= 2:  # the product L z has at most two terms: the same sums
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+        assert g1.random() == g2.random()  # the streams stay aligned
+
+
+def test_draw_rounds_have_multinomial_counts_and_component_moments():
+    """Counts per round ~ Multinomial(n, w); each component's points ~ N(mu_j, Sigma_j);
+    a round's points in component order. Components 100 apart, so labels are exact;
+    z-scores of counts, means and covariance entries < 4 (fixed seed)."""
+    from synthgain.experiments import _mc
+
+    w = np.array([0.1, 0.3, 0.6])
+    means = np.array([[0.0, 0.0], [100.0, 1.0], [200.0, 4.0]])
+    covs = np.stack([np.eye(2), [[2.0, 0.5], [0.5, 1.0]], 0.5 * np.eye(2)])
+    gm = GaussianMixture(w, means, covs)
+    rounds, n = 400, 250
+    x = _mc._draw(np.random.default_rng(5), gm, rounds * n, group=n).reshape(rounds, n, 2)
+    labels = np.rint(x[..., 0] / 100.0).astype(int)
+    assert np.all(np.diff(labels, axis=1) >= 0)  # component order within each round
+    counts = np.stack([(labels == j).sum(1) for j in range(3)], axis=1)
+    assert np.all(counts.sum(1) == n)
+    sd = np.sqrt(n * w * (1 - w) / rounds)  # standard error of the mean count
+    assert np.all(np.abs(counts.mean(0) - n * w) / sd < 4)
+    var_ratio = counts.var(0, ddof=1) / (n * w * (1 - w))  # multinomial variance
+    assert np.all(np.abs(var_ratio - 1) < 4 * np.sqrt(2 / (rounds - 1)))
+    for j in range(3):
+        pts = x[labels == j]
+        se = np.sqrt(np.diag(covs[j]) / len(pts))
+        assert np.all(np.abs(pts.mean(0) - means[j]) / se < 4)
+        c = pts - means[j]
+        prod = c[:, [0, 0, 1]] * c[:, [0, 1, 1]]
+        z = (prod.mean(0) - covs[j][[0, 0, 1], [0, 1, 1]]) / (prod.std(0) / np.sqrt(len(pts)))
+        assert np.all(np.abs(z) < 4)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_log_ratio_is_the_difference_of_log_densities(d):
+    rng = np.random.default_rng(20 + d)
+    p = _random_stack(rng, 3, 4, d)
+    q = _random_stack(rng, 3, 11, d, weights=np.r_[np.zeros(1), np.full(10, 0.1)])
+    x = np.concatenate([rng.uniform(-2, 12, (3, 500, d)), rng.uniform(-40, 50, (3, 140, d))],
+                       axis=1)
+    out = _fast.mixture_log_ratio(x, p, q)
+    ref = _kernels.mixture_logpdf(x, *p)[0] - _kernels.mixture_logpdf(x, *q)[0]
+    assert out.shape == (3, 640)
+    assert _close(out, ref) < 1e-12

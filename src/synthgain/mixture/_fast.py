@@ -35,8 +35,7 @@ try:  # pragma: no cover - exercised by whichever environment runs the tests
 except ImportError:  # pragma: no cover
     njit = None  # type: ignore[assignment]
 
-__all__ = ["ENABLED", "SKIP_NATS", "draw_mixture", "mixture_log_ratio", "mixture_logpdf",
-           "mixture_points"]
+__all__ = ["ENABLED", "SKIP_NATS", "draw_mixture", "mixture_log_ratio", "mixture_logpdf"]
 
 #: Terms more than this many nats below a point's largest term are dropped.
 SKIP_NATS = 40.0
@@ -61,20 +60,28 @@ _SQRT2 = math.sqrt(2.0)
 _MANT = 0x000FFFFFFFFFFFFF
 _ONE_BITS = 0x3FF0000000000000
 
+_as_f64: Any  # bit casts: compiled intrinsics, or NumPy views without numba
+_as_i64: Any
+_compiled: Any
+_compiled_ratio: Any
+_compiled_draw: Any
+
 if njit is not None:
     @intrinsic
-    def _as_f64(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    def _bits_to_f64(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
         """The float64 whose bits are the int64 ``x``."""
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
             return builder.bitcast(args[0], ir.DoubleType())
         return types.float64(types.int64), codegen
 
     @intrinsic
-    def _as_i64(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    def _bits_to_i64(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
         """The int64 whose bits are the float64 ``x``."""
         def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
             return builder.bitcast(args[0], ir.IntType(64))
         return types.int64(types.float64), codegen
+
+    _as_f64, _as_i64 = _bits_to_f64, _bits_to_i64
 else:  # pragma: no cover
     def _as_f64(x: int) -> float:
         return float(np.int64(x).view(np.float64))
@@ -212,22 +219,6 @@ def _ratio_kernel(x: np.ndarray, const_p: np.ndarray, means_p: np.ndarray,
                 out[b, lo + p] = (top_p[p] - top_q[p]) + _log(acc_p[p] / acc_q[p])
 
 
-def _points_kernel(u: np.ndarray, z: np.ndarray, cdf: np.ndarray, means: np.ndarray,
-                   chol: np.ndarray, out: np.ndarray) -> None:
-    n, d = z.shape
-    k = cdf.shape[0]
-    for i in range(n):
-        lab = 0
-        for j in range(k):  # searchsorted(cdf, u, side="right")
-            lab += cdf[j] <= u[i]
-        lab = min(lab, k - 1)
-        for a in range(d):
-            acc = 0.0
-            for c in range(d):
-                acc += chol[lab, a, c] * z[i, c]
-            out[i, a] = means[lab, a] + acc
-
-
 def _draw_kernel(gen: Any, group: int, weights: np.ndarray, means: np.ndarray,
                  chol: np.ndarray, out: np.ndarray) -> None:
     n, d = out.shape
@@ -277,10 +268,9 @@ if njit is not None:
     _copy_block = njit(inline="always")(_copy_block)
     _compiled = njit(cache=True, nogil=True, fastmath=_fm)(_kernel)
     _compiled_ratio = njit(cache=True, nogil=True, fastmath=_fm)(_ratio_kernel)
-    _compiled_points = njit(cache=True, nogil=True)(_points_kernel)
     _compiled_draw = njit(cache=True, nogil=True)(_draw_kernel)
 else:  # pragma: no cover
-    _compiled, _compiled_points, _compiled_ratio = _kernel, _points_kernel, _ratio_kernel
+    _compiled, _compiled_ratio = _kernel, _ratio_kernel
     _compiled_draw = _draw_kernel
 
 
@@ -347,43 +337,6 @@ def mixture_log_ratio(x: np.ndarray, p: tuple[np.ndarray, ...],
     out = np.empty(x.shape[:2])
     _compiled_ratio(np.ascontiguousarray(x, dtype=np.float64), *args, out)
     return out
-
-
-def mixture_points(u: np.ndarray, z: np.ndarray, weights: np.ndarray, means: np.ndarray,
-                   chol: np.ndarray) -> np.ndarray:
-    """Points of a Gaussian mixture from uniform and standard normal draws; (n, d).
-
-    Parameters
-    ----------
-    u : ndarray, shape (n,)
-        Uniform draws on [0, 1), one per point: the component is
-        ``searchsorted(cumsum(weights) / sum(weights), u, side="right")``, exactly as
-        ``numpy.random.Generator.choice(k, size=n, p=weights)`` picks it from
-        ``Generator.random(n)``.
-    z : ndarray, shape (n, d)
-        Standard normal draws.
-    weights : ndarray, shape (k,)
-    means : ndarray, shape (k, d)
-    chol : ndarray, shape (k, d, d)
-        Lower Cholesky factors of the covariances.
-
-    Notes
-    -----
-    ``x_i = mu_l + L_l z_i`` with ``l`` the component of point ``i``; the product is
-    summed in column order, as ``numpy.einsum("nij,nj->ni", chol[labels], z)``.
-    """
-    out = np.empty(z.shape)
-    _compiled_points(np.ascontiguousarray(u, dtype=np.float64),
-                     np.ascontiguousarray(z, dtype=np.float64), _cdf(weights),
-                     np.ascontiguousarray(means, dtype=np.float64),
-                     np.ascontiguousarray(chol, dtype=np.float64), out)
-    return out
-
-
-def _cdf(weights: np.ndarray) -> np.ndarray:
-    cdf = np.cumsum(weights, dtype=np.float64)
-    cdf /= cdf[-1]
-    return cdf
 
 
 def draw_mixture(gen: np.random.Generator, weights: np.ndarray, means: np.ndarray,
