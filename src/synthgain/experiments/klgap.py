@@ -280,6 +280,7 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
     nb, d, npts = len(gt), gt[0].dim, rounds * n_eval
     out = {(e, m): np.empty((nb, 2, rounds)) for e, ms in plan.items() for m in ms}
     step = _chunk_size(npts, d)
+    stacks = (_Stack.of(gt), _Stack.of(fa), _Stack.of(fs)) if "monte_carlo" in plan else None
     # G's points serve every estimator but Monte Carlo KL(., G)
     need_g = any(e != "monte_carlo" or m != "kl" for e, ms in plan.items() for m in ms)
     for lo in range(0, nb, step):
@@ -294,7 +295,8 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
             _draw(gens[b][2], fs[b], npts, group=n_eval, out=xs[i])
         for est, measures in plan.items():
             vals = _estimate_chunk(est, measures, xg, xa, xs, gt[sl], fa[sl], fs[sl],
-                                   rounds, n_eval, opts)
+                                   rounds, n_eval, opts,
+                                   None if stacks is None else [t.take(sl) for t in stacks])
             for m, v in vals.items():
                 out[(est, m)][sl] = v
     return out
@@ -303,13 +305,15 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
 def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.ndarray,
                     xs: np.ndarray, gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
                     fs: Sequence[GaussianMixture], rounds: int, n_eval: int,
-                    opts: dict[str, Any]) -> dict[str, np.ndarray]:
-    """{measure: (c, 2, R)} for one chunk of c settings with samples (c, R * n_eval, d)."""
+                    opts: dict[str, Any],
+                    stacks: Sequence[_Stack] | None = None) -> dict[str, np.ndarray]:
+    """{measure: (c, 2, R)} for one chunk of c settings with samples (c, R * n_eval, d);
+    ``stacks`` are G, pi_anchor and pi_gen of the chunk as stacks, if already built."""
     c, _, d = xg.shape
     shape = (c, rounds, n_eval)
     res: dict[str, np.ndarray] = {}
     if est == "monte_carlo":
-        sg, sa, ss = _Stack.of(gt), _Stack.of(fa), _Stack.of(fs)
+        sg, sa, ss = stacks or (_Stack.of(gt), _Stack.of(fa), _Stack.of(fs))
         if measures == ("kl",):  # KL(pi || G) = E_pi[log pi - log G]: one fused pass
             ra = sa.log_ratio(sg, xa).reshape(shape)
             rs = ss.log_ratio(sg, xs).reshape(shape)

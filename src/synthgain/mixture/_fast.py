@@ -90,13 +90,15 @@ else:  # pragma: no cover
         return int(np.float64(x).view(np.int64))
 
 
-def _block_terms(xs: np.ndarray, m: int, b: int, const: np.ndarray, means: np.ndarray,
+def _block_terms(xs: np.ndarray, b: int, const: np.ndarray, means: np.ndarray,
                  prec: np.ndarray, w: np.ndarray, z: np.ndarray, top: np.ndarray) -> None:
-    """Terms w[j, p] = t_j(x_p) of a block of m points (coordinate-major xs) and their
-    maximum top[p]."""
+    """Terms w[j, p] = t_j(x_p) of a block (coordinate-major xs) and their maximum top[p].
+
+    Every loop runs over the whole block (a constant trip count, which vectorises without
+    remainder loops); a short last block is padded by :func:`_copy_block`."""
     d = xs.shape[0]
     k = means.shape[1]
-    for p in range(m):
+    for p in range(_BLOCK):
         top[p] = -np.inf
     for j in range(k):  # t_j = const_j - |(x - mu_j) P_j|^2 / 2, and the max
         wj = w[j]
@@ -105,46 +107,47 @@ def _block_terms(xs: np.ndarray, m: int, b: int, const: np.ndarray, means: np.nd
             x0, x1 = xs[0], xs[1]
             mu0, mu1 = means[b, j, 0], means[b, j, 1]
             p00, p01, p11 = prec[b, j, 0, 0], prec[b, j, 0, 1], prec[b, j, 1, 1]
-            for p in range(m):
+            for p in range(_BLOCK):
                 d0 = x0[p] - mu0
                 z0 = d0 * p00
                 z1 = d0 * p01 + (x1[p] - mu1) * p11
                 wj[p] = cj - 0.5 * (z0 * z0 + z1 * z1)
         else:
-            for p in range(m):
+            for p in range(_BLOCK):
                 wj[p] = 0.0
             for c in range(d):  # z_c = sum_{a <= c} (x_a - mu_a) P[a, c]
                 xa = xs[0]
                 mu0, p0 = means[b, j, 0], prec[b, j, 0, c]
-                for p in range(m):
+                for p in range(_BLOCK):
                     z[p] = (xa[p] - mu0) * p0
                 for a in range(1, c + 1):
                     xa = xs[a]
                     mua, pac = means[b, j, a], prec[b, j, a, c]
-                    for p in range(m):
+                    for p in range(_BLOCK):
                         z[p] += (xa[p] - mua) * pac
-                for p in range(m):
+                for p in range(_BLOCK):
                     wj[p] += z[p] * z[p]
-            for p in range(m):
+            for p in range(_BLOCK):
                 wj[p] = cj - 0.5 * wj[p]
-        for p in range(m):
+        for p in range(_BLOCK):
             top[p] = max(top[p], wj[p])
 
 
-def _block_sum(m: int, w: np.ndarray, top: np.ndarray, acc: np.ndarray) -> None:
-    """acc[p] = sum_j exp(w[j, p] - top[p]) over the terms above -SKIP_NATS (>= 1)."""
+def _block_sum(w: np.ndarray, top: np.ndarray, acc: np.ndarray) -> None:
+    """acc[p] = sum_j exp(w[j, p] - top[p]) over the terms above -SKIP_NATS (>= 1), for
+    the whole block."""
     k = w.shape[0]
     c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13 = _C
-    for p in range(m):
+    for p in range(_BLOCK):
         acc[p] = 0.0
     for j in range(k):
         wj = w[j]
         live = 0
-        for p in range(m):
+        for p in range(_BLOCK):
             live += wj[p] - top[p] >= -SKIP_NATS
         if live == 0:  # negligible over the whole block
             continue
-        for p in range(m):
+        for p in range(_BLOCK):
             s = wj[p] - top[p]
             t = max(s, -SKIP_NATS)  # keeps 2^n normal; dropped below
             y = t * _LOG2E + _SHIFTER
@@ -178,6 +181,8 @@ def _copy_block(x: np.ndarray, b: int, lo: int, m: int, xs: np.ndarray) -> None:
         xa = xs[a]
         for p in range(m):
             xa[p] = x[b, lo + p, a]
+        for p in range(m, _BLOCK):  # pad a short block with its last point
+            xa[p] = xa[m - 1]
 
 
 def _kernel(x: np.ndarray, const: np.ndarray, means: np.ndarray, prec: np.ndarray,
@@ -192,8 +197,8 @@ def _kernel(x: np.ndarray, const: np.ndarray, means: np.ndarray, prec: np.ndarra
         for lo in range(0, n, _BLOCK):
             m = min(_BLOCK, n - lo)
             _copy_block(x, b, lo, m, xs)
-            _block_terms(xs, m, b, const, means, prec, w, z, top)
-            _block_sum(m, w, top, acc)
+            _block_terms(xs, b, const, means, prec, w, z, top)
+            _block_sum(w, top, acc)
             for p in range(m):
                 out[b, lo + p] = top[p] + _log(acc[p])
 
@@ -211,10 +216,10 @@ def _ratio_kernel(x: np.ndarray, const_p: np.ndarray, means_p: np.ndarray,
         for lo in range(0, n, _BLOCK):
             m = min(_BLOCK, n - lo)
             _copy_block(x, b, lo, m, xs)
-            _block_terms(xs, m, b, const_p, means_p, prec_p, w, z, top_p)
-            _block_sum(m, w[: means_p.shape[1]], top_p, acc_p)
-            _block_terms(xs, m, b, const_q, means_q, prec_q, w, z, top_q)
-            _block_sum(m, w[: means_q.shape[1]], top_q, acc_q)
+            _block_terms(xs, b, const_p, means_p, prec_p, w, z, top_p)
+            _block_sum(w[: means_p.shape[1]], top_p, acc_p)
+            _block_terms(xs, b, const_q, means_q, prec_q, w, z, top_q)
+            _block_sum(w[: means_q.shape[1]], top_q, acc_q)
             for p in range(m):
                 out[b, lo + p] = (top_p[p] - top_q[p]) + _log(acc_p[p] / acc_q[p])
 
