@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import stats
+from scipy import special
 
 from ..exceptions import ValidationError
 
@@ -69,7 +69,7 @@ class Estimate:
                 hi = math.inf if self.upper is None else self.upper
                 return (lo, hi)
             return (self.value, self.value)
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = float(special.ndtri(0.5 + level / 2))  # the standard normal quantile
         return (self.value - z * self.stderr, self.value + z * self.stderr)
 
     def to_dict(self) -> dict[str, Any]:
