@@ -98,10 +98,12 @@ def bench_overhead(n_tasks: int) -> dict[str, float]:
 
 
 def _rate_data() -> tuple[np.ndarray, _mc._Stack]:
-    """8 mixtures of 8 components (d = 2) and 4000 points each drawn from them."""
-    rng = np.random.default_rng(0)
+    """8 mixtures of 8 components (d = 2) and 4000 points each drawn from them as the
+    protocol draws them (rounds of 1000 points in component order)."""
     mixes = [simulate(Setup(K=4, J=2, L=2), rng=s).generator for s in range(8)]
-    return np.stack([mixes[b].sample(4000, rng=rng)[0] for b in range(8)]), _mc._Stack.of(mixes)
+    x = np.stack([_mc._draw(np.random.default_rng(b), m, 4000, group=N_EVAL)
+                  for b, m in enumerate(mixes)])
+    return x, _mc._Stack.of(mixes)
 
 
 if numba is not None:
@@ -185,6 +187,52 @@ def bench_engine(jobs: int, settings: int) -> dict[str, object]:
     per_setting = {pts[p]: float(tasks[tasks.point == p].elapsed.sum()) / settings for p in range(len(pts))}
     return {"points": pts, "wall_s": wall, "cpu_s": float(tasks.elapsed.sum()),
             "per_setting_s": per_setting, "failed": res.n_failed}  # fmt: skip
+
+
+def bench_stages(n: int) -> dict[str, float]:
+    """CPU-seconds of each stage of the protocol function, extrapolated to the full
+    protocol: ``n`` settings at each of the 42 points, stage by stage as
+    ``run_settings`` runs them (simulate, the two batched fits, the draws of the two
+    fits' points, the fused Monte Carlo log-density ratios and the round means)."""
+    from synthgain.experiments._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _child, _fit_stack
+
+    stages = dict.fromkeys(("simulate", "fit anchors", "fit synthetic", "draw points",
+                            "log-density ratios", "round means"), 0.0)
+    npts = ROUNDS * N_EVAL
+    get_protocol("klgap").fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up
+    for p, (K, J, L) in enumerate(protocol_points()):
+        setups = [Setup(K=K, J=J, L=L)] * n
+        seeds = [np.random.SeedSequence(3, spawn_key=(p, i)) for i in range(n)]
+        t = time.process_time()
+        sims = [simulate(s, rng=_child(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
+        t1 = time.process_time()
+        fa = _fit_stack(np.stack([m.anchors for m in sims]), setups[0].k_anchor_fit,
+                        [_child(ss, _FIT_ANCHOR) for ss in seeds])
+        t2 = time.process_time()
+        fs = _fit_stack(np.stack([m.synthetic for m in sims]), setups[0].k_synthetic_fit,
+                        [_child(ss, _FIT_SYN) for ss in seeds])
+        t3 = time.process_time()
+        stages["simulate"] += t1 - t
+        stages["fit anchors"] += t2 - t1
+        stages["fit synthetic"] += t3 - t2
+        sg = _mc._Stack.of([m.ground_truth for m in sims])
+        sa, sf = _mc._Stack.of([f.mixture for f in fa]), _mc._Stack.of([f.mixture for f in fs])
+        for b, ss in enumerate(seeds):
+            gens = [np.random.default_rng(_child(_child(ss, _EVAL), i)) for i in (1, 2)]
+            t = time.process_time()
+            xa = _mc._draw(gens[0], fa[b].mixture, npts, group=N_EVAL)[None]
+            xs = _mc._draw(gens[1], fs[b].mixture, npts, group=N_EVAL)[None]
+            t1 = time.process_time()
+            sl = slice(b, b + 1)
+            ra = sa.take(sl).log_ratio(sg.take(sl), xa)
+            rs = sf.take(sl).log_ratio(sg.take(sl), xs)
+            t2 = time.process_time()
+            ra.reshape(ROUNDS, N_EVAL).mean(axis=-1), rs.reshape(ROUNDS, N_EVAL).mean(axis=-1)
+            t3 = time.process_time()
+            stages["draw points"] += t1 - t
+            stages["log-density ratios"] += t2 - t1
+            stages["round means"] += t3 - t2
+    return {k: v * SETTINGS / n for k, v in stages.items()}
 
 
 # -- 4. the straightforward baseline -----------------------------------------------------
@@ -296,6 +344,7 @@ def main() -> None:
     base_cpu, ba, bb = extrapolate(base)
     base_wall = base_cpu / args.jobs
     same = pairs["engine"]
+    stages = bench_stages(1 if args.quick else 3)
     full = bench_full(args.jobs) if args.full else None
 
     print(f"## Sweep engine benchmark (jobs = {args.jobs}; 1-minute load average "
@@ -327,6 +376,12 @@ def main() -> None:
               f"wall {full['wall_s']:.1f} s, worker time {full['worker_s']:.1f} s, load "
               f"{full['load_before']:.1f} before / {full['load_after']:.1f} after, "
               f"{full['failed']} failed tasks |")
+    print()
+    total = sum(stages.values())
+    print("| stage (full protocol, extrapolated, one core) | CPU-s | share |\n|---|---|---|")
+    for name, v in stages.items():
+        print(f"| {name} | {v:.1f} | {100 * v / total:.0f} % |")
+    print(f"| all stages | {total:.1f} | on {args.jobs} idle cores: {total / args.jobs:.1f} s |")
     print()
     print(f"| K, J, L | engine protocol, batch of {args.settings} (CPU-s/setting) | "
           "baseline (CPU-s/setting) | ratio |\n|---|---|---|---|")

@@ -247,20 +247,24 @@ def _draw_kernel(gen: Any, group: int, weights: np.ndarray, means: np.ndarray,
         # Generator.standard_normal((c, d)), points in component order
         row = lo
         for j in range(k):
-            for _ in range(counts[j]):
-                if d == 2:
+            if d == 2:  # the same sums as below, with the component's constants hoisted
+                m0, m1 = means[j, 0], means[j, 1]
+                a00, a01, a10, a11 = chol[j, 0, 0], chol[j, 0, 1], chol[j, 1, 0], chol[j, 1, 1]
+                for _ in range(counts[j]):
                     z0 = gen.standard_normal()
                     z1 = gen.standard_normal()
-                    out[row, 0] = means[j, 0] + (0.0 + chol[j, 0, 0] * z0 + chol[j, 0, 1] * z1)
-                    out[row, 1] = means[j, 1] + (0.0 + chol[j, 1, 0] * z0 + chol[j, 1, 1] * z1)
-                else:
-                    for a in range(d):
-                        z[a] = gen.standard_normal()
-                    for a in range(d):
-                        acc = 0.0
-                        for e in range(d):
-                            acc += chol[j, a, e] * z[e]
-                        out[row, a] = means[j, a] + acc
+                    out[row, 0] = m0 + (0.0 + a00 * z0 + a01 * z1)
+                    out[row, 1] = m1 + (0.0 + a10 * z0 + a11 * z1)
+                    row += 1
+                continue
+            for _ in range(counts[j]):
+                for a in range(d):
+                    z[a] = gen.standard_normal()
+                for a in range(d):
+                    acc = 0.0
+                    for e in range(d):
+                        acc += chol[j, a, e] * z[e]
+                    out[row, a] = means[j, a] + acc
                 row += 1
 
 
