@@ -106,3 +106,20 @@ def test_bad_protocol_options_fail_before_running():
         run_figure4(**SMALL, estimator_options={"bandwidth": 1})
     with pytest.raises(ValidationError, match=r"`covariance` must be one of"):
         run_figure4(**SMALL, covariance="diag")
+
+
+def test_intervals_do_not_depend_on_the_other_estimators_in_the_table():
+    rng = np.random.default_rng(0)
+    frames = []
+    for est in ("histogram", "monte_carlo"):
+        for sweep in "KJL":
+            for v in (2, 5, 9):
+                frames.append(pd.DataFrame({"estimator": est, "measure": "kl", "sweep": sweep,
+                                            "value": v, "gap": rng.normal(0.1 * v, 1.0, 30),
+                                            "kl_anchor": 0.0, "kl_synthetic": 0.0,
+                                            "gap_stderr": 0.1}))
+    rows = pd.concat(frames, ignore_index=True)
+    alone = rows[rows.estimator == "monte_carlo"]
+    for fn in (summarize, claims):
+        both = fn(rows, n_boot=200).query("estimator == 'monte_carlo'").reset_index(drop=True)
+        pd.testing.assert_frame_equal(both, fn(alone, n_boot=200).reset_index(drop=True))

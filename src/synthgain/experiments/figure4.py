@@ -28,7 +28,7 @@ from .._validation import check_int
 from ..exceptions import ValidationError
 from ..measures._correlation import spearman_rows
 from ..process import Setup
-from .klgap import run_settings
+from .klgap import ESTIMATORS, MEASURES, run_settings
 
 __all__ = [
     "CLAIMS",
@@ -226,6 +226,12 @@ def _boot_rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(999, *key)))
 
 
+def _group_key(estimator: str, measure: str, sweep: str) -> tuple[int, int, int]:
+    """A bootstrap stream's key from names, so that a group's interval does not depend
+    on which other estimators and measures the run holds."""
+    return ESTIMATORS.index(estimator), MEASURES.index(measure), "KJL".index(sweep)
+
+
 def summarize(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
               seed: int = 0) -> pd.DataFrame:
     """Per (estimator, measure, sweep, value): the statistics of the settings' gaps.
@@ -233,13 +239,15 @@ def summarize(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
     Columns ``n``, ``mean``, ``std`` (population standard deviation over settings, as
     the paper's ``np.std``), ``median``, ``ci_low``/``ci_high`` (bootstrap percentile
     interval of the mean), ``kl_anchor``, ``kl_synthetic`` (means) and ``mc_stderr``
-    (root mean square of the settings' own standard errors).
+    (root mean square of the settings' own standard errors). Each group's bootstrap draws
+    from a stream keyed by its estimator, measure, sweep and value, so its interval is the
+    same whichever other estimators and measures ``rows`` holds.
     """
     out = []
     keys = ["estimator", "measure", "sweep", "value"]
-    for i, (key, grp) in enumerate(rows.groupby(keys, sort=True)):
+    for key, grp in rows.groupby(keys, sort=True):
         gap = grp["gap"].to_numpy()
-        rng = _boot_rng(seed, i)
+        rng = _boot_rng(seed, *_group_key(*key[:3]), int(key[3]))
         boot = gap[rng.integers(0, gap.size, size=(n_boot, gap.size))].mean(axis=1)
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         out.append({**dict(zip(keys, key, strict=True)), "n": gap.size,
@@ -269,15 +277,15 @@ def claims(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
     rho = 0, and ``ci_low``/``ci_high`` a bootstrap percentile interval (settings
     resampled within each point). ``verdict`` is "holds" when the interval lies on the
     claimed side of 0, "reversed" when it lies on the other side, and "not shown" when
-    it contains 0. ``rho_of_means`` is Spearman's rho of the points' mean gaps.
+    it contains 0. ``rho_of_means`` is Spearman's rho of the points' mean gaps. As in
+    :func:`summarize`, the bootstrap stream is keyed by the group's names.
     """
     out = []
-    for i, ((est, meas, sw), grp) in enumerate(
-            rows.groupby(["estimator", "measure", "sweep"], sort=True)):
+    for (est, meas, sw), grp in rows.groupby(["estimator", "measure", "sweep"], sort=True):
         sweep = str(sw)
         x, y = grp["value"].to_numpy(float), grp["gap"].to_numpy(float)
         rho, p = stats.spearmanr(x, y)
-        boot = _spearman_boot(x, y, n_boot, _boot_rng(seed, 10_000 + i))
+        boot = _spearman_boot(x, y, n_boot, _boot_rng(seed, 10_000, *_group_key(est, meas, sweep)))
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         sign = CLAIMS[sweep]
         verdict = ("holds" if sign * lo > 0 and sign * hi > 0 else
