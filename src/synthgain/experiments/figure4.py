@@ -247,7 +247,8 @@ def summarize(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
     keys = ["estimator", "measure", "sweep", "value"]
     for key, grp in rows.groupby(keys, sort=True):
         gap = grp["gap"].to_numpy()
-        rng = _boot_rng(seed, *_group_key(*key[:3]), int(key[3]))
+        est, meas, sweep, value = (str(k) for k in key)
+        rng = _boot_rng(seed, *_group_key(est, meas, sweep), int(float(value)))
         boot = gap[rng.integers(0, gap.size, size=(n_boot, gap.size))].mean(axis=1)
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         out.append({**dict(zip(keys, key, strict=True)), "n": gap.size,
@@ -285,7 +286,8 @@ def claims(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
         sweep = str(sw)
         x, y = grp["value"].to_numpy(float), grp["gap"].to_numpy(float)
         rho, p = stats.spearmanr(x, y)
-        boot = _spearman_boot(x, y, n_boot, _boot_rng(seed, 10_000, *_group_key(est, meas, sweep)))
+        boot = _spearman_boot(x, y, n_boot,
+                              _boot_rng(seed, 10_000, *_group_key(str(est), str(meas), sweep)))
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         sign = CLAIMS[sweep]
         verdict = ("holds" if sign * lo > 0 and sign * hi > 0 else
