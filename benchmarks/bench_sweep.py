@@ -151,7 +151,7 @@ def bench_full(jobs: int) -> dict[str, float]:
     """The full protocol end to end through the engine (examples/figure4.toml), wall."""
     cfg = Path(__file__).resolve().parent.parent / "examples" / "figure4.toml"
     warm = {"sweep": {"protocol": "klgap", "replicates": 2 * jobs, "batch_size": 1},
-            "params": {"rounds": 2, "n_eval": 10}}  # fmt: skip
+            "params": {"rounds": 2, "n_eval": 10, "measures": ["kl"]}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep(warm, out=Path(tmp) / "warm", jobs=jobs)
         load0, t0 = os.getloadavg()[0], time.perf_counter()
@@ -176,7 +176,7 @@ def bench_engine(jobs: int, settings: int) -> dict[str, object]:
            "params": {"rounds": ROUNDS, "n_eval": N_EVAL, "measures": ["kl"]},
            "grid": {"points": [{"K": K, "J": J, "L": L} for K, J, L in pts]}}  # fmt: skip
     warm = {"sweep": {"protocol": "klgap", "replicates": 2 * jobs, "batch_size": 1},
-            "params": {"rounds": 2, "n_eval": 10}}  # fmt: skip
+            "params": {"rounds": 2, "n_eval": 10, "measures": ["kl"]}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         run_sweep(warm, out=Path(tmp) / "warm", jobs=jobs)  # start and warm the workers
         t0 = time.perf_counter()
@@ -199,7 +199,8 @@ def bench_stages(n: int) -> dict[str, float]:
     stages = dict.fromkeys(("simulate", "fit anchors", "fit synthetic", "draw points",
                             "log-density ratios", "round means"), 0.0)
     npts = ROUNDS * N_EVAL
-    get_protocol("klgap").fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up
+    get_protocol("klgap").fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10,
+                            measures=("kl",))  # warm-up: imports, compiled kernels
     for p, (K, J, L) in enumerate(protocol_points()):
         setups = [Setup(K=K, J=J, L=L)] * n
         seeds = [np.random.SeedSequence(3, spawn_key=(p, i)) for i in range(n)]
@@ -264,7 +265,7 @@ def bench_pairs(n_base: int, n_batch: int) -> dict[str, dict[tuple[int, int, int
     ``BASELINE_POINTS``, interleaved point by point."""
     fn = get_protocol("klgap").fn
     opts = {"rounds": ROUNDS, "n_eval": N_EVAL, "measures": ("kl",)}
-    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up: imports
+    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10, measures=("kl",))  # warm-up
     base: dict[tuple[int, int, int], float] = {}
     batched: dict[tuple[int, int, int], float] = {}
     numpy_: dict[tuple[int, int, int], float] = {}
@@ -303,7 +304,7 @@ def profile_protocol(K: int = 8, J: int = 2, L: int = 2, n: int = 6) -> None:
     import pstats
 
     fn = get_protocol("klgap").fn
-    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10)  # warm-up: imports
+    fn([{}], [np.random.SeedSequence(0)], rounds=2, n_eval=10, measures=("kl",))  # warm-up
     seeds = [np.random.SeedSequence(2, spawn_key=(i,)) for i in range(n)]
     prof = cProfile.Profile()
     prof.runcall(fn, [{"K": K, "J": J, "L": L}] * n, seeds, rounds=ROUNDS, n_eval=N_EVAL,
