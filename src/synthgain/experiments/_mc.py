@@ -179,7 +179,8 @@ def _draw(gen: np.random.Generator, m: GaussianMixture, n: int, *, group: int | 
     ``gen.standard_normal((c, d))``; its points come in component order (the points of a
     round are exchangeable, so the order carries no information; it keeps the blocks of
     the compiled log-density kernel local). The compiled kernel
-    (:func:`synthgain.mixture._fast.draw_mixture`) gives the same points bit for bit.
+    (:func:`synthgain.mixture._fast.draw_mixture`) gives the same points (bit for bit in
+    d <= 2).
     ``out``, if given, receives the points.
     """
     k, d = m.n_components, m.dim
