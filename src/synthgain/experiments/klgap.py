@@ -294,26 +294,24 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
             _draw(gens[b][1], fa[b], npts, group=n_eval, out=xa[i])
             _draw(gens[b][2], fs[b], npts, group=n_eval, out=xs[i])
         for est, measures in plan.items():
-            vals = _estimate_chunk(est, measures, xg, xa, xs, gt[sl], fa[sl], fs[sl],
-                                   rounds, n_eval, opts,
-                                   None if stacks is None else [t.take(sl) for t in stacks])
+            chunk = None if stacks is None else [t.take(sl) for t in stacks]
+            vals = _estimate_chunk(est, measures, xg, xa, xs, chunk, rounds, n_eval, opts)
             for m, v in vals.items():
                 out[(est, m)][sl] = v
     return out
 
 
 def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.ndarray,
-                    xs: np.ndarray, gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
-                    fs: Sequence[GaussianMixture], rounds: int, n_eval: int,
-                    opts: dict[str, Any],
-                    stacks: Sequence[_Stack] | None = None) -> dict[str, np.ndarray]:
+                    xs: np.ndarray, stacks: Sequence[_Stack] | None, rounds: int,
+                    n_eval: int, opts: dict[str, Any]) -> dict[str, np.ndarray]:
     """{measure: (c, 2, R)} for one chunk of c settings with samples (c, R * n_eval, d);
-    ``stacks`` are G, pi_anchor and pi_gen of the chunk as stacks, if already built."""
+    ``stacks`` are G, pi_anchor and pi_gen of the chunk as stacks (Monte Carlo only)."""
     c, _, d = xg.shape
     shape = (c, rounds, n_eval)
     res: dict[str, np.ndarray] = {}
     if est == "monte_carlo":
-        sg, sa, ss = stacks or (_Stack.of(gt), _Stack.of(fa), _Stack.of(fs))
+        assert stacks is not None  # built by _evaluate whenever Monte Carlo is planned
+        sg, sa, ss = stacks
         if measures == ("kl",):  # KL(pi || G) = E_pi[log pi - log G]: one fused pass
             ra = sa.log_ratio(sg, xa).reshape(shape)
             rs = ss.log_ratio(sg, xs).reshape(shape)

@@ -323,13 +323,19 @@ def mixture_logpdf(x: np.ndarray, log_weights: np.ndarray, means: np.ndarray,
     ``k * 4.25e-18`` at most: less than half a unit in the last place (``1.1e-16``) for
     ``k <= 26`` components. A weight of zero (``t_j = -inf``) is dropped likewise.
     """
-    d = x.shape[2]
-    const = np.ascontiguousarray(log_weights + log_det_prec_chol - 0.5 * d * LOG_2PI)
     out = np.empty(x.shape[:2])
-    _compiled(np.ascontiguousarray(x, dtype=np.float64), const,
-              np.ascontiguousarray(means, dtype=np.float64),
-              np.ascontiguousarray(prec_chol, dtype=np.float64), out)
+    _compiled(np.ascontiguousarray(x, dtype=np.float64),
+              *_kernel_args(x.shape[2], log_weights, means, prec_chol, log_det_prec_chol), out)
     return out
+
+
+def _kernel_args(d: int, log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray,
+                 log_det_prec_chol: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mixture as the kernels take it: each component's constant term
+    ``log w_j + log det P_j - d/2 log(2 pi)``, the means and the precision factors."""
+    return (np.ascontiguousarray(log_weights + log_det_prec_chol - 0.5 * d * LOG_2PI),
+            np.ascontiguousarray(means, dtype=np.float64),
+            np.ascontiguousarray(prec_chol, dtype=np.float64))
 
 
 def mixture_log_ratio(x: np.ndarray, p: tuple[np.ndarray, ...],
@@ -342,13 +348,9 @@ def mixture_log_ratio(x: np.ndarray, p: tuple[np.ndarray, ...],
     one logarithm per point (``log(sum_p / sum_q)``) instead of two.
     """
     d = x.shape[2]
-    args = []
-    for log_w, means, prec, logdet in (p, q):
-        args += [np.ascontiguousarray(log_w + logdet - 0.5 * d * LOG_2PI),
-                 np.ascontiguousarray(means, dtype=np.float64),
-                 np.ascontiguousarray(prec, dtype=np.float64)]
     out = np.empty(x.shape[:2])
-    _compiled_ratio(np.ascontiguousarray(x, dtype=np.float64), *args, out)
+    _compiled_ratio(np.ascontiguousarray(x, dtype=np.float64), *_kernel_args(d, *p),
+                    *_kernel_args(d, *q), out)
     return out
 
 
@@ -357,8 +359,8 @@ def draw_mixture(gen: np.random.Generator, weights: np.ndarray, means: np.ndarra
     """Fill ``out`` (n, d) with points of a Gaussian mixture from ``gen``; returns ``out``.
 
     In groups of ``group`` points (the last one possibly shorter): the component counts
-    ``gen.multinomial(c, weights)`` (``weights`` summing to 1), then ``gen.standard_normal((c, d))``, the points of
-    component 0 first. The draws, the counts and the points are those of
+    ``gen.multinomial(c, weights)`` (``weights`` summing to 1), then
+    ``gen.standard_normal((c, d))``, the points of component 0 first. The draws, the counts and the points are those of
     :func:`synthgain.experiments._mc._draw` without numba (tested: bit for bit in d <= 2, to
     1e-14 in d = 3, where NumPy's einsum sums ``L z`` in another order): numba's
     Generator methods reproduce NumPy's streams, and the multinomial is NumPy's
