@@ -84,6 +84,18 @@ class _Scorer:
         self.extra_max = 0.0 if extra is None else float(np.abs(extra).max())
         # float32 error of a length-(d + 1) dot product with rounded inputs
         self.gamma = (y.shape[1] + 3) * _EPS32
+        self._local = threading.local()  # each thread's reusable score buffer
+
+    def block_scores(self, x: np.ndarray, start: int, stop: int,
+                     block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(xb, |xb - centre|^2, margin, scores)`` of the rows ``x[start:stop]``
+        (at most ``block``), the scores in this thread's (block, m) float32 buffer."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None:
+            buf = self._local.buf = np.empty((block, self.y32.shape[0]), dtype=np.float32)
+        xb = x[start:stop]
+        x_sq, margin = self.scores(xb, buf)
+        return xb, x_sq, margin, buf[: stop - start]
 
     def scores(self, xb: np.ndarray, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``offset_j - 2 x_i . y_j`` into ``buf`` and each score's error bound (per row)."""
@@ -117,14 +129,9 @@ def nearest_rows(
     block = _block_rows(block, y.shape[0])
     dist = np.empty(x.shape[0])
     index = np.empty(x.shape[0], dtype=np.int64)
-    local = threading.local()
 
     def run(start: int, stop: int) -> None:
-        if not hasattr(local, "buf"):
-            local.buf = np.empty((block, y.shape[0]), dtype=np.float32)
-        xb = x[start:stop]
-        _, margin = sc.scores(xb, local.buf)
-        s = local.buf[: stop - start]
+        xb, _, margin, s = sc.block_scores(x, start, stop, block)
         thr = s.min(axis=1) + 2.0 * margin.astype(np.float32)
         rows, cols = np.nonzero(s <= thr[:, None])
         d2 = _sq_dist(xb, y, rows, cols)
@@ -164,14 +171,9 @@ def within_radius(
     sc = _Scorer(y, extra=radius**2)
     block = _block_rows(block, y.shape[0])
     out: list[Any] = [None] * (-(-x.shape[0] // block))
-    local = threading.local()
 
     def run(start: int, stop: int) -> None:
-        if not hasattr(local, "buf"):
-            local.buf = np.empty((block, y.shape[0]), dtype=np.float32)
-        xb = x[start:stop]
-        x_sq, margin = sc.scores(xb, local.buf)
-        s = local.buf[: stop - start]
+        xb, x_sq, margin, s = sc.block_scores(x, start, stop, block)
         s += x_sq.astype(np.float32)[:, None]  # ~ |x_i - y_j|^2 - r_j^2
         inside = s <= 0.0
         rows, cols = np.nonzero(np.abs(s) <= margin.astype(np.float32)[:, None])
