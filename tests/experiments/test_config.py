@@ -39,7 +39,7 @@ def _cfg(**sections):
 def test_defaults_resolved():
     cfg = parse_config(_cfg(), default_name="toy")
     assert cfg.name == "toy" and cfg.seed == 1 and cfg.replicates == 4 and cfg.batch_size == 4
-    assert cfg.params == {"mu": 0.0, "sigma": 1.0, "n": 100, "delay": 0.0}
+    assert cfg.params == {"mu": 0.0, "sigma": 1.0, "n": 100}
     assert [p.params for p in cfg.points()] == [cfg.params]
 
 
@@ -67,7 +67,7 @@ def test_load_toml(tmp_path):
     )
     cfg = load_config(path)
     assert cfg.name == "fig" and cfg.batch_size == 4 and len(cfg.points()) == 3
-    assert cfg.points()[2].params == {"mu": 0.0, "sigma": 2.0, "n": 20, "delay": 0.0}
+    assert cfg.points()[2].params == {"mu": 0.0, "sigma": 2.0, "n": 20}
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,7 @@ replicates = 8
 batch_size = 1
 
 [params]
-n = 50
-delay = 0.08
+n = 1_500_000  # about 0.1 s of draws and a median per replicate: slow enough to kill
 
 [[grid]]
 mu = [0.0, 1.0, 2.0]

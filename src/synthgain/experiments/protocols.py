@@ -21,7 +21,6 @@ Two protocols are built in:
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,14 +206,11 @@ def get_protocol(name: str) -> Protocol:
 def _normal_mean(
     params: list[dict[str, Any]],
     seeds: list[np.random.SeedSequence],
-    *,
-    delay: float = 0.0,
 ) -> list[list[dict[str, Any]]]:
     """Mean and median of ``n`` draws of N(mu, sigma^2), with standard errors.
 
     The sample mean has standard error ``sigma / sqrt(n)``; the sample median's
-    asymptotic standard error is ``sigma * sqrt(pi / (2 n))``. ``delay`` seconds are
-    slept per setting (to make tasks measurably slow in tests and benchmarks).
+    asymptotic standard error is ``sigma * sqrt(pi / (2 n))``.
     """
     out = []
     for p, seed in zip(params, seeds, strict=True):
@@ -230,8 +226,6 @@ def _normal_mean(
                 },
             ]
         )
-        if delay:
-            time.sleep(delay)
     return out
 
 
@@ -243,7 +237,6 @@ register_protocol(
             "mu": Param("real", 0.0, doc="mean of the normal distribution"),
             "sigma": Param("real", 1.0, low=1e-300, doc="standard deviation"),
             "n": Param("int", 100, low=1, doc="draws per setting"),
-            "delay": Param("real", 0.0, low=0.0, option=True, doc="seconds slept per setting"),
         },
         doc="mean and median of normal draws (exact; exercises the engine)",
     )
