@@ -40,3 +40,64 @@ def test_reproduce_reports_bad_input_in_one_line(tmp_path):
     res = runner.invoke(app, ["reproduce", "figure2", "--covariance", "wishart",
                               "--out", str(tmp_path)])
     assert res.exit_code == 2 and "`covariance` must be one of" in res.output
+
+
+def _done_chunks(store):
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM tasks WHERE status = 'ok'").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_reproduce_figure4_killed_then_resumed_equals_an_uninterrupted_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["reproduce", "figure4", "--settings", "3", "--rounds", "4", "--n-eval", "200",
+            "-e", "monte_carlo", "-e", "histogram", "--jobs", "1", "-q"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "synthgain", *args, "--out", str(killed)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while _done_chunks(killed / "checkpoint.sqlite") < 8:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_at_kill = _done_chunks(killed / "checkpoint.sqlite")
+    assert 8 <= done_at_kill < 42, "killed too late to test a resume"
+    assert not (killed / "results.csv").exists()
+
+    res = runner.invoke(app, [*args, "--out", str(killed), "--resume"])
+    assert res.exit_code == 0, res.output
+    fresh = tmp_path / "fresh"
+    res = runner.invoke(app, [*args, "--out", str(fresh)])
+    assert res.exit_code == 0, res.output
+    for name in ("results.csv", "summary.csv", "claims.csv"):
+        a, b = pd.read_csv(killed / name), pd.read_csv(fresh / name)
+        if name == "results.csv":
+            assert len(a) == 3 * 14 * 3 * 2 * 4  # sweeps x values x settings x estimators x measures
+            a, b = a.drop(columns="seconds"), b.drop(columns="seconds")
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_reproduce_resume_refuses_other_options_and_other_figures(tmp_path):
+    base = ["reproduce", "figure4", "--settings", "1", "--rounds", "2", "--n-eval", "50",
+            "-e", "histogram_per_sample", "--out", str(tmp_path), "-q"]
+    res = runner.invoke(app, [*base, "--resume"])
+    assert res.exit_code == 2 and "nothing to resume" in res.output
+    assert runner.invoke(app, base).exit_code == 0
+    res = runner.invoke(app, [*base[:-3], "--seed", "1", "--out", str(tmp_path), "--resume"])
+    assert res.exit_code == 2 and "other options" in res.output
+    res = runner.invoke(app, ["reproduce", "figure2", "--out", str(tmp_path), "--resume"])
+    assert res.exit_code == 2 and "figure4 only" in res.output

@@ -7,7 +7,7 @@ import pytest
 from synthgain.exceptions import ValidationError
 from synthgain.experiments.figure4 import (
     claims,
-    figure4_tasks,
+    figure4_settings,
     map_chunks,
     run_figure4,
     summarize,
@@ -18,13 +18,13 @@ SMALL = {"settings": 3, "rounds": 3, "n_eval": 100, "values": [2, 4], "n_boot": 
 
 
 def test_tasks_cover_the_grid_with_seeds_from_sweep_value_and_index():
-    tasks = figure4_tasks(settings=4, values=[2, 3], seed=7)
+    tasks = figure4_settings(settings=4, values=[2, 3], seed=7)
     assert len(tasks) == 3 * 2 * 4
     t = next(t for t in tasks if (t.sweep, t.value, t.setting) == ("J", 3, 2))
     assert (t.setup.K, t.setup.J, t.setup.L) == (2, 3, 2)
     assert t.seed.entropy == 7 and t.seed.spawn_key == (1, 3, 2)
     # the base setup is shared; the swept field is overridden
-    lt = figure4_tasks(settings=1, values=[5], sweeps=["L"], covariance="isotropic")
+    lt = figure4_settings(settings=1, values=[5], sweeps=["L"], covariance="isotropic")
     assert lt[0].setup.L == 5 and lt[0].setup.covariance == "isotropic"
 
 
@@ -97,9 +97,9 @@ def test_write_tables(tmp_path):
 
 def test_bad_protocol_options_fail_before_running():
     with pytest.raises(ValidationError, match=r"`settings` must be an int in \[1, inf\)"):
-        figure4_tasks(settings=0)
+        figure4_settings(settings=0)
     with pytest.raises(ValidationError, match=r"`sweeps` must contain only 'K', 'J', 'L'"):
-        figure4_tasks(sweeps=["D"])
+        figure4_settings(sweeps=["D"])
     with pytest.raises(ValidationError, match=r"`jobs` must be an int in \[1, inf\)"):
         run_figure4(jobs=0)
     with pytest.raises(ValidationError, match=r"Unknown estimator option"):

@@ -54,6 +54,11 @@ def reproduce(
     jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes (Figure 4)."),
     seed: int = typer.Option(0, help="Root random seed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    resume: bool = typer.Option(
+        False, "--resume",
+        help="Figure 4: continue a killed run in --out from its checkpoint.sqlite, computing "
+             "only the missing settings (same options required).",
+    ),
 ) -> None:
     """Reproduce one of the paper's Gaussian-mixture figures with its tables."""
     from ..plots import reproduce_figure2, reproduce_figure4, reproduce_figure5
@@ -63,6 +68,8 @@ def reproduce(
             raise ValidationError(
                 f"`FIGURE` must be one of {', '.join(_FIGURES)}. Got {figure!r} instead."
             )
+        if resume and figure != "figure4":
+            raise ValidationError(f"`--resume` applies to figure4 only. Got it with {figure}.")
         if figure == "figure2":
             paths = reproduce_figure2(out, seed=seed, covariance=covariance)
         elif figure == "figure5":
@@ -72,7 +79,7 @@ def reproduce(
                 res, paths = reproduce_figure4(
                     out, settings=settings, rounds=rounds, n_eval=n_eval,
                     estimators=estimator, jobs=jobs, seed=seed, progress=progress,
-                    covariance=covariance,
+                    covariance=covariance, resume=resume,
                 )
             console.print(f"Figure 4 protocol: {len(res.rows)} rows in "
                           f"{res.config['wall_seconds']:.1f} s.")

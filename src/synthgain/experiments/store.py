@@ -185,6 +185,17 @@ class SweepStore:
         """Tasks that finished successfully (those a resume skips)."""
         return {r[0] for r in self._conn.execute("SELECT task FROM tasks WHERE status = 'ok'")}
 
+    def records(self) -> dict[int, list[dict[str, Any]]]:
+        """Each successful task's records, in (replicate, item) order, as stored."""
+        cur = self._conn.execute(
+            "SELECT rows.task, rows.record FROM rows JOIN tasks ON rows.task = tasks.task "
+            "WHERE tasks.status = 'ok' ORDER BY rows.task, rows.replicate, rows.item"
+        )
+        out: dict[int, list[dict[str, Any]]] = {}
+        for task, rec in cur:
+            out.setdefault(task, []).append(json.loads(rec))
+        return out
+
     def task_counts(self) -> dict[str, int]:
         """Number of finished tasks by status."""
         return dict(self._conn.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall())
@@ -292,13 +303,20 @@ class _transaction:
 
 
 def check_record(record: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Return ``record`` with numpy scalars made plain; raise if a value is not a scalar."""
-    out: dict[str, Any] = {}
-    for key, value in record.items():
+    """Return ``record`` with numpy scalars made plain; raise if a key is reserved or a
+    value is not a scalar."""
+    for key in record:
         if not isinstance(key, str) or key in ENGINE_COLUMNS or key.startswith("param_"):
             raise ValidationError(
                 f"{where}: record key {key!r} is not allowed (reserved or not a string)"
             )
+    return plain_record(record, where)
+
+
+def plain_record(record: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Return ``record`` with numpy scalars made plain; raise if a value is not a scalar."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
         if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
             value = value.item()
         if value is not None and not isinstance(value, bool | int | float | str):

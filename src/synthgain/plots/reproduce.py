@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rng import child_seed
 from .._validation import check_int
 from ..experiments.figure4 import Figure4Result, run_figure4, write_tables
 from ..experiments.klgap import fit_simulation
@@ -29,12 +30,15 @@ __all__ = [
 ]
 
 FIGURES = ("figure2", "figure4", "figure5")
+#: The Figure-4 protocol's results store in the output directory (one commit per chunk).
+CHECKPOINT_NAME = "checkpoint.sqlite"
 
 
 def _setting(seed: int, setup_fields: dict[str, Any]) -> tuple[Any, ...]:
     setup = Setup(**{"K": 2, "J": 2, "L": 2, **setup_fields})
     ss = np.random.SeedSequence(check_int(seed, "seed", low=0))
-    sim = simulate(setup, rng=np.random.SeedSequence(ss.entropy, spawn_key=(0,)))
+    # child 0 simulates, as in a KL-gap setting; fit_simulation takes children 1 and 2
+    sim = simulate(setup, rng=child_seed(ss, 0))
     return (sim, *fit_simulation(sim, rng=ss))
 
 
@@ -57,8 +61,13 @@ def reproduce_figure4(out: str | Path, *, settings: int = 100, rounds: int = 100
                       estimators: Sequence[str] = ("monte_carlo", "histogram_per_sample"),
                       jobs: int = 1, seed: int = 0, n_boot: int = 2000,
                       progress: Callable[[int, int], None] | None = None,
+                      resume: bool = False,
                       **setup_fields: Any) -> tuple[Figure4Result, dict[str, Path]]:
     """Run the Figure-4 protocol and write its figures and tables into ``out``.
+
+    Each finished chunk of settings is committed to ``out/checkpoint.sqlite`` at once;
+    with ``resume`` a killed run continues from there (see
+    :func:`~synthgain.experiments.figure4.run_figure4`), otherwise it starts anew.
 
     Writes ``figure4.png/.svg`` (the paper's KL divergence, one row of three panels per
     estimator), ``figure4_<measure>.png/.svg`` for the other measures, the tidy results
@@ -66,7 +75,8 @@ def reproduce_figure4(out: str | Path, *, settings: int = 100, rounds: int = 100
     ``summary.md`` and ``config.json``.
     """
     res = run_figure4(settings=settings, rounds=rounds, n_eval=n_eval, estimators=estimators,
-                      jobs=jobs, seed=seed, n_boot=n_boot, progress=progress, **setup_fields)
+                      jobs=jobs, seed=seed, n_boot=n_boot, progress=progress,
+                      checkpoint=Path(out) / CHECKPOINT_NAME, resume=resume, **setup_fields)
     paths = write_figure4(res, out)
     return res, paths
 
