@@ -33,6 +33,7 @@ from ._common import (
 from ._estimate import Estimate
 from ._gaussian import Gaussian
 from ._mutual import label_mutual_information, mutual_information
+from ._options import HISTOGRAM, KNN, KNN_DIVERGENCE, MONTE_CARLO, NONE, applies
 
 __all__ = [
     "entropy",
@@ -45,6 +46,10 @@ __all__ = [
 
 
 # --- entropy -------------------------------------------------------------------------
+@applies({"closed_form": NONE, "monte_carlo": MONTE_CARLO, "bounds": NONE,
+          "kozachenko_leonenko": KNN, "histogram": HISTOGRAM},
+         auto_dist="closed_form|monte_carlo", auto_sample="kozachenko_leonenko",
+         is_dist=_is_dist)
 def entropy(
     x: Any,
     *,
@@ -131,6 +136,11 @@ def entropy(
 
 
 # --- divergences ---------------------------------------------------------------------
+@applies({"closed_form": NONE, "monte_carlo": MONTE_CARLO, "hershey_olsen": NONE,
+          "hershey_olsen_product": NONE, "durrieu": NONE,
+          "wang_kulkarni_verdu": KNN_DIVERGENCE, "histogram": HISTOGRAM | {"alpha"}},
+         auto_dist="closed_form|monte_carlo", auto_sample="wang_kulkarni_verdu",
+         is_dist=_is_dist)
 def kl_divergence(
     p: Any,
     q: Any,
@@ -229,6 +239,8 @@ def _kl_dist(
                         n_samples, target_stderr, max_samples, rng, lower=lo, upper=hi)
 
 
+@applies({"monte_carlo": MONTE_CARLO, "knn_ratio": KNN_DIVERGENCE, "histogram": HISTOGRAM},
+         auto_dist="monte_carlo", auto_sample="knn_ratio", is_dist=_is_dist)
 def js_divergence(
     p: Any,
     q: Any,
@@ -288,6 +300,9 @@ def js_divergence(
     return _from_samples("knn_ratio", parts, [p, q], opts, {"k": k}, permute=_split_permutation)
 
 
+@applies({"closed_form": NONE, "bounds": NONE, "monte_carlo": MONTE_CARLO,
+          "knn_ratio": KNN_DIVERGENCE, "histogram": HISTOGRAM},
+         auto_dist="closed_form|monte_carlo", auto_sample="knn_ratio", is_dist=_is_dist)
 def total_variation(
     p: Any,
     q: Any,

@@ -25,11 +25,15 @@ from ._common import (
 )
 from ._estimate import Estimate
 from ._gaussian import Gaussian
+from ._options import HISTOGRAM, KNN_DIVERGENCE, MONTE_CARLO, NONE, applies
 
 __all__ = ["label_mutual_information", "mutual_information"]
 
 
 # --- mutual information ----------------------------------------------------------------
+@applies({"closed_form": NONE, "monte_carlo": MONTE_CARLO, "ksg1": KNN_DIVERGENCE,
+          "ksg2": KNN_DIVERGENCE, "histogram": HISTOGRAM},
+         auto_dist="closed_form|monte_carlo", auto_sample="ksg1", is_dist=_is_dist)
 def mutual_information(
     x: Any,
     y: Any,
