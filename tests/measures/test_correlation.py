@@ -8,7 +8,7 @@ from scipy import stats
 
 from synthgain.exceptions import ValidationError
 from synthgain.measures import rank_correlation
-from synthgain.measures._correlation import spearman_rows
+from synthgain.measures import spearman_rows
 
 
 def test_rho_matches_scipy_with_ties():

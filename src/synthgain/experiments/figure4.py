@@ -40,7 +40,7 @@ from scipy import stats
 from .._rng import child_generator, child_seed
 from .._validation import check_int
 from ..exceptions import ValidationError
-from ..measures._correlation import spearman_rows
+from ..measures import spearman_rows
 from ..process import Setup
 from .klgap import ESTIMATORS, MEASURES, run_settings
 

@@ -6,7 +6,8 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
 - :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`, :func:`total_variation`,
   :func:`mutual_information`, :func:`label_mutual_information`;
 - :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use;
-- :func:`rank_correlation`, Spearman's rho with a bootstrap interval.
+- :func:`rank_correlation`, Spearman's rho with a bootstrap interval, and
+  :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks).
 
 Accuracy of every estimator against closed forms: docs/estimators.md.
 """
@@ -19,7 +20,7 @@ from ._api import (
     mutual_information,
     total_variation,
 )
-from ._correlation import rank_correlation
+from ._correlation import rank_correlation, spearman_rows
 from ._estimate import Estimate
 from ._gaussian import Gaussian
 from ._knn import knn_distances
@@ -34,5 +35,6 @@ __all__ = [
     "label_mutual_information",
     "mutual_information",
     "rank_correlation",
+    "spearman_rows",
     "total_variation",
 ]

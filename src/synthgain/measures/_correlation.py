@@ -11,7 +11,7 @@ from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
 from ._estimate import Estimate
 
-__all__ = ["rank_correlation"]
+__all__ = ["rank_correlation", "spearman_rows"]
 
 _MIN_DEFINED = 10  # bootstrap resamples with a defined rho needed for an interval
 
