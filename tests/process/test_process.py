@@ -13,6 +13,7 @@ from synthgain.process import (
     UNSAMPLED,
     Setup,
     random_covariances,
+    reestimate_components,
     simulate,
 )
 
@@ -89,8 +90,41 @@ def test_seed_reproduces_and_setup_seed_is_default():
     assert not np.array_equal(a.anchors, c.anchors)
 
 
+def test_rng_int_equals_its_seed_sequence():
+    s = Setup(K=2, J=1, L=1)
+    a, b = simulate(s, rng=3), simulate(s, rng=np.random.SeedSequence(3))
+    np.testing.assert_array_equal(a.synthetic, b.synthetic)
+    np.testing.assert_array_equal(a.generator.covariances, b.generator.covariances)
+    for model in ("random_spd", "seed_effective"):
+        np.testing.assert_array_equal(
+            random_covariances(4, 2, model=model, rng=5),
+            random_covariances(4, 2, model=model, rng=np.random.SeedSequence(5)),
+        )
+
+
+def test_reestimate_components_batched_equals_one_by_one():
+    # the theory's replicated prompts use the batched form: bit for bit the same as simulate
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 20)
+    anchors = rng.normal(size=(4, 60, 2))
+    means, covs = reestimate_components(anchors, labels, 3)
+    assert means.shape == (4, 3, 2) and covs.shape == (4, 3, 2, 2)
+    for b in range(4):
+        m1, c1 = reestimate_components(anchors[b], labels, 3)
+        np.testing.assert_array_equal(means[b], m1)
+        np.testing.assert_array_equal(covs[b], c1)
+    np.testing.assert_allclose(
+        covs[2, 1], np.cov(anchors[2, 20:40], rowvar=False) + GENERATOR_RIDGE * np.eye(2),
+        rtol=1e-12,
+    )
+    sim = simulate(Setup(K=3, J=1, L=1), rng=2)
+    m, c = reestimate_components(sim.anchors, sim.anchor_labels, 3)
+    np.testing.assert_array_equal(m, sim.generator.means[:3])
+    np.testing.assert_array_equal(c, sim.generator.covariances[:3])
+
+
 def test_random_spd_covariances_are_spd_and_symmetric():
-    c = random_covariances(np.random.default_rng(0), 500, 3, model="random_spd", ridge=1e-6)
+    c = random_covariances(500, 3, model="random_spd", ridge=1e-6, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(c, np.swapaxes(c, 1, 2))
     assert np.all(np.linalg.eigvalsh(c) > 0)
 
@@ -99,7 +133,7 @@ def test_seed_effective_is_what_numpy_samples_from():
     """Legacy ``multivariate_normal(0, A B^T)`` (the authors' ``np.random`` and scikit-learn's
     ``GaussianMixture.sample``) draws with covariance ``sqrtm((A B^T)^T (A B^T))``."""
     rng = np.random.default_rng(4)
-    cov = random_covariances(rng, 1, 2, model="seed_effective", ridge=0.0)[0]
+    cov = random_covariances(1, 2, model="seed_effective", ridge=0.0, rng=rng)[0]
     rng = np.random.default_rng(4)
     a, b = rng.random((2, 2)), rng.random((2, 2))
     c = a @ b.T

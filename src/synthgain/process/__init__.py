@@ -14,6 +14,7 @@ from ._simulate import (
     IRRELEVANT,
     UNSAMPLED,
     Simulation,
+    reestimate_components,
     simulate,
 )
 
@@ -28,5 +29,6 @@ __all__ = [
     "Setup",
     "Simulation",
     "random_covariances",
+    "reestimate_components",
     "simulate",
 ]

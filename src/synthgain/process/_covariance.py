@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._rng import RNGLike, check_rng
+
 __all__ = ["COVARIANCE_MODELS", "random_covariances"]
 
 COVARIANCE_MODELS = ("random_spd", "seed_effective", "isotropic")
@@ -52,13 +54,13 @@ def _isotropic(k: int, d: int, scale: float) -> np.ndarray:
 
 
 def random_covariances(
-    rng: np.random.Generator,
     n_components: int,
     dim: int,
     *,
     model: str = "random_spd",
     scale: float = 1.0,
     ridge: float = 1e-6,
+    rng: RNGLike = None,
 ) -> np.ndarray:
     """Draw ``n_components`` covariance matrices of one model.
 
@@ -67,13 +69,14 @@ def random_covariances(
 
     Parameters
     ----------
-    rng : numpy.random.Generator
     n_components, dim : int
     model : {"random_spd", "seed_effective", "isotropic"}
     scale : float
         Variance of the "isotropic" model.
     ridge : float
         Added to the diagonal by the two random models.
+    rng : int, SeedSequence, Generator or None
+        A Generator is used (and advanced) as is.
 
     Returns
     -------
@@ -87,7 +90,7 @@ def random_covariances(
     draws from whether or not ``C`` is a covariance matrix.
     """
     if model == "random_spd":
-        return _random_spd(rng, n_components, dim, ridge)
+        return _random_spd(check_rng(rng), n_components, dim, ridge)
     if model == "seed_effective":
-        return _seed_effective(rng, n_components, dim, ridge)
+        return _seed_effective(check_rng(rng), n_components, dim, ridge)
     return _isotropic(n_components, dim, scale)

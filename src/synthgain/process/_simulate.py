@@ -12,7 +12,16 @@ from ..mixture import GaussianMixture, _kernels
 from ._covariance import random_covariances
 from ._setup import Setup
 
-__all__ = ["ANCHOR", "GENERATOR_RIDGE", "GROUP_NAMES", "IRRELEVANT", "UNSAMPLED", "Simulation", "simulate"]
+__all__ = [
+    "ANCHOR",
+    "GENERATOR_RIDGE",
+    "GROUP_NAMES",
+    "IRRELEVANT",
+    "UNSAMPLED",
+    "Simulation",
+    "reestimate_components",
+    "simulate",
+]
 
 #: Group codes of components and synthetic points (Figure 5 of the paper).
 ANCHOR, UNSAMPLED, IRRELEVANT = 0, 1, 2
@@ -75,19 +84,43 @@ def _ground_truth(s: Setup, rng: np.random.Generator) -> GaussianMixture:
     k = s.K + s.J
     means = rng.uniform(s.mean_low, s.mean_high, size=(k, s.d)) + s.gap * np.arange(k)[:, None]
     covs = random_covariances(
-        rng, k, s.d, model=s.covariance, scale=s.covariance_scale, ridge=s.covariance_ridge
+        k, s.d, model=s.covariance, scale=s.covariance_scale, ridge=s.covariance_ridge, rng=rng
     )
     return GaussianMixture._from_trusted(np.full(k, 1.0 / k), means, covs)
 
 
-def _anchor_part(anchors: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-component mean and unbiased covariance + GENERATOR_RIDGE * I, shapes (k, d), (k, d, d)."""
-    d = anchors.shape[1]
-    onehot = (labels[:, None] == np.arange(k)).astype(np.float64)  # (n, k)
+def reestimate_components(
+    anchors: np.ndarray, labels: np.ndarray, n_components: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The generator's anchor part: each component re-estimated from its anchor points.
+
+    Does no argument checking.
+
+    Parameters
+    ----------
+    anchors : ndarray, shape (..., n, d)
+        One or a batch (leading axes) of anchor sets sharing ``labels``.
+    labels : ndarray of int, shape (n,)
+        The component of each anchor point, in ``[0, n_components)``; each component
+        needs at least two points.
+    n_components : int
+        ``K``.
+
+    Returns
+    -------
+    means : ndarray, shape (..., K, d)
+        Per-component sample means.
+    covariances : ndarray, shape (..., K, d, d)
+        Per-component unbiased sample covariances plus ``GENERATOR_RIDGE * I`` (the
+        authors' code).
+    """
+    d = anchors.shape[-1]
+    onehot = (labels[:, None] == np.arange(n_components)).astype(np.float64)  # (n, k)
     counts = onehot.sum(axis=0)
     means = (onehot.T @ anchors) / counts[:, None]
-    diff = anchors[None, :, :] - means[:, None, :]  # (k, n, d)
-    covs = np.einsum("nk,kni,knj->kij", onehot, diff, diff) / (counts - 1.0)[:, None, None]
+    diff = anchors[..., None, :, :] - means[..., :, None, :]  # (..., k, n, d)
+    # covs[..., k, i, j] = sum_n onehot[n, k] diff[..., k, n, i] diff[..., k, n, j]
+    covs = np.einsum("nk,...kni,...knj->...kij", onehot, diff, diff) / (counts - 1.0)[:, None, None]
     return means, covs + GENERATOR_RIDGE * np.eye(d)
 
 
@@ -95,10 +128,10 @@ def _generator(
     s: Setup, g: GaussianMixture, anchors: np.ndarray, labels: np.ndarray,
     rng: np.random.Generator,
 ) -> GaussianMixture:
-    m_anchor, c_anchor = _anchor_part(anchors, labels, s.K)
+    m_anchor, c_anchor = reestimate_components(anchors, labels, s.K)
     m_irr = rng.uniform(s.mean_low, s.mean_high, size=(s.L, s.d))
     c_irr = random_covariances(
-        rng, s.L, s.d, model=s.covariance, scale=s.covariance_scale, ridge=s.covariance_ridge
+        s.L, s.d, model=s.covariance, scale=s.covariance_scale, ridge=s.covariance_ridge, rng=rng
     )
     unsampled = slice(s.K, s.K + s.J)
     means = np.concatenate([m_anchor, g.means[unsampled], m_irr])
