@@ -44,11 +44,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from sklearn.mixture import GaussianMixture as SkGM
 
-from synthgain.experiments import _mc
+from synthgain._rng import child_generator, child_seed
 from synthgain.experiments.backends import LocalBackend
 from synthgain.experiments.engine import open_store, run_sweep
 from synthgain.experiments.protocols import get_protocol
-from synthgain.mixture import _fast
+from synthgain.mixture import MixtureStack, _fast, _kernels
 
 try:
     import numba
@@ -97,13 +97,14 @@ def bench_overhead(n_tasks: int) -> dict[str, float]:
 # -- 2. arithmetic limit -----------------------------------------------------------------
 
 
-def _rate_data() -> tuple[np.ndarray, _mc._Stack]:
+def _rate_data() -> tuple[np.ndarray, MixtureStack]:
     """8 mixtures of 8 components (d = 2) and 4000 points each drawn from them as the
     protocol draws them (rounds of 1000 points in component order)."""
     mixes = [simulate(Setup(K=4, J=2, L=2), rng=s).generator for s in range(8)]
-    x = np.stack([_mc._draw(np.random.default_rng(b), m, 4000, group=N_EVAL)
-                  for b, m in enumerate(mixes)])
-    return x, _mc._Stack.of(mixes)
+    stack = MixtureStack.from_mixtures(mixes)
+    x = np.stack([stack.draw(b, np.random.default_rng(b), 4000, group=N_EVAL)
+                  for b in range(len(mixes))])
+    return x, stack
 
 
 if numba is not None:
@@ -127,10 +128,13 @@ def _kernel_rate(seconds: float, kind: str = "compiled") -> float:
     NumPy kernel, ``compiled`` the numba kernel the protocol uses, ``floor`` the
     quadratic forms alone in a tight compiled loop."""
     x, stack = _rate_data()
-    coef = np.ascontiguousarray(np.swapaxes(stack._coefficients(np.zeros((8, 1, 2))), 1, 2))
-    call = {"numpy": lambda: stack.logpdf_numpy(x),
-            "compiled": lambda: _fast.mixture_logpdf(x, stack.log_w, stack.means, stack.prec,
-                                                     stack.logdet),
+    prec = stack.precisions_cholesky
+    logdet = np.log(np.diagonal(prec, axis1=-2, axis2=-1)).sum(-1)
+    # (1, u, v, uu, uv, vv): the six coefficients of a quadratic form in d = 2
+    coef = _kernels.quadratic_coefficients(np.log(stack.weights), stack.means, prec, logdet,
+                                           triangle=True)
+    call = {"numpy": lambda: stack.logpdf(x, kernel="numpy"),
+            "compiled": lambda: stack.logpdf(x, kernel="compiled"),
             "floor": lambda: _quadratic_forms(x, coef)}[kind]  # fmt: skip
     call()  # compile / warm up
     count, t0 = 0, time.process_time()
@@ -194,7 +198,7 @@ def bench_stages(n: int) -> dict[str, float]:
     protocol: ``n`` settings at each of the 42 points, stage by stage as
     ``run_settings`` runs them (simulate, the two batched fits, the draws of the two
     fits' points, the fused Monte Carlo log-density ratios and the round means)."""
-    from synthgain.experiments._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _child, _fit_stack
+    from synthgain.experiments._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _fit_stack
 
     stages = dict.fromkeys(("simulate", "fit anchors", "fit synthetic", "draw points",
                             "log-density ratios", "round means"), 0.0)
@@ -205,28 +209,29 @@ def bench_stages(n: int) -> dict[str, float]:
         setups = [Setup(K=K, J=J, L=L)] * n
         seeds = [np.random.SeedSequence(3, spawn_key=(p, i)) for i in range(n)]
         t = time.process_time()
-        sims = [simulate(s, rng=_child(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
+        sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
         t1 = time.process_time()
         fa = _fit_stack(np.stack([m.anchors for m in sims]), setups[0].k_anchor_fit,
-                        [_child(ss, _FIT_ANCHOR) for ss in seeds])
+                        [child_seed(ss, _FIT_ANCHOR) for ss in seeds])
         t2 = time.process_time()
         fs = _fit_stack(np.stack([m.synthetic for m in sims]), setups[0].k_synthetic_fit,
-                        [_child(ss, _FIT_SYN) for ss in seeds])
+                        [child_seed(ss, _FIT_SYN) for ss in seeds])
         t3 = time.process_time()
         stages["simulate"] += t1 - t
         stages["fit anchors"] += t2 - t1
         stages["fit synthetic"] += t3 - t2
-        sg = _mc._Stack.of([m.ground_truth for m in sims])
-        sa, sf = _mc._Stack.of([f.mixture for f in fa]), _mc._Stack.of([f.mixture for f in fs])
+        sg = MixtureStack.from_mixtures([m.ground_truth for m in sims])
+        sa = MixtureStack.from_mixtures([f.mixture for f in fa])
+        sf = MixtureStack.from_mixtures([f.mixture for f in fs])
         for b, ss in enumerate(seeds):
-            gens = [np.random.default_rng(_child(_child(ss, _EVAL), i)) for i in (1, 2)]
+            gens = [child_generator(ss, _EVAL, i) for i in (1, 2)]
             t = time.process_time()
-            xa = _mc._draw(gens[0], fa[b].mixture, npts, group=N_EVAL)[None]
-            xs = _mc._draw(gens[1], fs[b].mixture, npts, group=N_EVAL)[None]
+            xa = sa.draw(b, gens[0], npts, group=N_EVAL)[None]
+            xs = sf.draw(b, gens[1], npts, group=N_EVAL)[None]
             t1 = time.process_time()
             sl = slice(b, b + 1)
-            ra = sa.take(sl).log_ratio(sg.take(sl), xa)
-            rs = sf.take(sl).log_ratio(sg.take(sl), xs)
+            ra = sa.take(sl).log_ratio(xa, sg.take(sl))
+            rs = sf.take(sl).log_ratio(xs, sg.take(sl))
             t2 = time.process_time()
             ra.reshape(ROUNDS, N_EVAL).mean(axis=-1), rs.reshape(ROUNDS, N_EVAL).mean(axis=-1)
             t3 = time.process_time()
@@ -241,21 +246,22 @@ def skip_fraction(n: int = 10, n_points: int = 19_968) -> tuple[float, float]:
     and share of terms within ``SKIP_NATS`` of their point's largest term, for the four
     log-densities of the KL protocol (points drawn as the protocol draws them), at
     values 2, 8 and 15 of each sweep, ``n`` settings each."""
-    from synthgain.experiments._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _child, _fit_stack
+    from synthgain.experiments._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _fit_stack
 
     block, pairs, live_pairs, terms, live_terms = 64, 0, 0, 0, 0
     for p, (K, J, L) in enumerate(subset_points()):
         setups = [Setup(K=K, J=J, L=L)] * n
         seeds = [np.random.SeedSequence(4, spawn_key=(p, i)) for i in range(n)]
-        sims = [simulate(s, rng=_child(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
+        sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
         fa = _fit_stack(np.stack([m.anchors for m in sims]), setups[0].k_anchor_fit,
-                        [_child(ss, _FIT_ANCHOR) for ss in seeds])
+                        [child_seed(ss, _FIT_ANCHOR) for ss in seeds])
         fs = _fit_stack(np.stack([m.synthetic for m in sims]), setups[0].k_synthetic_fit,
-                        [_child(ss, _FIT_SYN) for ss in seeds])
+                        [child_seed(ss, _FIT_SYN) for ss in seeds])
         for b, ss in enumerate(seeds):
             for i, fit in ((1, fa[b]), (2, fs[b])):
-                gen = np.random.default_rng(_child(_child(ss, _EVAL), i))
-                x = _mc._draw(gen, fit.mixture, 20 * N_EVAL, group=N_EVAL)[:n_points]
+                gen = child_generator(ss, _EVAL, i)
+                x = MixtureStack.from_mixtures([fit.mixture]).draw(
+                    0, gen, 20 * N_EVAL, group=N_EVAL)[:n_points]
                 for m in (fit.mixture, sims[b].ground_truth):
                     t = m.component_logpdf(x) + np.log(m.weights)
                     live = t - t.max(axis=1, keepdims=True) >= -_fast.SKIP_NATS

@@ -171,7 +171,7 @@ def test_tiny_klgap_sweep_matches_run_settings(tmp_path):
                                rounds=3, n_eval=40, measures=("kl", "tv"))
             got = t[(t.point == p) & (t.replicate == r)]
             assert got.gap.tolist() == [row["gap"] for row in ref]  # bitwise
-            assert got.kl_anchor_stderr.tolist() == [row["kl_anchor_stderr"] for row in ref]
+            assert got.anchor_divergence_stderr.tolist() == [row["anchor_divergence_stderr"] for row in ref]
             assert ref[0]["seed"] == f"8:{p}.{r}"
     one = run_sweep({**cfg, "sweep": {**cfg["sweep"], "batch_size": 1}}, out=tmp_path / "b", jobs=1)
     assert one.table().equals(t)

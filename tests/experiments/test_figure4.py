@@ -57,7 +57,7 @@ def _fake_rows(slope, n=30, seed=0):
             for i in range(n):
                 rows.append({"estimator": "monte_carlo", "measure": "kl", "sweep": sweep,
                              "value": v, "setting": i, "gap": slope[sweep] * v + rng.normal(),
-                             "kl_anchor": 1.0, "kl_synthetic": 1.0, "gap_stderr": 0.1})
+                             "anchor_divergence": 1.0, "synthetic_divergence": 1.0, "gap_stderr": 0.1})
     return pd.DataFrame(rows)
 
 
@@ -116,7 +116,7 @@ def test_intervals_do_not_depend_on_the_other_estimators_in_the_table():
             for v in (2, 5, 9):
                 frames.append(pd.DataFrame({"estimator": est, "measure": "kl", "sweep": sweep,
                                             "value": v, "gap": rng.normal(0.1 * v, 1.0, 30),
-                                            "kl_anchor": 0.0, "kl_synthetic": 0.0,
+                                            "anchor_divergence": 0.0, "synthetic_divergence": 0.0,
                                             "gap_stderr": 0.1}))
     rows = pd.concat(frames, ignore_index=True)
     alone = rows[rows.estimator == "monte_carlo"]

@@ -57,7 +57,7 @@ def test_kl_of_a_mixture_with_itself_is_zero_within_3_se():
     assert abs(est.value) <= 3 * est.stderr + 1e-12
     assert abs(est.value) < 1e-10
     same = kl_gap(g, g, g, rounds=10, n_eval=200, rng=2)
-    assert same.value == 0.0 and same.params["kl_anchor"] == 0.0
+    assert same.value == 0.0 and same.params["anchor_divergence"] == 0.0
 
 
 def test_monte_carlo_kl_matches_gaussian_closed_form():
@@ -160,7 +160,7 @@ def test_run_settings_rows_are_tidy_json_scalars():
     r = rows[0]
     json.dumps(rows)
     assert r["param_J"] == 3 and r["param_covariance"] == "random_spd"
-    assert r["gap"] == pytest.approx(r["kl_anchor"] - r["kl_synthetic"], abs=1e-12)
+    assert r["gap"] == pytest.approx(r["anchor_divergence"] - r["synthetic_divergence"], abs=1e-12)
     assert r["gap_stderr"] > 0 and r["rounds"] == 3 and r["n_eval"] == 100
     assert isinstance(r["anchor_fit_converged"], bool)
     assert rows[2]["estimator_params"] == "bins=10,pseudocount=0.5"
@@ -220,12 +220,12 @@ def test_bad_inputs_raise_clear_errors(call, match):
 def test_batched_log_densities_match_the_mixture_class(covariance):
     """The quadratic-feature kernel behind the Monte Carlo estimator agrees with
     GaussianMixture.logpdf, thin components (ridge 1e-6) and distant points included."""
-    from synthgain.experiments.klgap import _Stack
+    from synthgain.mixture import MixtureStack
 
     sims = [simulate(Setup(K=15, J=3, L=4, covariance=covariance), rng=s) for s in range(3)]
     mixes = [s.generator for s in sims]
     x = np.stack([np.random.default_rng(s).uniform(-20, 30, size=(2000, 2)) for s in range(3)])
-    got = _Stack.of(mixes).logpdf(x)
+    got = MixtureStack.from_mixtures(mixes).logpdf(x)
     for b, m in enumerate(mixes):
         want = m.logpdf(x[b])
         np.testing.assert_allclose(got[b], want, rtol=1e-9, atol=1e-6)
@@ -241,5 +241,23 @@ def test_kl_rows_do_not_depend_on_the_other_measures_requested():
     kl = [r for r in every if r["estimator"] == "monte_carlo" and r["measure"] == "kl"]
     assert len(alone) == len(kl) == 2
     for a, b in zip(alone, kl, strict=True):
-        for key in ("kl_anchor", "kl_synthetic", "gap", "gap_stderr"):
+        for key in ("anchor_divergence", "synthetic_divergence", "gap", "gap_stderr"):
             assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-13), key
+
+
+def test_fit_simulation_int_seed_equals_its_seed_sequence():
+    """rng=s and rng=SeedSequence(s) give the same fits (an int went through a Generator)."""
+    sim = simulate(Setup(K=2, J=2, L=1), rng=1)
+    for a, b in zip(fit_simulation(sim, rng=4), fit_simulation(sim, rng=np.random.SeedSequence(4)),
+                    strict=True):
+        np.testing.assert_array_equal(a.mixture.means, b.mixture.means)
+        np.testing.assert_array_equal(a.mixture.covariances, b.mixture.covariances)
+
+
+@pytest.mark.parametrize("measure", ["kl", "js", "tv"])
+def test_kl_gap_and_monte_carlo_divergence_int_seed_equals_its_seed_sequence(measure):
+    assert (kl_gap(P, Q, P, measure=measure, rounds=3, n_eval=50, rng=2)
+            == kl_gap(P, Q, P, measure=measure, rounds=3, n_eval=50, rng=np.random.SeedSequence(2)))
+    assert (monte_carlo_divergence(P, Q, measure=measure, rounds=3, n_samples=50, rng=2)
+            == monte_carlo_divergence(P, Q, measure=measure, rounds=3, n_samples=50,
+                                      rng=np.random.SeedSequence(2)))

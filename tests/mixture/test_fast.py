@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from synthgain.mixture import GaussianMixture, _fast, _kernels
+from synthgain.mixture import GaussianMixture, MixtureStack, _fast, _kernels
 
 pytestmark = pytest.mark.skipif(not _fast.ENABLED, reason="numba not installed or disabled")
 
@@ -101,11 +101,9 @@ def test_disabled_by_environment(monkeypatch):
 
 
 def _draw_numpy(monkeypatch, gen, gm, n, group):
-    from synthgain.experiments import _mc
-
     with monkeypatch.context() as mp:
         mp.setattr(_fast, "ENABLED", False)
-        return _mc._draw(gen, gm, n, group=group)
+        return MixtureStack.from_mixtures([gm]).draw(0, gen, n, group=group)
 
 
 @pytest.mark.parametrize("d", [1, 2, 3])
@@ -113,8 +111,6 @@ def test_draw_mixture_equals_the_numpy_draw_bit_for_bit(monkeypatch, d):
     """Per round: Generator.multinomial counts, then Generator.standard_normal; the compiled
     draw gives the same points from the same stream (bit for bit in d <= 2), and leaves the
     stream where NumPy does."""
-    from synthgain.experiments import _mc
-
     rng = np.random.default_rng(d)
     for k in (1, 2, 7, 19):
         w = rng.dirichlet(np.ones(k) * 0.5)
@@ -122,7 +118,7 @@ def test_draw_mixture_equals_the_numpy_draw_bit_for_bit(monkeypatch, d):
         gm = GaussianMixture(w, rng.uniform(0, 10, (k, d)), a @ np.swapaxes(a, 1, 2) + 0.1 * np.eye(d))
         g1, g2 = np.random.default_rng(11 + k), np.random.default_rng(11 + k)
         want = _draw_numpy(monkeypatch, g1, gm, 2500, 1000)  # last round shorter
-        got = _mc._draw(g2, gm, 2500, group=1000)
+        got = MixtureStack.from_mixtures([gm]).draw(0, g2, 2500, group=1000)
         if d <= 2:  # the product L z has at most two terms: the same sums
             np.testing.assert_array_equal(got, want)
         else:
@@ -134,14 +130,13 @@ def test_draw_rounds_have_multinomial_counts_and_component_moments():
     """Counts per round ~ Multinomial(n, w); each component's points ~ N(mu_j, Sigma_j);
     a round's points in component order. Components 100 apart, so labels are exact;
     z-scores of counts, means and covariance entries < 4 (fixed seed)."""
-    from synthgain.experiments import _mc
-
     w = np.array([0.1, 0.3, 0.6])
     means = np.array([[0.0, 0.0], [100.0, 1.0], [200.0, 4.0]])
     covs = np.stack([np.eye(2), [[2.0, 0.5], [0.5, 1.0]], 0.5 * np.eye(2)])
     gm = GaussianMixture(w, means, covs)
     rounds, n = 400, 250
-    x = _mc._draw(np.random.default_rng(5), gm, rounds * n, group=n).reshape(rounds, n, 2)
+    x = MixtureStack.from_mixtures([gm]).draw(0, np.random.default_rng(5), rounds * n,
+                                              group=n).reshape(rounds, n, 2)
     labels = np.rint(x[..., 0] / 100.0).astype(int)
     assert np.all(np.diff(labels, axis=1) >= 0)  # component order within each round
     counts = np.stack([(labels == j).sum(1) for j in range(3)], axis=1)

@@ -164,3 +164,13 @@ def test_bad_points():
         gm.sample(-1)
     with pytest.raises(ValidationError, match="`rng` must be None"):
         gm.sample(3, rng="seed")
+
+
+def test_sample_components_draws_the_given_components():
+    gm = GaussianMixture([0.5, 0.5], [[0.0, 0.0], [100.0, 0.0]], [np.eye(2), np.eye(2)])
+    labels = np.repeat([0, 1, 0], [300, 200, 100])
+    x = gm.sample_components(labels, rng=3)
+    np.testing.assert_array_equal(np.rint(x[:, 0] / 100.0), labels)
+    np.testing.assert_array_equal(x, gm.sample_components(labels, rng=np.random.SeedSequence(3)))
+    with pytest.raises(ValidationError, match=r"component indices in \[0, 2\)"):
+        gm.sample_components([0, 2], rng=0)

@@ -22,3 +22,22 @@ def test_logsumexp_infinite_entries(k):
     a[1, :2] = [-1e6, 0.0]  # a term far below the floor leaves the result exact
     out = logsumexp(a, 1)
     assert out[0] == 2.0 and out[1] == 0.0 and out[2] == -np.inf
+
+
+@pytest.mark.parametrize("triangle", [False, True])
+@pytest.mark.parametrize("transpose", [False, True])
+def test_quadratic_features_give_the_weighted_component_log_densities(triangle, transpose):
+    """coef . phi(x) = log w_j + log N(x | mu_j, Sigma_j), the difference form's value."""
+    from synthgain.mixture import _kernels
+
+    rng = np.random.default_rng(0)
+    b, k, d, n = 2, 3, 3, 40
+    a = rng.normal(size=(b, k, d, d))
+    _, prec, logdet = _kernels.cholesky_factors(a @ np.swapaxes(a, -1, -2) + np.eye(d))
+    means, logw = rng.normal(size=(b, k, d)), np.log(rng.dirichlet(np.ones(k), size=b))
+    x = rng.normal(size=(b, n, d))
+    coef = _kernels.quadratic_coefficients(logw, means, prec, logdet, triangle=triangle)
+    phi = _kernels.quadratic_features(x, triangle=triangle, transpose=transpose)
+    got = coef @ (phi if transpose else np.swapaxes(phi, 1, 2))  # (B, k, n)
+    want = _kernels.component_logpdf(x, means, prec, logdet) + logw[:, None, :]
+    np.testing.assert_allclose(np.swapaxes(got, 1, 2), want, rtol=1e-10, atol=1e-10)

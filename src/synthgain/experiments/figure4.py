@@ -332,7 +332,8 @@ def summarize(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
 
     Columns ``n``, ``mean``, ``std`` (population standard deviation over settings, as
     the paper's ``np.std``), ``median``, ``ci_low``/``ci_high`` (bootstrap percentile
-    interval of the mean), ``kl_anchor``, ``kl_synthetic`` (means) and ``mc_stderr``
+    interval of the mean), ``anchor_divergence``, ``synthetic_divergence`` (means of
+    D(pi_anchor, G) and D(pi_gen, G) under the row's measure) and ``mc_stderr``
     (root mean square of the settings' own standard errors). Each group's bootstrap draws
     from a stream keyed by its estimator, measure, sweep and value, so its interval is the
     same whichever other estimators and measures ``rows`` holds.
@@ -348,8 +349,9 @@ def summarize(rows: pd.DataFrame, *, n_boot: int = 2000, level: float = 0.95,
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         out.append({**dict(zip(keys, key, strict=True)), "n": gap.size,
                     "mean": gap.mean(), "std": gap.std(), "median": float(np.median(gap)),
-                    "ci_low": lo, "ci_high": hi, "kl_anchor": grp["kl_anchor"].mean(),
-                    "kl_synthetic": grp["kl_synthetic"].mean(),
+                    "ci_low": lo, "ci_high": hi,
+                    "anchor_divergence": grp["anchor_divergence"].mean(),
+                    "synthetic_divergence": grp["synthetic_divergence"].mean(),
                     "mc_stderr": float(np.sqrt(np.mean(grp["gap_stderr"] ** 2)))})
     return pd.DataFrame(out)
 

@@ -48,11 +48,11 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, spawn_generators
+from .._rng import RNGLike, check_rng, child_generator, child_seed, spawn_generators
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate
-from ..mixture import GaussianMixture, MixtureFit
+from ..measures import Estimate, mc_divergence_rows
+from ..mixture import GaussianMixture, MixtureFit, MixtureStack
 from ..process import Setup, simulate
 from ._histograms import (
     _check_bins,
@@ -68,11 +68,7 @@ from ._mc import (
     _FIT_ANCHOR,
     _FIT_SYN,
     _SIM,
-    _child,
-    _draw,
     _fit_stack,
-    _mc_round_values,
-    _Stack,
     fit_simulation,
     setting_seed,
 )
@@ -212,11 +208,11 @@ def monte_carlo_divergence(p: Any, q: Any, *, measure: str = "kl", n_samples: in
     n = check_int(n_samples, "n_samples", low=1)
     r = check_int(rounds, "rounds", low=2)
     gen = check_rng(rng)
-    xp, xq = _draw(gen, pm, r * n, group=n)[None], _draw(gen, qm, r * n, group=n)[None]
-    sp, sq = _Stack.of([pm]), _Stack.of([qm])
+    sp, sq = MixtureStack.from_mixtures([pm]), MixtureStack.from_mixtures([qm])
+    xp, xq = sp.draw(0, gen, r * n, group=n)[None], sq.draw(0, gen, r * n, group=n)[None]
     shape = (r, n)
-    vals = _mc_round_values(sp.logpdf(xp).reshape(shape), sq.logpdf(xp).reshape(shape),
-                            sp.logpdf(xq).reshape(shape), sq.logpdf(xq).reshape(shape), measure)
+    vals = mc_divergence_rows(measure, sp.logpdf(xp).reshape(shape), sq.logpdf(xp).reshape(shape),
+                              sp.logpdf(xq).reshape(shape), sq.logpdf(xq).reshape(shape))
     return Estimate(float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(r)),
                     method="monte_carlo", n=(r * n, r * n),
                     params={"measure": measure, "rounds": r, "n_samples": n})
@@ -262,12 +258,19 @@ def _check_estimators(estimators: Any, measures: Any) -> dict[str, tuple[str, ..
     return plan
 
 
+# Coordinates of evaluation points held at once (three samples of R * n_eval points in d
+# dimensions per setting, about 4.8 MB): settings are evaluated in chunks of this budget
+# so that memory stays flat whatever the number of settings of one shape.
+POINTS_PER_CHUNK = 600_000
+
+
 def _chunk_size(n_points: int, d: int) -> int:
-    return max(1, 600_000 // (3 * n_points * d))
+    """Settings per chunk: ``POINTS_PER_CHUNK`` coordinates over the 3 samples of each."""
+    return max(1, POINTS_PER_CHUNK // (3 * n_points * d))
 
 
-def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
-              fs: Sequence[GaussianMixture], gens: Sequence[Sequence[np.random.Generator]],
+def _evaluate(gt: MixtureStack, fa: MixtureStack, fs: MixtureStack,
+              gens: Sequence[Sequence[np.random.Generator]],
               plan: dict[str, tuple[str, ...]], rounds: int, n_eval: int,
               opts: dict[str, Any]) -> dict[tuple[str, str], np.ndarray]:
     """Round values for B settings of one shape: {(estimator, measure): (B, 2, R)}.
@@ -277,10 +280,9 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
     values depend neither on the other settings nor on the estimators and measures
     requested (G's points are drawn only when some estimate needs them).
     """
-    nb, d, npts = len(gt), gt[0].dim, rounds * n_eval
+    nb, d, npts = len(gt), gt.dim, rounds * n_eval
     out = {(e, m): np.empty((nb, 2, rounds)) for e, ms in plan.items() for m in ms}
     step = _chunk_size(npts, d)
-    stacks = (_Stack.of(gt), _Stack.of(fa), _Stack.of(fs)) if "monte_carlo" in plan else None
     # G's points serve every estimator but Monte Carlo KL(., G)
     need_g = any(e != "monte_carlo" or m != "kl" for e, ms in plan.items() for m in ms)
     for lo in range(0, nb, step):
@@ -290,11 +292,11 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
         xa, xs = np.empty((c, npts, d)), np.empty((c, npts, d))
         for i, b in enumerate(range(sl.start, sl.stop)):
             if need_g:
-                _draw(gens[b][0], gt[b], npts, group=n_eval, out=xg[i])
-            _draw(gens[b][1], fa[b], npts, group=n_eval, out=xa[i])
-            _draw(gens[b][2], fs[b], npts, group=n_eval, out=xs[i])
+                gt.draw(b, gens[b][0], npts, group=n_eval, out=xg[i])
+            fa.draw(b, gens[b][1], npts, group=n_eval, out=xa[i])
+            fs.draw(b, gens[b][2], npts, group=n_eval, out=xs[i])
+        chunk = (gt.take(sl), fa.take(sl), fs.take(sl))
         for est, measures in plan.items():
-            chunk = None if stacks is None else [t.take(sl) for t in stacks]
             vals = _estimate_chunk(est, measures, xg, xa, xs, chunk, rounds, n_eval, opts)
             for m, v in vals.items():
                 out[(est, m)][sl] = v
@@ -302,19 +304,18 @@ def _evaluate(gt: Sequence[GaussianMixture], fa: Sequence[GaussianMixture],
 
 
 def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.ndarray,
-                    xs: np.ndarray, stacks: Sequence[_Stack] | None, rounds: int,
+                    xs: np.ndarray, stacks: Sequence[MixtureStack], rounds: int,
                     n_eval: int, opts: dict[str, Any]) -> dict[str, np.ndarray]:
     """{measure: (c, 2, R)} for one chunk of c settings with samples (c, R * n_eval, d);
-    ``stacks`` are G, pi_anchor and pi_gen of the chunk as stacks (Monte Carlo only)."""
+    ``stacks`` are G, pi_anchor and pi_gen of the chunk (read by Monte Carlo)."""
     c, _, d = xg.shape
     shape = (c, rounds, n_eval)
     res: dict[str, np.ndarray] = {}
     if est == "monte_carlo":
-        assert stacks is not None  # built by _evaluate whenever Monte Carlo is planned
         sg, sa, ss = stacks
         if measures == ("kl",):  # KL(pi || G) = E_pi[log pi - log G]: one fused pass
-            ra = sa.log_ratio(sg, xa).reshape(shape)
-            rs = ss.log_ratio(sg, xs).reshape(shape)
+            ra = sa.log_ratio(xa, sg).reshape(shape)
+            rs = ss.log_ratio(xs, sg).reshape(shape)
             return {"kl": np.stack([ra.mean(axis=-1), rs.mean(axis=-1)], axis=1)}
         lg_a, la_a = sg.logpdf(xa).reshape(shape), sa.logpdf(xa).reshape(shape)
         lg_s, ls_s = sg.logpdf(xs).reshape(shape), ss.logpdf(xs).reshape(shape)
@@ -323,8 +324,8 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
         la_g = sa.logpdf(xg).reshape(shape) if need_g else lg_a
         ls_g = ss.logpdf(xg).reshape(shape) if need_g else lg_a
         for m in measures:
-            res[m] = np.stack([_mc_round_values(la_a, lg_a, la_g, lg_g, m),
-                               _mc_round_values(ls_s, lg_s, ls_g, lg_g, m)], axis=1)
+            res[m] = np.stack([mc_divergence_rows(m, la_a, lg_a, la_g, lg_g),
+                               mc_divergence_rows(m, ls_s, lg_s, ls_g, lg_g)], axis=1)
         return res
     pts = (c, rounds, n_eval, d)
     xg4, xa4, xs4 = xg.reshape(pts), xa.reshape(pts), xs.reshape(pts)
@@ -380,8 +381,8 @@ def kl_gap(anchor_fit: Any, synthetic_fit: Any, ground_truth: Any, *,
     Returns
     -------
     Estimate
-        ``value`` the gap; ``params`` holds ``kl_anchor``, ``kl_synthetic`` and their
-        standard errors.
+        ``value`` the gap; ``params`` holds ``anchor_divergence`` = D(pi_anchor, G),
+        ``synthetic_divergence`` = D(pi_gen, G) and their standard errors.
 
     Notes
     -----
@@ -399,12 +400,14 @@ def kl_gap(anchor_fit: Any, synthetic_fit: Any, ground_truth: Any, *,
     n = check_int(n_eval, "n_eval", low=1)
     opts = _check_options(options)
     gens = spawn_generators(rng, 3)
-    vals = _evaluate([mixes[0]], [mixes[1]], [mixes[2]], [gens], plan, r, n, opts)
+    sg, sa, ss = (MixtureStack.from_mixtures([m]) for m in mixes)
+    vals = _evaluate(sg, sa, ss, [gens], plan, r, n, opts)
     a, s, g, se_a, se_s, se_g = _summary(vals[(estimator, measure)][0])
     return Estimate(g, se_g, method=estimator, n=(r * n, r * n, r * n),
-                    params={"measure": measure, "rounds": r, "n_eval": n, "kl_anchor": a,
-                            "kl_synthetic": s, "kl_anchor_stderr": se_a,
-                            "kl_synthetic_stderr": se_s})
+                    params={"measure": measure, "rounds": r, "n_eval": n,
+                            "anchor_divergence": a, "synthetic_divergence": s,
+                            "anchor_divergence_stderr": se_a,
+                            "synthetic_divergence_stderr": se_s})
 
 
 def _group_key(s: Setup) -> tuple[int, ...]:
@@ -441,7 +444,8 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
     list of dict
         One row per (setting, estimator, measure), in the order of ``setups``: the
         setup's fields as ``param_<name>``, ``seed``, ``estimator``, ``measure``,
-        ``kl_anchor`` = D(pi_anchor, G) and ``kl_synthetic`` = D(pi_gen, G) under that
+        ``anchor_divergence`` = D(pi_anchor, G) and ``synthetic_divergence`` = D(pi_gen, G)
+        under that
         measure, ``gap``, their ``*_stderr``, ``rounds``, ``n_eval`` and the fits'
         ``*_converged`` / ``*_n_iter``. JSON-serialisable scalars only.
 
@@ -482,16 +486,18 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
 def _run_group(setups: list[Setup], seeds: list[np.random.SeedSequence],
                plan: dict[str, tuple[str, ...]], rounds: int, n_eval: int,
                opts: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    sims = [simulate(s, rng=_child(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
+    sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
     s0 = setups[0]
     fa = _fit_stack(np.stack([m.anchors for m in sims]), s0.k_anchor_fit,
-                    [_child(ss, _FIT_ANCHOR) for ss in seeds])
+                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds])
     fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
-                    [_child(ss, _FIT_SYN) for ss in seeds])
-    gens = [[np.random.default_rng(_child(_child(ss, _EVAL), i)) for i in range(3)]
+                    [child_seed(ss, _FIT_SYN) for ss in seeds])
+    gens = [[child_generator(ss, _EVAL, i) for i in range(3)]
             for ss in seeds]
-    vals = _evaluate([m.ground_truth for m in sims], [f.mixture for f in fa],
-                     [f.mixture for f in fs], gens, plan, rounds, n_eval, opts)
+    vals = _evaluate(MixtureStack.from_mixtures([m.ground_truth for m in sims]),
+                     MixtureStack.from_mixtures([f.mixture for f in fa]),
+                     MixtureStack.from_mixtures([f.mixture for f in fs]),
+                     gens, plan, rounds, n_eval, opts)
     out = []
     for b, (s, ss) in enumerate(zip(setups, seeds, strict=True)):
         base = {f"param_{k}": v for k, v in s.to_dict().items()}
@@ -501,9 +507,10 @@ def _run_group(setups: list[Setup], seeds: list[np.random.SeedSequence],
         rows = []
         for (est, m), v in vals.items():
             a, sy, g, se_a, se_s, se_g = _summary(v[b])
-            rows.append({**base, "estimator": est, "measure": m, "kl_anchor": a,
-                         "kl_synthetic": sy, "gap": g, "kl_anchor_stderr": se_a,
-                         "kl_synthetic_stderr": se_s, "gap_stderr": se_g,
+            rows.append({**base, "estimator": est, "measure": m, "anchor_divergence": a,
+                         "synthetic_divergence": sy, "gap": g,
+                         "anchor_divergence_stderr": se_a,
+                         "synthetic_divergence_stderr": se_s, "gap_stderr": se_g,
                          "estimator_params": _est_params(est, opts)})
         out.append(rows)
     return out

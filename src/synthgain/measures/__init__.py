@@ -7,7 +7,9 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
   :func:`mutual_information`, :func:`label_mutual_information`;
 - :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use;
 - :func:`rank_correlation`, Spearman's rho with a bootstrap interval, and
-  :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks).
+  :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks);
+- :func:`mc_divergence_rows`, the batched Monte Carlo divergence kernel (KL, JS, TV
+  from log-densities at draws, many rows at once, no checks).
 
 Accuracy of every estimator against closed forms: docs/estimators.md.
 """
@@ -24,6 +26,7 @@ from ._correlation import rank_correlation, spearman_rows
 from ._estimate import Estimate
 from ._gaussian import Gaussian
 from ._knn import knn_distances
+from ._mixture import mc_divergence_rows
 
 __all__ = [
     "Estimate",
@@ -33,6 +36,7 @@ __all__ = [
     "kl_divergence",
     "knn_distances",
     "label_mutual_information",
+    "mc_divergence_rows",
     "mutual_information",
     "rank_correlation",
     "spearman_rows",

@@ -143,7 +143,7 @@ def _from_samples(
         arrays, log_scale = _knn_estimators.standardise(arrays)
         shift = log_scale if restore_scale else 0.0
     parts = compute(arrays)
-    value, se = _mixture.summarise(parts)
+    value, se = _mixture.parts_mean_stderr(parts)
     value += shift
     params = {**extra, **opts.params()}
     interval = None
@@ -162,7 +162,7 @@ def _from_samples(
                 "quantity that is 0 under a permutation (a divergence or mutual information)."
             )
         base = np.array(
-            [_mixture.summarise(compute(permute(arrays, opts.gen)))[0]
+            [_mixture.parts_mean_stderr(compute(permute(arrays, opts.gen)))[0]
              for _ in range(opts.n_permutations)]
         )
         value -= float(base.mean())

@@ -16,11 +16,10 @@ from scipy import linalg, special
 from .._rng import RNGLike, check_rng
 from .._validation import check_array, check_int
 from ..exceptions import ValidationError
-from ..mixture import GaussianMixture
+from ..mixture import LOG_2PI, GaussianMixture
 
 __all__ = ["Gaussian"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class Gaussian:
@@ -117,7 +116,7 @@ class Gaussian:
                 f"`x` must have {self.dim} columns. Got shape {arr.shape} instead."
             )
         z = linalg.solve_triangular(self._chol, (arr - self._mean).T, lower=True)
-        return -0.5 * (self.dim * _LOG_2PI + self._logdet + np.sum(z * z, axis=0))
+        return -0.5 * (self.dim * LOG_2PI + self._logdet + np.sum(z * z, axis=0))
 
     def pdf(self, x: Any) -> np.ndarray:
         """Density at each row of ``x``."""
@@ -144,7 +143,7 @@ class Gaussian:
 # --- closed-form kernels (no argument checking) ---------------------------------------
 def _entropy(g: Gaussian) -> float:
     """``H = (d log(2 pi e) + log det Sigma) / 2``."""
-    return 0.5 * (g.dim * (_LOG_2PI + 1.0) + g.logdet)
+    return 0.5 * (g.dim * (LOG_2PI + 1.0) + g.logdet)
 
 
 def _kl(p: Gaussian, q: Gaussian) -> float:

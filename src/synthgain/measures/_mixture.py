@@ -14,11 +14,12 @@ import numpy as np
 from scipy import special
 
 from ..exceptions import ValidationError
-from ..mixture import GaussianMixture
+from ..mixture import LOG_2PI, GaussianMixture
 
 __all__: list[str] = []
 
-_LOG_2PI = math.log(2.0 * math.pi)
+_LOG2 = math.log(2.0)
+MC_MEASURES = ("kl", "kl_reverse", "js", "tv")
 
 # A Monte Carlo "part": per-sample terms whose mean, times the weight, adds to the value.
 Parts = list[tuple[float, np.ndarray]]
@@ -48,12 +49,12 @@ def pairwise_log_overlap(f: GaussianMixture, g: GaussianMixture) -> np.ndarray:
     chol = np.linalg.cholesky(s)
     dm = f.means[:, None, :] - g.means[None, :, :]
     z = np.linalg.solve(chol, dm[..., None])[..., 0]
-    return -0.5 * (f.dim * _LOG_2PI + _logdet(chol) + np.einsum("abi,abi->ab", z, z))
+    return -0.5 * (f.dim * LOG_2PI + _logdet(chol) + np.einsum("abi,abi->ab", z, z))
 
 
 def component_entropies(f: GaussianMixture) -> np.ndarray:
     """``H(f_a)`` for each component, shape (k,)."""
-    return 0.5 * (f.dim * (_LOG_2PI + 1.0) + _logdet(f.cholesky))
+    return 0.5 * (f.dim * (LOG_2PI + 1.0) + _logdet(f.cholesky))
 
 
 def _cross_bounds(f: GaussianMixture, g: GaussianMixture) -> tuple[float, float]:
@@ -116,28 +117,80 @@ def mc_entropy_parts(f: GaussianMixture, n: int, gen: np.random.Generator) -> Pa
     return [(1.0, -f.logpdf(x))]
 
 
+def mc_divergence_parts(measure: str, lp_p: np.ndarray, lq_p: np.ndarray,
+                        lp_q: np.ndarray | None = None,
+                        lq_q: np.ndarray | None = None) -> Parts:
+    """Monte Carlo parts of ``D(p, q)`` from log-densities, batched over leading axes.
+
+    ``lp_p = log p(x)`` and ``lq_p = log q(x)`` at ``x ~ p``; ``lp_q``, ``lq_q`` the same
+    at ``y ~ q`` (shapes (..., n); only the measures that need them read them). The
+    estimate is ``sum_j w_j mean(t_j, axis=-1)`` over the returned parts ``(w_j, t_j)``
+    (:func:`parts_mean`, :func:`parts_mean_stderr`); this is the one Monte Carlo
+    divergence kernel of synthgain, used by the measures and by the KL-gap protocol.
+
+    * "kl": ``KL(p||q) = E_p[log p - log q]``.
+    * "kl_reverse": ``KL(q||p) = E_q[log q - log p]``.
+    * "js": ``E_p[log p - log m] / 2 + E_q[log q - log m] / 2``, ``m = (p + q) / 2``.
+    * "tv": ``E_p[(1 - q/p)_+]``, one-sided when ``lp_q`` is None; else
+      ``(E_p[(1 - q/p)_+] + E_q[(1 - p/q)_+]) / 2`` (both expectations equal TV; their
+      mean has the smaller variance).
+    """
+    if measure == "kl":
+        return [(1.0, lp_p - lq_p)]
+    if lp_q is None or lq_q is None:
+        if measure == "tv":
+            return [(1.0, _tv_terms(lp_p, lq_p))]
+        raise ValidationError(f"measure {measure!r} needs the log-densities at points of q.")
+    if measure == "kl_reverse":
+        return [(1.0, lq_q - lp_q)]
+    if measure == "js":
+        return [(0.5, lp_p - (np.logaddexp(lp_p, lq_p) - _LOG2)),
+                (0.5, lq_q - (np.logaddexp(lp_q, lq_q) - _LOG2))]
+    if measure == "tv":
+        return [(0.5, _tv_terms(lp_p, lq_p)), (0.5, _tv_terms(lq_q, lp_q))]
+    raise ValidationError(f"`measure` must be one of {list(MC_MEASURES)}. Got {measure!r}.")
+
+
+def _tv_terms(lp: np.ndarray, lq: np.ndarray) -> np.ndarray:
+    """``(1 - q/p)_+`` at points of p from ``log p`` and ``log q``."""
+    return np.maximum(0.0, -np.expm1(np.minimum(lq - lp, 0.0)))
+
+
+def parts_mean(parts: Parts) -> np.ndarray:
+    """``sum_j w_j mean(t_j, axis=-1)``: the estimate of each leading index, (...)."""
+    return sum(w * np.mean(t, axis=-1) for w, t in parts)  # type: ignore[return-value]
+
+
+def mc_divergence_rows(measure: str, lp_p: np.ndarray, lq_p: np.ndarray,
+                       lp_q: np.ndarray | None = None,
+                       lq_q: np.ndarray | None = None) -> np.ndarray:
+    """Monte Carlo estimates of ``D(p, q)`` from log-densities at draws, one per row.
+
+    The batched kernel of the Monte Carlo divergences (no argument checking): inputs of
+    shape (..., n) as in :func:`mc_divergence_parts` ("kl", "kl_reverse", "js", "tv"),
+    output (...), ``sum_j w_j mean(t_j, axis=-1)``. The KL-gap protocol calls it with
+    one row per (setting, round).
+    """
+    return parts_mean(mc_divergence_parts(measure, lp_p, lq_p, lp_q, lq_q))
+
+
 def mc_kl_parts(f: GaussianMixture, g: GaussianMixture, n: int, gen: np.random.Generator) -> Parts:
     """``KL(f||g) = E_f[log f(X) - log g(X)]``."""
     x, _ = f.sample(n, rng=gen)
-    return [(1.0, f.logpdf(x) - g.logpdf(x))]
+    return mc_divergence_parts("kl", f.logpdf(x), g.logpdf(x))
 
 
 def mc_js_parts(f: GaussianMixture, g: GaussianMixture, n: int, gen: np.random.Generator) -> Parts:
     """``JS = E_f[log f - log m]/2 + E_g[log g - log m]/2`` with ``m = (f + g)/2``."""
     x, _ = f.sample(n, rng=gen)
     y, _ = g.sample(n, rng=gen)
-    lfx, lgx = f.logpdf(x), g.logpdf(x)
-    lfy, lgy = f.logpdf(y), g.logpdf(y)
-    tx = lfx - (np.logaddexp(lfx, lgx) - math.log(2.0))
-    ty = lgy - (np.logaddexp(lfy, lgy) - math.log(2.0))
-    return [(0.5, tx), (0.5, ty)]
+    return mc_divergence_parts("js", f.logpdf(x), g.logpdf(x), f.logpdf(y), g.logpdf(y))
 
 
 def mc_tv_parts(f: GaussianMixture, g: GaussianMixture, n: int, gen: np.random.Generator) -> Parts:
     """``TV = E_f[max(0, 1 - g(X)/f(X))]``."""
     x, _ = f.sample(n, rng=gen)
-    lr = np.minimum(g.logpdf(x) - f.logpdf(x), 50.0)
-    return [(1.0, np.maximum(0.0, -np.expm1(lr)))]
+    return mc_divergence_parts("tv", f.logpdf(x), g.logpdf(x))
 
 
 def mc_block_mi_parts(
@@ -209,17 +262,17 @@ def run_monte_carlo(
     parts = draw(n_samples, gen)
     n = n_samples
     if target_stderr is not None:
-        _, se = summarise(parts)
+        _, se = parts_mean_stderr(parts)
         need = min(max_samples, math.ceil(n_samples * (se / target_stderr) ** 2))
         if need > n_samples:
             more = draw(need - n_samples, gen)
             parts = [(w, np.concatenate([t, t2])) for (w, t), (_, t2) in zip(parts, more, strict=True)]
             n = need
-    value, se = summarise(parts)
+    value, se = parts_mean_stderr(parts)
     return value, se, n
 
 
-def summarise(parts: Parts) -> tuple[float, float]:
+def parts_mean_stderr(parts: Parts) -> tuple[float, float]:
     """``value = sum_j w_j mean(t_j)``, ``se = sqrt(sum_j w_j^2 var(t_j) / n_j)``."""
     value = sum(w * float(np.mean(t)) for w, t in parts)
     var = sum(w * w * float(np.var(t, ddof=1)) / t.size for w, t in parts if t.size > 1)

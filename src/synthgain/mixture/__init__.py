@@ -2,5 +2,15 @@
 
 from ._em import BatchFit, MixtureFit, fit_gmm, fit_gmm_batched
 from ._gaussian_mixture import GaussianMixture
+from ._kernels import LOG_2PI
+from ._stack import MixtureStack
 
-__all__ = ["BatchFit", "GaussianMixture", "MixtureFit", "fit_gmm", "fit_gmm_batched"]
+__all__ = [
+    "LOG_2PI",
+    "BatchFit",
+    "GaussianMixture",
+    "MixtureFit",
+    "MixtureStack",
+    "fit_gmm",
+    "fit_gmm_batched",
+]

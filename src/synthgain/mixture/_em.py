@@ -218,13 +218,9 @@ def _features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     and the E-step one product ``coef phi^T``, per dataset. Returns None when d is
     large (F = 1 + d + d^2 grows too fast); the kernels then use differences.
     """
-    b, n, d = x.shape
-    if d > _MOMENT_MAX_DIM:
+    if x.shape[2] > _MOMENT_MAX_DIM:
         return None
-    phi = np.empty((b, n, 1 + d + d * d))
-    phi[..., 0] = 1.0
-    phi[..., 1 : 1 + d] = x
-    phi[..., 1 + d :] = (x[..., :, None] * x[..., None, :]).reshape(b, n, d * d)
+    phi = _kernels.quadratic_features(x)
     return phi, np.ascontiguousarray(np.swapaxes(phi, 1, 2))
 
 
@@ -269,16 +265,10 @@ def _e_step(
         lp, weighted = _kernels.mixture_logpdf(x, logw, means, prec_chol, logdet)
         resp = np.swapaxes(weighted - lp[..., None], 1, 2)
         return lp, np.exp(resp, out=out if out is not None else None)
-    b, _, d = x.shape
-    # log w_j + log N(x | mu_j, Sigma_j) = coef_j . phi(x), from
-    # |(x - mu) P|^2 = x^T Lam x - 2 (Lam mu).x + mu^T Lam mu, with Lam = P P^T;
-    # kept as (B, k, n) so that reductions over k run along a non-last axis.
-    lam = prec_chol @ np.swapaxes(prec_chol, 2, 3)  # (B, k, d, d)
-    lam_mu = np.einsum("bkij,bkj->bki", lam, means)
-    coef = np.empty((b, means.shape[1], 1 + d + d * d))
-    coef[..., 0] = logw + logdet - 0.5 * (d * _kernels.LOG_2PI + np.einsum("bki,bki->bk", means, lam_mu))
-    coef[..., 1 : 1 + d] = lam_mu
-    coef[..., 1 + d :] = -0.5 * lam.reshape(b, -1, d * d)
+    # log w_j + log N(x | mu_j, Sigma_j) = coef_j . phi(x), the component log-density
+    # kernel of MixtureStack's NumPy path; kept as (B, k, n) so that reductions over k
+    # run along a non-last axis.
+    coef = _kernels.quadratic_coefficients(logw, means, prec_chol, logdet)
     weighted = np.matmul(coef, feats[1], out=out)  # (B, k, n)
     # log-sum-exp over k fused with the responsibilities, in place. Weights are > 0
     # (counts carry 10 eps), so every entry is finite.

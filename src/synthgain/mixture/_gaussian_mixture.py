@@ -242,6 +242,20 @@ class GaussianMixture:
         labels = gen.choice(self.n_components, size=n, p=self._weights)
         return _kernels.sample_gaussians(gen, self._means, self._chol, labels), labels
 
+    def sample_components(self, labels: Any, *, rng: RNGLike = None) -> np.ndarray:
+        """One point of component ``labels[i]`` for each ``i``, shape (n, d).
+
+        The draw of :meth:`sample` with the component labels given (for example a fixed
+        number of points per component): ``mu_j + L_j z`` with ``z`` standard normal.
+        """
+        idx = np.asarray(labels)
+        if idx.ndim != 1 or (idx.size and (not np.issubdtype(idx.dtype, np.integer)
+                                           or idx.min() < 0 or idx.max() >= self.n_components)):
+            raise ValidationError(
+                f"`labels` must be a 1-d array of component indices in [0, {self.n_components})."
+            )
+        return _kernels.sample_gaussians(check_rng(rng), self._means, self._chol, idx)
+
     # -- derived mixtures and moments ---------------------------------------------
     def subset(self, components: Sequence[int] | np.ndarray) -> GaussianMixture:
         """The mixture of the given components, their weights renormalised to sum to 1."""

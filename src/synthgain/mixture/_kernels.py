@@ -1,4 +1,4 @@
-"""Batched Gaussian kernels shared by :class:`GaussianMixture` and EM.
+"""Batched Gaussian kernels shared by :class:`GaussianMixture`, :class:`MixtureStack` and EM.
 
 These private functions do no argument checking: callers pass float64 arrays of the
 documented shapes. Every function accepts any number of leading batch axes ``...``.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+#: ``log(2 pi)``, the constant of every Gaussian log-density in synthgain.
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
@@ -63,6 +64,74 @@ def component_logpdf(
     y = x[..., None, :, :] @ prec_chol - (means[..., :, None, :] @ prec_chol)
     sq = np.einsum("...kni,...kni->...nk", y, y)
     return log_det_prec_chol[..., None, :] - 0.5 * (d * LOG_2PI + sq)
+
+
+def quadratic_features(x: np.ndarray, *, triangle: bool = False,
+                       transpose: bool = False) -> np.ndarray:
+    """Features ``phi(x) = (1, x, x x^T)`` of points, shape (..., n, F) or (..., F, n).
+
+    ``log w_j + log N(x | mu_j, Sigma_j) = coef_j . phi(x)`` with the coefficients of
+    :func:`quadratic_coefficients` of the same ``triangle``. With ``triangle`` False the
+    products are ``vec(x x^T)`` (``F = 1 + d + d^2``; EM reads its counts, sums and
+    second moments off them in one product); with ``triangle`` True only
+    ``x_a x_c, a <= c`` (``F = 1 + d + d(d+1)/2``, fewer flops for a log-density).
+    ``transpose`` puts the features before the points, the layout of ``coef @ phi``.
+    """
+    d, n = x.shape[-1], x.shape[-2]
+    lead = x.shape[:-2]
+    if not transpose and not triangle:
+        phi = np.empty((*lead, n, 1 + d + d * d))
+        phi[..., 0] = 1.0
+        phi[..., 1 : 1 + d] = x
+        phi[..., 1 + d :] = (x[..., :, None] * x[..., None, :]).reshape(*lead, n, d * d)
+        return phi
+    pairs = list(zip(*(t.tolist() for t in np.triu_indices(d)), strict=True)) if triangle else [
+        (a, c) for a in range(d) for c in range(d)]
+    feats = np.empty((*lead, 1 + d + len(pairs), n))
+    feats[..., 0, :] = 1.0
+    cols = [np.ascontiguousarray(x[..., a]) for a in range(d)]
+    for a in range(d):
+        feats[..., 1 + a, :] = cols[a]
+    for f, (a, c) in enumerate(pairs):
+        np.multiply(cols[a], cols[c], out=feats[..., 1 + d + f, :])
+    return feats if transpose else np.swapaxes(feats, -1, -2)
+
+
+def quadratic_coefficients(
+    log_weights: np.ndarray, means: np.ndarray, prec_chol: np.ndarray,
+    log_det_prec_chol: np.ndarray, *, triangle: bool = False,
+) -> np.ndarray:
+    """Coefficients (..., k, F) of the weighted component log-densities.
+
+    ``coef_j . phi(x) = log w_j + log N(x | mu_j, Sigma_j)`` for the features ``phi`` of
+    :func:`quadratic_features` (same ``triangle``), from
+    ``|(x - mu) P|^2 = x^T Lam x - 2 (Lam mu) . x + mu^T Lam mu`` with ``Lam = P P^T``:
+    constant ``log w + log det P - (d log(2 pi) + mu^T Lam mu) / 2``, linear ``Lam mu``,
+    quadratic ``-Lam / 2`` (triangle: ``-Lam_aa / 2`` and ``-Lam_ac``, ``a < c``). The
+    expansion loses accuracy when ``|x - mu|`` is large against the components' spread:
+    centre the points (and the means) first.
+    """
+    d = means.shape[-1]
+    lam = prec_chol @ np.swapaxes(prec_chol, -1, -2)  # (..., k, d, d)
+    lam_mu = np.einsum("...kij,...kj->...ki", lam, means)
+    if triangle:
+        iu, ju = np.triu_indices(d)
+        quad = -lam[..., iu, ju] * np.where(iu == ju, 0.5, 1.0)  # (..., k, d(d+1)/2)
+    else:
+        quad = -0.5 * lam.reshape(*lam.shape[:-2], d * d)
+    coef = np.empty((*means.shape[:-1], 1 + d + quad.shape[-1]))
+    # the constant is summed in two groupings, each the one its caller always used, so
+    # that EM's fits and the NumPy log-densities stay bit for bit what they were (for
+    # thin components the grouping moves a log-density by ~1e-11 relative)
+    if triangle:
+        coef[..., 0] = (log_weights + log_det_prec_chol - 0.5 * d * LOG_2PI
+                        - 0.5 * np.einsum("...ki,...ki->...k", means, lam_mu))
+    else:
+        coef[..., 0] = log_weights + log_det_prec_chol - 0.5 * (
+            d * LOG_2PI + np.einsum("...ki,...ki->...k", means, lam_mu))
+    coef[..., 1 : 1 + d] = lam_mu
+    coef[..., 1 + d :] = quad
+    return coef
 
 
 _SHORT_AXIS = 32

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._rng import RNGLike, check_rng
 from ..exceptions import ValidationError
-from ..mixture import GaussianMixture, _kernels
+from ..mixture import GaussianMixture
 from ._covariance import random_covariances
 from ._setup import Setup
 
@@ -186,7 +186,7 @@ def simulate(setup: Setup, *, rng: RNGLike = None) -> Simulation:
     gen = check_rng(setup.seed if rng is None else rng)
     g = _ground_truth(setup, gen)
     labels = np.repeat(np.arange(setup.K), setup.n_anchor_per_component)
-    anchors = _kernels.sample_gaussians(gen, g.means[: setup.K], g.cholesky[: setup.K], labels)
+    anchors = g.sample_components(labels, rng=gen)  # labels < K: G's first K components
     m = _generator(setup, g, anchors, labels, gen)
     synthetic, syn_labels = m.sample(setup.n_synthetic, rng=gen)
     if setup.noise > 0:

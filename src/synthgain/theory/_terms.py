@@ -22,7 +22,7 @@ from .._rng import RNGLike, spawn_generators
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate, Gaussian, entropy, total_variation
-from ..mixture import GaussianMixture
+from ..mixture import GaussianMixture, MixtureStack
 from ._chain import Chain, ChainDraws, embed_fits, simulate_chain
 from ._information import (
     _conditional_mi_terms,
@@ -163,13 +163,7 @@ def _clipped_nll(logp: np.ndarray, c: float) -> np.ndarray:
 
 def _batched_logpdf(fit: Any, x: np.ndarray) -> np.ndarray:
     """``log p_b(x_{b n})`` for B fits: x (B, n, d) or (n, d) -> (B, n)."""
-    from ..mixture import _kernels
-
-    _, prec, logdet = _kernels.cholesky_factors(fit.covariances)
-    with np.errstate(divide="ignore"):
-        logw = np.log(fit.weights)
-    xb = x if x.ndim == 3 else np.broadcast_to(x, (len(fit), *x.shape))
-    return _kernels.mixture_logpdf(xb, logw, fit.means, prec, logdet)[0]
+    return MixtureStack.from_fit(fit).logpdf(x)
 
 
 def compute_terms(
