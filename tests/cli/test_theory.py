@@ -37,3 +37,13 @@ def test_theory_errors():
     assert res.exit_code == 2 and "`--values` must be comma-separated integers" in res.output
     res = runner.invoke(app, ["theory", "--anchor-fit", "K+M"])
     assert res.exit_code == 2 and "`anchor_fit_components` must be one of" in res.output
+
+
+def test_theory_command_draws_through_plots():
+    # figures are drawn only in synthgain.plots; the command module calls them
+    import inspect
+
+    import synthgain.cli.theory as command
+
+    src = inspect.getsource(command)
+    assert "matplotlib" not in src and "plot_theory_sweep" in src

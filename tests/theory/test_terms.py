@@ -5,15 +5,20 @@ import pytest
 
 from synthgain.exceptions import ValidationError
 from synthgain.mixture import GaussianMixture
-from synthgain.theory import Chain, check_inequalities, compute_terms, make_chain
+from synthgain.process import Setup
+from synthgain.theory import Chain, chain_from_setup, check_inequalities, compute_terms
 from synthgain.theory._terms import _Lin
 
 SMALL = {"n_prompts": 8, "n_streams": 8, "n_samples": 1000, "n_reference": 16}
 
 
+def setup_chain(k, j, ll, *, rng, **fields):
+    return chain_from_setup(Setup(K=k, J=j, L=ll, **fields), rng=rng)
+
+
 @pytest.fixture(scope="module")
 def clean_terms():
-    chain = make_chain(2, 1, 1, anchors_per_component=30, n_synthetic=80, rng=0)
+    chain = setup_chain(2, 1, 1, n_anchor_per_component=30, n_synthetic=80, rng=0)
     return compute_terms(chain, rng=1, **SMALL)
 
 
@@ -23,19 +28,19 @@ def test_no_noise_generation_divergence_is_zero(clean_terms):
 
 def test_task_divergence_zero_when_generator_is_truth():
     # L = 0 and M's K part equal to G's: TV(D, D_M) = 0 exactly, whatever the prompt
-    chain = make_chain(1, 1, 0, rng=3)
+    chain = setup_chain(1, 1, 0, rng=3)
     m = chain.nominal_generator()
     from synthgain.measures import total_variation
 
-    assert total_variation(chain.truth, m, method="monte_carlo", rng=0).value == 0.0
-    assert np.allclose(m.means, chain.truth.means)
+    assert total_variation(chain.ground_truth, m, method="monte_carlo", rng=0).value == 0.0
+    assert np.allclose(m.means, chain.ground_truth.means)
 
 
 def test_one_component_entropy_closed_form():
     # K = 1, J = L = 0: H(S_anchor) = N h(G_1) and dI = n E h(M_p), M_p Gaussian
     cov = np.array([[1.0, 0.2], [0.2, 0.5]])
     truth = GaussianMixture([1.0], [[0.0, 0.0]], [cov])
-    chain = Chain(truth, 1, 0, 0, np.zeros((0, 2)), np.zeros((0, 2, 2)), 40, 50)
+    chain = Chain(Setup(K=1, J=0, L=0, n_anchor_per_component=40, n_synthetic=50), truth, truth)
     terms = compute_terms(chain, rng=2, **SMALL)
     h = 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * cov))
     assert terms.terms["H_anchor"].value == pytest.approx(40 * h)
@@ -68,7 +73,7 @@ def test_lemma_4_5_stderr_accounts_for_shared_prompts_and_streams(clean_terms):
 
 @pytest.fixture(scope="module")
 def noisy_terms():
-    chain = make_chain(2, 1, 1, anchors_per_component=30, n_synthetic=80, curation_noise=0.5, rng=0)
+    chain = setup_chain(2, 1, 1, n_anchor_per_component=30, n_synthetic=80, noise=0.5, rng=0)
     return compute_terms(chain, rng=1, **SMALL)
 
 
@@ -92,7 +97,7 @@ def test_delta_eps_is_bracketed_and_nonpositive(noisy_terms):
 
 def test_unestimated_delta_eps_never_violates_lemma_4_5():
     # without extra noise draws only -delta_eps >= 0 is known: the RHS is a lower value
-    chain = make_chain(2, 1, 1, anchors_per_component=30, n_synthetic=80, curation_noise=0.5, rng=0)
+    chain = setup_chain(2, 1, 1, n_anchor_per_component=30, n_synthetic=80, noise=0.5, rng=0)
     terms = compute_terms(chain, rng=1, n_noise_draws=0, **SMALL)
     v = {x.name: x for x in check_inequalities(terms)}
     assert "I_gen_W_given_Mp" not in terms.terms
@@ -136,11 +141,27 @@ def test_derived_identities(clean_terms):
     assert 0.0 <= t["tv_task"] <= 1.0
 
 
-def test_reproducible():
-    chain = make_chain(1, 1, 1, anchors_per_component=20, n_synthetic=40, rng=0)
+def test_reproducible_and_int_rng_equals_its_seed_sequence():
+    chain = setup_chain(1, 1, 1, n_anchor_per_component=20, n_synthetic=40, rng=0)
     a = compute_terms(chain, rng=5, **SMALL).terms
     b = compute_terms(chain, rng=5, **SMALL).terms
-    assert {k: v.value for k, v in a.items()} == {k: v.value for k, v in b.items()}
+    c = compute_terms(chain, rng=np.random.SeedSequence(5), **SMALL).terms
+    values = {k: v.value for k, v in a.items()}
+    assert values == {k: v.value for k, v in b.items()} == {k: v.value for k, v in c.items()}
+    assert values != {k: v.value for k, v in compute_terms(chain, rng=6, **SMALL).terms.items()}
+
+
+def test_noise_reps_is_a_parameter():
+    chain = setup_chain(1, 1, 1, n_anchor_per_component=20, n_synthetic=40, rng=0)
+    default = compute_terms(chain, rng=5, **SMALL)
+    assert default.params["noise_reps"] == 4
+    assert default.terms["I_gen_W"].params["reps"] == 4
+    one = compute_terms(chain, rng=5, noise_reps=1, **SMALL)
+    assert one.terms["I_gen_W"].params["reps"] == 1
+    assert one.terms["I_gen_W"].value != default.terms["I_gen_W"].value
+    assert one.terms["dI"].value == default.terms["dI"].value  # only W's noise draws change
+    with pytest.raises(ValidationError, match="`noise_reps` must be an int"):
+        compute_terms(chain, noise_reps=0, **SMALL)
 
 
 def test_lin_delta_method():
@@ -154,10 +175,14 @@ def test_lin_delta_method():
 def test_errors():
     with pytest.raises(ValidationError, match="`chain` must be a Chain"):
         compute_terms("setup")
-    chain = make_chain(1, 1, 1, rng=0)
+    chain = setup_chain(1, 1, 1, rng=0)
     with pytest.raises(ValidationError, match="`noise_scale` must be a finite real number"):
         compute_terms(chain, noise_scale=-1.0)
-    with pytest.raises(ValidationError, match="`n_anchor_components` must be an int in"):
-        make_chain(0)
+    with pytest.raises(ValidationError, match="`K` must be an int in"):
+        setup_chain(0, 1, 1, rng=0)
+    with pytest.raises(ValidationError, match="`ground_truth` must be a GaussianMixture with 2"):
+        Chain(Setup(K=1, J=1, L=1), chain.generator, chain.generator)
+    with pytest.raises(ValidationError, match=r"`setup` must be a synthgain\.process\.Setup"):
+        Chain({"K": 1}, chain.ground_truth, chain.generator)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="`terms` must be a TheoryTerms"):
         check_inequalities({})

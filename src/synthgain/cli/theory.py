@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from ..exceptions import ValidationError
@@ -47,14 +46,10 @@ def theory(
     out: Path = typer.Option(None, help="Directory for the table (CSV) and the figure."),
 ) -> None:
     """Compute every term of Lemma 3.1, 4.5, Theorem 4.7 and 4.10, and check each bound."""
+    from .._rng import child_seed
     from ..measures import rank_correlation
     from ..process import Setup
-    from ..theory import (
-        chain_from_setup,
-        check_inequalities,
-        compute_terms,
-        sweep_terms,
-    )
+    from ..theory import chain_from_setup, check_inequalities, compute_terms, sweep_terms
 
     with user_errors():
         setup = Setup(K=k, J=j, L=l_, d=d, noise=noise, anchor_fit_components=anchor_fit,
@@ -62,8 +57,9 @@ def theory(
         opts: dict[str, Any] = {"noise_scale": noise_scale, "loss_bound": loss_bound,
                 "n_prompts": prompts, "n_streams": streams, "n_noise_draws": noise_draws}
         if not sweep:
-            seeds = np.random.SeedSequence(seed).spawn(2)
-            terms = compute_terms(chain_from_setup(setup, rng=seeds[0]), rng=seeds[1], **opts)
+            # the process from child 0 of --seed, the terms from child 1
+            terms = compute_terms(chain_from_setup(setup, rng=child_seed(seed, 0)),
+                                  rng=child_seed(seed, 1), **opts)
             rows = [(n, f"{e.value:.4g}", "" if e.stderr is None else f"{e.stderr:.2g}", e.method)
                     for n, e in terms.terms.items()]
             _table("terms (nats)", rows, ("term", "value", "stderr", "method"))
@@ -81,8 +77,13 @@ def theory(
             raise ValidationError(
                 f"`--values` must be comma-separated integers. Got {values!r} instead."
             ) from None
-        df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, klgap=klgap,
-                         klgap_rounds=klgap_rounds, **opts)
+        if klgap:
+            from ..experiments.theory_sweep import sweep_terms_klgap
+
+            df = sweep_terms_klgap(sweep, vals, settings=settings, setup=setup, rng=seed,
+                                   klgap_rounds=klgap_rounds, **opts)
+        else:
+            df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, **opts)
         col = f"param_{sweep}"
         vcols = [c for c in df.columns if c.startswith("verdict_")]
         rows = []
@@ -105,38 +106,8 @@ def theory(
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             df.to_csv(out / f"theory_sweep_{sweep}.csv", index=False)
-            _figure(df, col, out / f"theory_sweep_{sweep}.png")
+            from ..plots import plot_theory_sweep
+
+            plot_theory_sweep(df, sweep).savefig(out / f"theory_sweep_{sweep}.png", dpi=110)
             console.print(f"Wrote {out}")
 
-
-def _figure(df, col: str, path: Path) -> None:  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    scatter = "kl_gap" in df.columns
-    fig, axes = plt.subplots(1, 4 if scatter else 3, figsize=(16 if scatter else 12, 3.5))
-    g = df.groupby(col)
-    for ax, names, title in (
-        (axes[0], ("GGMI", "theorem_4_10_rhs"), "Theorem 4.10"),
-        (axes[1], ("I_gen_W", "lemma_4_5_rhs"), "Lemma 4.5"),
-        (axes[2], ("dI",), "information gain dI"),
-    ):
-        for n in names:
-            m, s = g[n].mean(), g[n].std()
-            ax.errorbar(m.index, m.values, yerr=s.fillna(0).values, label=n, capsize=3)
-        ax.set_title(title)
-        ax.set_xlabel(col.removeprefix("param_"))
-        ax.set_ylabel("nats")
-        ax.legend(fontsize=7)
-    if scatter:
-        ax = axes[3]
-        pts = ax.scatter(df["GGMI"], df["kl_gap"], c=df[col], cmap="viridis", s=18)
-        fig.colorbar(pts, ax=ax, label=col.removeprefix("param_"))
-        ax.set_xlabel("estimated GGMI (nats)")
-        ax.set_ylabel("KL Gap (nats)")
-        ax.set_title("KL Gap vs GGMI, one point per setting")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

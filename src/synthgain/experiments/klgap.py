@@ -51,18 +51,10 @@ import numpy as np
 from .._rng import RNGLike, check_rng, child_generator, child_seed, spawn_generators
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate, mc_divergence_rows
+from ..measures import Estimate, kl_divergence, mc_divergence_rows
+from ..measures import _histogram as _hist
 from ..mixture import GaussianMixture, MixtureFit, MixtureStack
 from ..process import Setup, simulate
-from ._histograms import (
-    _check_bins,
-    _coords,
-    _discrete,
-    _knn_values,
-    _per_sample_hist,
-    _per_sample_values,
-    _shared_hist_probs,
-)
 from ._mc import (
     _EVAL,
     _FIT_ANCHOR,
@@ -123,13 +115,17 @@ def histogram_divergence(xp: Any, xq: Any, *, measure: str = "kl", bins: int = 1
     sample occupies, ``p_i = (c_i + a) / (n_p + a m)`` and ``q_i = (c'_i + a) / (n_q + a m)``,
     and ``KL = sum_i p_i log(p_i / q_i)``. Two samples of one distribution give a small
     positive value (the plug-in bias, of order ``m / n``), identical samples give 0.
+    The binning and smoothing are those of ``synthgain.measures.kl_divergence(xp, xq,
+    method="histogram", bins=bins, alpha=pseudocount)``, which gives the same KL; JS and
+    TV here are of the smoothed distributions (the measures' are unsmoothed).
     """
     a = check_array(xp, "xp", ndim=2, min_rows=1)
     b = check_array(xq, "xq", ndim=2, min_rows=1, dim=a.shape[1])
     measure = check_choice(measure, "measure", MEASURES)
-    nb = _check_bins(bins, a.shape[1], "bins")
+    nb = _hist.check_bins(bins, a.shape[1], "bins")
     pc = check_real(pseudocount, "pseudocount", low=0.0, closed="neither")
-    return float(_discrete(*_shared_hist_probs(_coords(a), _coords(b), nb, pc), measure))
+    p, q, _ = _hist.shared_probabilities(_hist.coords(a), _hist.coords(b), nb, pc)
+    return float(_hist.divergence(p, q, measure))
 
 
 def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 1e-10) -> float:
@@ -158,9 +154,25 @@ def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 
     """
     a = check_array(xp, "xp", ndim=2, min_rows=1)
     b = check_array(xq, "xq", ndim=2, min_rows=1, dim=a.shape[1])
-    nb = _check_bins(bins, a.shape[1], "bins")
+    nb = _hist.check_bins(bins, a.shape[1], "bins")
     fl = check_real(floor, "floor", low=0.0, closed="neither")
-    return float(_per_sample_values(_coords(a), _coords(b), "kl", nb, fl))
+    hp, hq = (_hist.per_sample_probabilities(_hist.coords(x), nb, fl) for x in (a, b))
+    return float(_hist.per_sample_kl(hp, hq))
+
+
+def _knn_values(xp: np.ndarray, xq: np.ndarray, measure: str, k: int) -> np.ndarray:
+    """Wang-Kulkarni-Verdu (2009) kNN estimate of KL per (setting, round): (c, R, n, d) -> (c, R).
+
+    Delegates to :func:`synthgain.measures.kl_divergence` (ties, if any, are broken by a
+    fixed-seed jitter, so the result is deterministic).
+    """
+    if measure == "kl_reverse":
+        xp, xq = xq, xp
+    out = np.empty(xp.shape[:2])
+    for b, r in np.ndindex(*out.shape):
+        out[b, r] = kl_divergence(xp[b, r], xq[b, r], method="wang_kulkarni_verdu", k=k,
+                                  rng=0).value
+    return out
 
 
 def _check_mixture(m: Any, name: str) -> GaussianMixture:
@@ -330,22 +342,23 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
     pts = (c, rounds, n_eval, d)
     xg4, xa4, xs4 = xg.reshape(pts), xa.reshape(pts), xs.reshape(pts)
     if est == "histogram":
-        b = _check_bins(opts["bins"], d, "bins")
-        cg = _coords(xg4)
-        probs = [_shared_hist_probs(_coords(x), cg, b, opts["pseudocount"]) for x in (xa4, xs4)]
+        b = _hist.check_bins(opts["bins"], d, "bins")
+        cg = _hist.coords(xg4)
+        probs = [_hist.shared_probabilities(_hist.coords(x), cg, b, opts["pseudocount"])[:2]
+                 for x in (xa4, xs4)]
         for m in measures:
-            res[m] = np.stack([_discrete(*pq, m) for pq in probs], axis=1)
+            res[m] = np.stack([_hist.divergence(p, q, m) for p, q in probs], axis=1)
         return res
     if est == "knn":
         for m in measures:
             res[m] = np.stack([_knn_values(x, xg4, m, opts["knn_k"]) for x in (xa4, xs4)], axis=1)
         return res
-    b = _check_bins(opts["per_sample_bins"], d, "per_sample_bins")
-    cg = _coords(xg4)
-    hg = _per_sample_hist(cg, b, opts["floor"])
-    for m in measures:
-        res[m] = np.stack([_per_sample_values(_coords(x), cg, m, b, opts["floor"], hq=hg)
-                           for x in (xa4, xs4)], axis=1)
+    b = _hist.check_bins(opts["per_sample_bins"], d, "per_sample_bins")
+    hg = _hist.per_sample_probabilities(_hist.coords(xg4), b, opts["floor"])
+    hx = [_hist.per_sample_probabilities(_hist.coords(x), b, opts["floor"]) for x in (xa4, xs4)]
+    for m in measures:  # "kl": KL(pi || G); "kl_reverse": KL(G || pi)
+        res[m] = np.stack([_hist.per_sample_kl(h, hg) if m == "kl" else _hist.per_sample_kl(hg, h)
+                           for h in hx], axis=1)
     return res
 
 

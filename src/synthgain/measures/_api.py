@@ -172,7 +172,7 @@ def kl_divergence(
         ``"hershey_olsen"`` (variational approximation), ``"hershey_olsen_product"``
         (product-of-Gaussians approximation), ``"durrieu"`` (lower/upper bounds, value
         their midpoint), ``"wang_kulkarni_verdu"`` (samples), ``"histogram"`` (samples,
-        d <= 3, add-``alpha`` smoothing). ``"auto"``: closed form for two Gaussians, Monte
+        d <= 3, see Notes). ``"auto"``: closed form for two Gaussians, Monte
         Carlo for mixtures, Wang-Kulkarni-Verdu for samples.
     k : int, default 1
         Neighbour order (the same k in both samples).
@@ -182,7 +182,7 @@ def kl_divergence(
         exactly at (and near) p = q; far from it the bias differs (for the ratio estimators
         of JS and TV it over-corrects large values).
     alpha : float, default 0.5
-        Histogram pseudo-count per cell.
+        Histogram pseudo-count, added to every cell that either sample occupies.
     ties, standardize, n_bootstrap, algorithm, bins, n_samples, target_stderr,
     max_samples, rng : see :func:`entropy`. ``standardize`` uses the pooled scale, to which
     KL is invariant.
@@ -195,6 +195,12 @@ def kl_divergence(
     -----
     Gaussians: :math:`\frac12[\operatorname{tr}(\Sigma_q^{-1}\Sigma_p) + \Delta^T
     \Sigma_q^{-1}\Delta - d + \log\frac{|\Sigma_q|}{|\Sigma_p|}]`.
+    Histogram: both samples binned on shared equal-width edges over the union of their
+    ranges (``bins`` per axis; the KL-gap protocol, ``synthgain.experiments.klgap``,
+    passes ``bins=10``, ``alpha=0.5``); with counts :math:`c_i, c'_i` and :math:`u` cells
+    occupied by either sample, :math:`p_i = (c_i + \alpha) / (n + \alpha u)`,
+    :math:`q_i = (c'_i + \alpha) / (m + \alpha u)` on those cells and
+    :math:`\hat D = \sum_i p_i \log(p_i / q_i)`.
     Wang-Kulkarni-Verdu (2009, eq. 5): :math:`\hat D = \frac dn \sum_i
     \log\frac{\nu_k(i)}{\rho_k(i)} + \log\frac{m}{n-1}`, with :math:`\rho_k` the k-th
     neighbour distance within the p-sample (self excluded) and :math:`\nu_k` in the

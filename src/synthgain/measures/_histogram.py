@@ -1,20 +1,49 @@
-"""Histogram (plug-in) estimators with bins shared between the samples, for d <= 3.
+"""Histogram (plug-in) estimators, for d <= 3: the one binning code of the library.
 
-These are labelled ``method="histogram"`` and exist for comparison with published code
-that bins the data; they are biased (the bias depends on the bin width) and the accuracy
-tables in docs/estimators.md show by how much. Kernels do no argument checking.
+Used by ``method="histogram"`` of the measures and by the KL-gap protocol
+(:mod:`synthgain.experiments.klgap`, estimators ``"histogram"`` and
+``"histogram_per_sample"``). The estimators are biased (the bias depends on the bin
+width); docs/estimators.md shows by how much. Kernels do no argument checking.
+
+Binning
+-------
+Samples are passed *coordinate-major*, shape (d, ..., n), with any leading batch axes
+(settings, rounds), so that every per-axis operation runs on contiguous memory. Each axis
+gets ``bins`` equal bins over ``[lo, hi]``, the range of the sample(s) binned together
+(the union of both samples' ranges for a divergence); the right edge of the last bin is
+included. Cells are numbered row-major, as ``numpy.histogramdd(...).ravel()``.
+
+Smoothing (divergences)
+-----------------------
+With ``c_i``, ``c'_i`` the two samples' counts in cell ``i`` and ``m`` the number of cells
+occupied by either sample, ``p_i = (c_i + a) / (n_p + a m)`` and
+``q_i = (c'_i + a) / (n_q + a m)`` on those cells and 0 elsewhere (add-``a`` on the
+occupied cells only; ``a = 0`` gives the raw frequencies, used by JS and TV).
+
+The authors' per-sample variant
+-------------------------------
+:func:`per_sample_probabilities` and :func:`per_sample_kl` replay the estimator of the
+paper's code (defective, kept to reproduce its numbers): each sample is binned on its own
+range, bin by bin exactly as ``numpy.histogramdd(x, bins, density=True)``, floored and
+renormalised, and the two flattened arrays are compared cell index by cell index although
+cell ``i`` covers a different region in each.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import special
 
+from .._validation import check_int
+from ..exceptions import ValidationError
+
 __all__: list[str] = []
 
 MAX_DIM = 3
+MAX_CELLS = 2**20  # dense histograms: bins**d cells per sample (the KL-gap protocol's cap)
 
 
 def auto_bins(n: int, d: int) -> int:
@@ -23,67 +52,165 @@ def auto_bins(n: int, d: int) -> int:
     return max(2, math.ceil(2.0 * n ** (1.0 / (d + 2))))
 
 
-def shared_edges(arrays: list[np.ndarray], bins: int) -> list[np.ndarray]:
-    """Equal-width edges per axis over the pooled range of all the arrays."""
-    pooled = np.concatenate(arrays, axis=0)
-    lo, hi = pooled.min(axis=0), pooled.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    lo, hi = lo - 1e-9 * span, hi + 1e-9 * span
-    return [np.linspace(lo[j], hi[j], bins + 1) for j in range(pooled.shape[1])]
+def check_bins(bins: Any, d: int, name: str) -> int:
+    """``bins`` as an int >= 1 with ``bins**d <= MAX_CELLS`` (what the protocol accepts)."""
+    b = check_int(bins, name, low=1)
+    if b**d > MAX_CELLS:
+        raise ValidationError(
+            f"`{name}`={b} gives {b}**{d} = {b**d} cells in d = {d}, more than {MAX_CELLS}; "
+            "use fewer bins or the 'monte_carlo' estimator."
+        )
+    return b
 
 
-def counts(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
-    """Flattened cell counts."""
-    h, _ = np.histogramdd(x, bins=edges)
-    return h.ravel()
+def coords(x: np.ndarray) -> np.ndarray:
+    """Coordinate-major copy (d, ..., n) of points (..., n, d)."""
+    return np.ascontiguousarray(np.moveaxis(x, -1, 0))
 
 
-def cell_volume(edges: list[np.ndarray]) -> float:
-    return float(np.prod([e[1] - e[0] for e in edges]))
+def bin_index(xt: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int, *,
+              exact: bool = False) -> np.ndarray:
+    """Flat cell index of each point on ``bins`` equal bins per axis over ``[lo, hi]``.
+
+    xt (d, ..., n) coordinate-major points, lo/hi (d, ..., 1); returns (..., n). With
+    ``exact``, the assignment is ``numpy.histogramdd``'s to the last bit: edges are
+    ``numpy.linspace(lo, hi, bins + 1)`` and an arithmetic first guess is moved by one bin
+    where rounding put it on the wrong side of an edge.
+    """
+    flat = np.zeros(xt.shape[1:], dtype=np.int64)
+    for x, lo_j, hi_j in zip(xt, lo, hi, strict=True):
+        width = np.where(hi_j > lo_j, hi_j - lo_j, 1.0)
+        t = x - lo_j
+        t *= bins / width
+        idx = t.astype(np.int64)  # t >= 0: truncation is floor
+        np.clip(idx, 0, bins - 1, out=idx)
+        if exact:
+            step = width / bins
+            left = lo_j + idx * step
+            right = np.where(idx + 1 == bins, hi_j, lo_j + (idx + 1) * step)
+            idx -= x < left
+            idx += (x >= right) & (idx + 1 < bins)
+            np.clip(idx, 0, bins - 1, out=idx)
+        flat *= bins
+        flat += idx
+    return flat
+
+
+def counts(flat: np.ndarray, n_cells: int) -> np.ndarray:
+    """Counts of flat cell indices (..., n) per leading index; returns (..., n_cells)."""
+    lead = flat.shape[:-1]
+    rows = np.arange(math.prod(lead), dtype=np.int64).reshape(lead)[..., None]
+    c = np.bincount((rows * n_cells + flat).ravel(), minlength=math.prod(lead) * n_cells)
+    return c.reshape(*lead, n_cells).astype(np.float64)
+
+
+def _range(*xts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per axis (and batch index), the range of the samples together: lo, hi (d, ..., 1)."""
+    lo = xts[0].min(axis=-1, keepdims=True)
+    hi = xts[0].max(axis=-1, keepdims=True)
+    for xt in xts[1:]:
+        lo = np.minimum(lo, xt.min(axis=-1, keepdims=True))
+        hi = np.maximum(hi, xt.max(axis=-1, keepdims=True))
+    return lo, hi
+
+
+def _cell_volume(lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
+    """Volume of one cell per batch index, (d, ..., 1) ranges -> (...,)."""
+    width = np.where(hi > lo, hi - lo, 1.0)[..., 0]
+    vol = width[0] / bins
+    for w in width[1:]:
+        vol = vol * (w / bins)
+    return vol
+
+
+def shared_probabilities(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount: float
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell probabilities on shared edges of coordinate-major samples (d, ..., n):
+    ``p, q, used``, each (..., bins**d); the smoothing of the module notes."""
+    lo, hi = _range(xp, xq)
+    cells = bins ** xp.shape[0]
+    cp = counts(bin_index(xp, lo, hi, bins), cells)
+    cq = counts(bin_index(xq, lo, hi, bins), cells)
+    used = (cp + cq) > 0
+    m = used.sum(axis=-1, keepdims=True)
+    p = np.where(used, (cp + pseudocount) / (xp.shape[-1] + pseudocount * m), 0.0)
+    q = np.where(used, (cq + pseudocount) / (xq.shape[-1] + pseudocount * m), 0.0)
+    return p, q, used
+
+
+def divergence(p: np.ndarray, q: np.ndarray, measure: str) -> np.ndarray:
+    """Divergence of probability vectors (..., cells) -> (...,); terms with a zero
+    weight are 0 (``0 log 0 = 0``), and a cell with ``p > 0 = q`` makes KL infinite.
+
+    ``"kl"`` ``sum p log(p/q)``; ``"kl_reverse"`` ``sum q log(q/p)``; ``"js"``
+    ``(KL(p||m) + KL(q||m)) / 2`` with ``m = (p + q) / 2``; ``"tv"`` ``sum |p - q| / 2``.
+    """
+    if measure == "tv":
+        return 0.5 * np.sum(np.abs(p - q), axis=-1)
+    sp, sq = np.where(p > 0, p, 1.0), np.where(q > 0, q, 1.0)
+    if measure == "kl":
+        with np.errstate(divide="ignore"):
+            return np.sum(p * np.log(sp / np.where(p > 0, q, 1.0)), axis=-1)
+    if measure == "kl_reverse":
+        with np.errstate(divide="ignore"):
+            return np.sum(q * np.log(sq / np.where(q > 0, p, 1.0)), axis=-1)
+    mid = np.where(p + q > 0, 0.5 * (p + q), 1.0)
+    return 0.5 * np.sum(p * np.log(sp / mid) + q * np.log(sq / mid), axis=-1)
+
+
+def per_sample_probabilities(xt: np.ndarray, bins: int, floor: float) -> np.ndarray:
+    """The authors' ``histogramdd(x, bins, density=True)`` floored at ``floor`` and
+    renormalised to sum 1 (as ``scipy.stats.entropy`` does); (d, ..., n) -> (..., bins**d)."""
+    lo, hi = _range(xt)
+    c = counts(bin_index(xt, lo, hi, bins, exact=True), bins ** xt.shape[0])
+    dens = np.maximum(c / (xt.shape[-1] * _cell_volume(lo, hi, bins)[..., None]), floor)
+    return dens / dens.sum(axis=-1, keepdims=True)
+
+
+def per_sample_kl(hp: np.ndarray, hq: np.ndarray) -> np.ndarray:
+    """The authors' ``KL = sum_i hp_i log(hp_i / hq_i)`` of two
+    :func:`per_sample_probabilities` (..., cells), compared index by index; (...,)."""
+    return np.sum(hp * np.log(hp / hq), axis=-1)
+
+
+# --- the measures' kernels: points (n, d) -> float -----------------------------------
 
 
 def entropy(x: np.ndarray, bins: int) -> float:
-    """``H = -sum_c p_c log(p_c / vol)``: the entropy of the piecewise-constant density."""
-    edges = shared_edges([x], bins)
-    p = counts(x, edges) / x.shape[0]
-    return float(special.entr(p).sum() + math.log(cell_volume(edges)))
+    """``H = -sum_c p_c log(p_c / vol)``: the entropy of the piecewise-constant density
+    on the sample's own range."""
+    xt = coords(x)
+    lo, hi = _range(xt)
+    p = counts(bin_index(xt, lo, hi, bins), bins ** xt.shape[0]) / x.shape[0]
+    return float(special.entr(p).sum() + math.log(float(_cell_volume(lo, hi, bins))))
 
 
 def kl(xp: np.ndarray, xq: np.ndarray, bins: int, alpha: float) -> float:
-    """``KL = sum_c p_c log(p_c / q_c)`` with add-``alpha`` smoothing of both histograms
-    (so that ``q_c > 0`` wherever ``p_c > 0``)."""
-    edges = shared_edges([xp, xq], bins)
-    cp = counts(xp, edges) + alpha
-    cq = counts(xq, edges) + alpha
-    p, q = cp / cp.sum(), cq / cq.sum()
-    return float(np.sum(special.rel_entr(p, q)))
+    """``KL = sum_c p_c log(p_c / q_c)`` with add-``alpha`` on the occupied cells."""
+    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, alpha)
+    return float(divergence(p, q, "kl"))
 
 
 def js(xp: np.ndarray, xq: np.ndarray, bins: int) -> float:
-    """``JS = KL(p||m)/2 + KL(q||m)/2`` of the binned distributions, ``m = (p + q)/2``."""
-    edges = shared_edges([xp, xq], bins)
-    p = counts(xp, edges) / xp.shape[0]
-    q = counts(xq, edges) / xq.shape[0]
-    m = 0.5 * (p + q)
-    return float(0.5 * np.sum(special.rel_entr(p, m)) + 0.5 * np.sum(special.rel_entr(q, m)))
+    """Jensen-Shannon divergence of the binned (unsmoothed) distributions."""
+    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, 0.0)
+    return float(divergence(p, q, "js"))
 
 
 def tv(xp: np.ndarray, xq: np.ndarray, bins: int) -> float:
-    """``TV = sum_c |p_c - q_c| / 2`` of the binned distributions."""
-    edges = shared_edges([xp, xq], bins)
-    p = counts(xp, edges) / xp.shape[0]
-    q = counts(xq, edges) / xq.shape[0]
-    return float(0.5 * np.abs(p - q).sum())
+    """``TV = sum_c |p_c - q_c| / 2`` of the binned (unsmoothed) distributions."""
+    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, 0.0)
+    return float(divergence(p, q, "tv"))
 
 
 def mutual_information(x: np.ndarray, y: np.ndarray, bins: int) -> float:
     """``I = sum p_xy log(p_xy / (p_x p_y))`` from the joint histogram of (x, y)."""
-    z = np.hstack([x, y])
-    edges = shared_edges([z], bins)
-    h, _ = np.histogramdd(z, bins=edges)
-    pxy = h / z.shape[0]
+    zt = coords(np.hstack([x, y]))
+    lo, hi = _range(zt)
+    dz = zt.shape[0]
+    pxy = (counts(bin_index(zt, lo, hi, bins), bins**dz) / zt.shape[-1]).reshape((bins,) * dz)
     dx = x.shape[1]
-    px = pxy.sum(axis=tuple(range(dx, z.shape[1])), keepdims=True)
+    px = pxy.sum(axis=tuple(range(dx, dz)), keepdims=True)
     py = pxy.sum(axis=tuple(range(dx)), keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(pxy > 0, pxy / (px * py), 1.0)

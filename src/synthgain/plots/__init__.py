@@ -9,12 +9,14 @@ from .reproduce import (
     run_demo,
     write_figure4,
 )
+from .theory import plot_theory_sweep
 
 __all__ = [
     "FIGURES",
     "plot_figure2",
     "plot_figure4",
     "plot_figure5",
+    "plot_theory_sweep",
     "reproduce_figure2",
     "reproduce_figure4",
     "reproduce_figure5",

@@ -5,19 +5,31 @@ Entropies and total variation of known distributions come from
 :mod:`synthgain.measures`.
 """
 
-from ._chain import Chain, ChainDraws, make_chain, simulate_chain
+from ._chain import Chain, ChainDraws, chain_from_setup, simulate_chain
 from ._information import (
     asymptotic_parameter_information,
     crossed_mutual_information,
     gaussian_mean_estimation_mi,
     noisy_mutual_information,
 )
-from ._sweep import chain_from_setup, sweep_terms
-from ._terms import TheoryTerms, Verdict, check_inequalities, compute_terms
+from ._sweep import (
+    PROCESS_STREAM,
+    SWEEP_PARAMS,
+    TERMS_STREAM,
+    SweepSetting,
+    sweep_settings,
+    sweep_terms,
+)
+from ._terms import NOISE_REPS, TheoryTerms, Verdict, check_inequalities, compute_terms
 
 __all__ = [
+    "NOISE_REPS",
+    "PROCESS_STREAM",
+    "SWEEP_PARAMS",
+    "TERMS_STREAM",
     "Chain",
     "ChainDraws",
+    "SweepSetting",
     "TheoryTerms",
     "Verdict",
     "asymptotic_parameter_information",
@@ -26,8 +38,8 @@ __all__ = [
     "compute_terms",
     "crossed_mutual_information",
     "gaussian_mean_estimation_mi",
-    "make_chain",
     "noisy_mutual_information",
     "simulate_chain",
+    "sweep_settings",
     "sweep_terms",
 ]

@@ -1,65 +1,86 @@
-"""Connect the theory to :class:`synthgain.process.Setup`, sweep it, and correlate with the KL Gap.
+"""Sweep the theory's terms over K, J or L of a :class:`synthgain.process.Setup`.
 
-A setting is identified by one :class:`numpy.random.SeedSequence` ``ss``. Its child 0
-draws ``G`` and the generator's own components exactly as
-:func:`synthgain.experiments.klgap.run_settings` does for the same ``ss`` (children
-0..3 are the process, the two fits and the evaluation there), so the KL Gap of a setting
-and its theory terms refer to the same ``G`` and ``M``. Child 4 seeds :func:`compute_terms`.
+Seeds. Value ``i`` of a sweep, setting ``s``, is identified by one
+:class:`numpy.random.SeedSequence` ``ss = child_seed(rng, i, s)`` (child ``s`` of child
+``i`` of ``rng``, so a setting's numbers do not depend on the number of settings or on
+the values after it). Child ``PROCESS_STREAM`` (0) of ``ss`` draws the process
+(:func:`synthgain.process.simulate`: ``G`` and the generator's own components) and child
+``TERMS_STREAM`` (4) seeds :func:`compute_terms`. Children 1..3 are not used here, so a
+protocol run on the same ``ss`` that also draws its process from child 0 (the KL-gap
+protocol, :mod:`synthgain.experiments.theory_sweep`) refers to the same ``G`` and ``M``
+with independent fits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, spawn_seeds
+from .._rng import RNGLike, child_seed, seed_sequence
 from .._validation import check_choice, check_int
 from ..exceptions import ValidationError
-from ._chain import Chain
+from ..process import Setup
+from ._chain import chain_from_setup
 from ._terms import check_inequalities, compute_terms
 
-__all__ = ["chain_from_setup", "sweep_terms"]
+__all__ = ["PROCESS_STREAM", "SWEEP_PARAMS", "TERMS_STREAM", "SweepSetting", "sweep_settings",
+           "sweep_terms"]
 
 SWEEP_PARAMS = ("K", "J", "L")
-_SIM, _TERMS = 0, 4  # children of a setting's SeedSequence (0..3 are run_settings')
+#: Child of a setting's SeedSequence that draws the process (G and M).
+PROCESS_STREAM = 0
+#: Child of a setting's SeedSequence that seeds compute_terms (1..3 are left free).
+TERMS_STREAM = 4
 
 
-def _child(ss: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """Child ``i`` of ``ss`` whatever ``ss.spawn`` was called before (as run_settings)."""
-    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, i), pool_size=ss.pool_size)
+@dataclass(frozen=True)
+class SweepSetting:
+    """One random setting of a sweep: the swept value, its index, the setup and its seed."""
+
+    value: int
+    setting: int
+    setup: Setup
+    seed: np.random.SeedSequence
 
 
-def chain_from_setup(setup: Any, *, rng: RNGLike = None) -> Chain:
-    """The fixed parts (G, the J and L components of M) of one draw of ``setup``.
+def sweep_settings(
+    param: str, values: Sequence[int], *, settings: int = 5, setup: Setup | None = None,
+    rng: RNGLike = None,
+) -> list[SweepSetting]:
+    """The settings of a sweep of K, J or L, in order (value-major), with their seeds.
 
-    Uses :func:`synthgain.process.simulate`; the anchors and synthetic data of that draw
-    are discarded, since :func:`compute_terms` redraws them. The fits use
-    ``setup.k_anchor_fit`` components on the anchors and ``setup.k_synthetic_fit`` on
-    the synthetic data (``anchor_fit_components`` / ``synthetic_fit_components``).
+    Setting ``s`` of the ``i``-th value has seed ``child_seed(rng, i, s)``; see the
+    module docstring for the streams drawn from it.
     """
-    from ..process import Setup, simulate
+    param = check_choice(param, "param", SWEEP_PARAMS)
+    settings = check_int(settings, "settings", low=1)
+    base = Setup() if setup is None else setup
+    if not isinstance(base, Setup):
+        raise ValidationError(
+            f"`setup` must be a synthgain.process.Setup. Got {type(base).__name__} instead."
+        )
+    vals = [check_int(v, "values", low=0 if param != "K" else 1) for v in values]
+    root = seed_sequence(rng)
+    return [
+        SweepSetting(v, s, base.replace(**{param: v}), child_seed(root, i, s))
+        for i, v in enumerate(vals)
+        for s in range(settings)
+    ]
 
-    if not isinstance(setup, Setup):
-        raise ValidationError(f"`setup` must be a synthgain.process.Setup. Got {type(setup).__name__}.")
-    sim = simulate(setup, rng=rng)
-    m = sim.generator
-    own = slice(setup.K + setup.J, setup.K + setup.J + setup.L)
-    return Chain(
-        sim.ground_truth, setup.K, setup.J, setup.L, np.array(m.means[own]),
-        np.array(m.covariances[own]), setup.n_anchor_per_component, setup.n_synthetic,
-        float(setup.noise), anchor_fit_components=setup.k_anchor_fit,
-        synthetic_fit_components=setup.k_synthetic_fit,
-    )
 
-
-def _klgap_rows(setups: list[Any], seeds: list[np.random.SeedSequence], rounds: int,
-                n_eval: int) -> list[dict[str, Any]]:
-    from ..experiments.klgap import run_settings
-
-    rows = run_settings(setups, seeds, rounds=rounds, n_eval=n_eval, measures=("kl",))
-    return [{"kl_gap": r["gap"], "stderr_kl_gap": r["gap_stderr"]} for r in rows]
+def _terms_row(param: str, st: SweepSetting, compute_kwargs: dict[str, Any]) -> dict[str, Any]:
+    chain = chain_from_setup(st.setup, rng=child_seed(st.seed, PROCESS_STREAM))
+    terms = compute_terms(chain, rng=child_seed(st.seed, TERMS_STREAM), **compute_kwargs)
+    row: dict[str, Any] = {f"param_{param}": st.value, "setting": st.setting}
+    row.update({k: e.value for k, e in terms.terms.items()})
+    row.update({f"stderr_{k}": e.stderr for k, e in terms.terms.items()})
+    for verdict in check_inequalities(terms):
+        row[f"verdict_{verdict.name}"] = verdict.verdict
+        row[f"margin_{verdict.name}"] = verdict.margin
+    return row
 
 
 def sweep_terms(
@@ -67,10 +88,7 @@ def sweep_terms(
     values: Sequence[int],
     *,
     settings: int = 5,
-    setup: Any = None,
-    klgap: bool = False,
-    klgap_rounds: int = 100,
-    klgap_n_eval: int = 1000,
+    setup: Setup | None = None,
     rng: RNGLike = None,
     **compute_kwargs: Any,
 ) -> Any:
@@ -84,17 +102,10 @@ def sweep_terms(
         Random settings (new G and generator) per value.
     setup : Setup, optional
         The other parameters (defaults of :class:`synthgain.process.Setup`).
-    klgap : bool, default False
-        Also compute each setting's KL Gap (Monte Carlo, ``KL(pi || G)``) with
-        :func:`synthgain.experiments.klgap.run_settings` on the same ``G`` and ``M``
-        (columns ``kl_gap`` and ``stderr_kl_gap``).
-    klgap_rounds, klgap_n_eval : int
-        Rounds and points per round of the KL Gap (the paper: 100 and 1000).
     rng : int, SeedSequence, Generator or None
-        Setting ``s`` of the ``i``-th value has SeedSequence ``ss`` = child ``s`` of
-        child ``i`` of ``rng`` (its numbers do not depend on the number of settings or
-        on the values after it); ``G`` and ``M`` come from child 0 of ``ss``, the terms
-        from child 4, and the KL Gap from ``run_settings`` given ``ss``.
+        Setting ``s`` of the ``i``-th value has seed ``ss = child_seed(rng, i, s)``;
+        ``G`` and ``M`` come from child ``PROCESS_STREAM`` (0) of ``ss``, the terms from
+        child ``TERMS_STREAM`` (4).
     **compute_kwargs
         Passed to :func:`compute_terms`.
 
@@ -103,36 +114,10 @@ def sweep_terms(
     pandas.DataFrame
         One row per (value, setting): ``param_<param>``, ``setting``, one column per term
         (and ``stderr_<term>``), ``verdict_<inequality>`` / ``margin_<inequality>`` per
-        inequality, and the KL Gap columns when asked.
+        inequality. :func:`synthgain.experiments.theory_sweep.sweep_terms_klgap` adds each
+        setting's KL Gap.
     """
     import pandas as pd
 
-    from ..process import Setup
-
-    param = check_choice(param, "param", SWEEP_PARAMS)
-    settings = check_int(settings, "settings", low=1)
-    base = Setup() if setup is None else setup
-    if not isinstance(base, Setup):
-        raise ValidationError(f"`setup` must be a synthgain.process.Setup. Got {type(base).__name__}.")
-    vals = [check_int(v, "values", low=0 if param != "K" else 1) for v in values]
-    rows, setups, seeds = [], [], []
-    for v, seed in zip(vals, spawn_seeds(rng, len(vals)), strict=True):
-        s_v = base.replace(**{param: v})
-        for s, ss in enumerate(seed.spawn(settings)):
-            chain = chain_from_setup(s_v, rng=_child(ss, _SIM))
-            terms = compute_terms(chain, rng=_child(ss, _TERMS), **compute_kwargs)
-            row: dict[str, Any] = {f"param_{param}": v, "setting": s}
-            row.update({k: e.value for k, e in terms.terms.items()})
-            row.update({f"stderr_{k}": e.stderr for k, e in terms.terms.items()})
-            for verdict in check_inequalities(terms):
-                row[f"verdict_{verdict.name}"] = verdict.verdict
-                row[f"margin_{verdict.name}"] = verdict.margin
-            rows.append(row)
-            setups.append(s_v)
-            seeds.append(ss)
-    if klgap:
-        r = check_int(klgap_rounds, "klgap_rounds", low=2)
-        n = check_int(klgap_n_eval, "klgap_n_eval", low=1)
-        for row, extra in zip(rows, _klgap_rows(setups, seeds, r, n), strict=True):
-            row.update(extra)
-    return pd.DataFrame(rows)
+    plan = sweep_settings(param, values, settings=settings, setup=setup, rng=rng)
+    return pd.DataFrame([_terms_row(param, st, compute_kwargs) for st in plan])

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, spawn_generators
+from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate, Gaussian, entropy, total_variation
@@ -32,7 +32,17 @@ from ._information import (
     two_way_stderr,
 )
 
-__all__ = ["TheoryTerms", "Verdict", "check_inequalities", "compute_terms"]
+__all__ = ["NOISE_REPS", "TheoryTerms", "Verdict", "check_inequalities", "compute_terms"]
+
+#: Draws of W's noise ``Z`` per fitted model in the information estimates. Each MI is a
+#: mean over the replicate fits (``B_p`` anchor fits, ``B_p x B_s`` synthetic fits) and
+#: its standard error is taken over them, so the noise draws only shrink the part of the
+#: variance that comes from ``Z``; 4 (as :func:`crossed_mutual_information`) keeps that
+#: part small at 4 times the cost of one kernel matrix.
+NOISE_REPS = 4
+
+# Child streams of compute_terms' rng (task indices, as SeedSequence.spawn numbers them)
+_SIMULATE, _MONTE_CARLO, _REFERENCE, _INFORMATION = 0, 1, 2, 3
 
 
 class _Lin:
@@ -176,6 +186,7 @@ def compute_terms(
     n_samples: int = 4000,
     n_reference: int = 64,
     n_noise_draws: int = 2,
+    noise_reps: int = NOISE_REPS,
     rng: RNGLike = None,
 ) -> TheoryTerms:
     """Compute every term for one setting.
@@ -183,7 +194,7 @@ def compute_terms(
     Parameters
     ----------
     chain : Chain
-        The fixed parts of the setting (:func:`make_chain` or :func:`chain_from_setup`).
+        The fixed parts of the setting (:func:`chain_from_setup`).
     noise_scale : float, default 1.0
         ``sigma``: ``W = T(fit) + sigma Z / sqrt(R)``, so the noise has norm about
         ``sigma`` in Hellinger-embedding units (``|T - T'|^2 ~ 2 H^2``).
@@ -199,31 +210,41 @@ def compute_terms(
         With curation noise: further noise draws fitted per generated dataset, which
         bracket ``delta_eps = -I(S_gen; W | M(p))``. 0 leaves it unestimated (only
         ``delta_eps <= 0`` is then used).
+    noise_reps : int, default NOISE_REPS (4)
+        Draws of W's noise ``Z`` per fitted model in every information estimate.
     rng : int, SeedSequence, Generator or None
+        :func:`simulate_chain`, the Monte Carlo terms, the embedding's reference points
+        and the information estimates use children 0, 1, 2 and 3 of ``rng``
+        (:func:`synthgain._rng.child_seed`).
 
     Returns
     -------
     TheoryTerms
     """
     if not isinstance(chain, Chain):
-        raise ValidationError(f"`chain` must be a Chain (see make_chain). Got {type(chain).__name__}.")
+        raise ValidationError(
+            f"`chain` must be a Chain (see chain_from_setup). Got {type(chain).__name__}."
+        )
     sigma = check_real(noise_scale, "noise_scale", low=0.0, closed="neither")
     c = check_real(loss_bound, "loss_bound", low=0.0, closed="neither")
     n_mc = check_int(n_samples, "n_samples", low=10)
     r = check_int(n_reference, "n_reference", low=2)
-    g_sim, g_mc, g_ref, g_mi = spawn_generators(rng, 4)
+    reps = check_int(noise_reps, "noise_reps", low=1)
+    root = seed_sequence(rng)
+    g_sim, g_mc, g_ref, g_mi = (
+        child_generator(root, key) for key in (_SIMULATE, _MONTE_CARLO, _REFERENCE, _INFORMATION)
+    )
     draws = simulate_chain(chain, n_prompts=n_prompts, n_streams=n_streams,
                            n_noise_draws=n_noise_draws, rng=g_sim)
     base: dict[str, Estimate] = {}
     cells: dict[str, np.ndarray] = {}
     _divergences(chain, draws, c, n_mc, g_mc, base)
     _entropies(chain, draws, n_mc, g_mc, base, cells)
-    _information(chain, draws, sigma, r, g_ref, g_mi, base, cells)
+    _information(chain, draws, sigma, r, reps, g_ref, g_mi, base, cells)
     params = {
-        "K": chain.n_anchor_components, "J": chain.n_unsampled, "L": chain.n_irrelevant,
-        "dim": chain.dim, "noise_scale": sigma, "loss_bound": c, "n_prompts": n_prompts,
+        "K": chain.setup.K, "J": chain.setup.J, "L": chain.setup.L, "dim": chain.dim, "noise_scale": sigma, "loss_bound": c, "n_prompts": n_prompts,
         "n_streams": n_streams, "n_samples": n_mc, "n_reference": r,
-        "curation_noise": chain.curation_noise, "n_fit_warnings": draws.n_fit_warnings,
+        "noise_reps": reps, "curation_noise": chain.setup.noise, "n_fit_warnings": draws.n_fit_warnings,
     }
     return _assemble(chain, base, cells, c, params)
 
@@ -233,17 +254,17 @@ def _divergences(
     out: dict[str, Estimate],
 ) -> None:
     """TV terms and risks of the fitted synthetic models (Lemma 3.1, Theorem 4.7)."""
-    m0 = chain.generator(draws.prompt_means[0], draws.prompt_covariances[0])
-    s2 = chain.curation_noise**2
+    m0 = chain.generator_for(draws.prompt_means[0], draws.prompt_covariances[0])
+    s2 = chain.setup.noise**2
     dgen = GaussianMixture._from_trusted(m0.weights, m0.means, m0.covariances + s2 * np.eye(chain.dim))
-    out["tv_task"] = total_variation(chain.truth, m0, method="monte_carlo", n_samples=n_mc, rng=gen)
+    out["tv_task"] = total_variation(chain.ground_truth, m0, method="monte_carlo", n_samples=n_mc, rng=gen)
     out["tv_generation"] = (
         Estimate(0.0, 0.0, method="exact (no curation noise)")
         if s2 == 0
         else total_variation(m0, dgen, method="monte_carlo", n_samples=n_mc, rng=gen)
     )
     fits = draws.synthetic_fits
-    xd = chain.truth.sample(n_mc, rng=gen)[0]
+    xd = chain.ground_truth.sample(n_mc, rng=gen)[0]
     xg = dgen.sample(n_mc, rng=gen)[0]
     nb = len(fits)  # type: ignore[arg-type]
     risk_d = _clipped_nll(_batched_logpdf(fits, xd), c)  # (B, n_mc)
@@ -265,16 +286,16 @@ def _entropies(
     chain: Chain, draws: ChainDraws, n_mc: int, gen: np.random.Generator,
     out: dict[str, Estimate], cells: dict[str, np.ndarray],
 ) -> None:
-    k, nk, n = chain.n_anchor_components, chain.anchors_per_component, chain.n_synthetic
+    k, nk, n = chain.setup.K, chain.setup.n_anchor_per_component, chain.setup.n_synthetic
     h_g = (
         entropy(Gaussian(np.zeros(chain.dim), cv)).value
-        for cv in chain.truth.covariances[:k]
+        for cv in chain.ground_truth.covariances[:k]
     )
     out["H_anchor"] = Estimate(nk * sum(h_g), method="closed_form")
     w, m, cv = chain._generator_arrays(draws.prompt_means, draws.prompt_covariances)
     names = {"dI": 0.0}
-    if chain.curation_noise > 0:
-        names["H_gen_given_prompt"] = chain.curation_noise**2
+    if chain.setup.noise > 0:
+        names["H_gen_given_prompt"] = chain.setup.noise**2
     for name, s2 in names.items():
         # one Monte Carlo entropy per prompt's mixture M_p (measures.entropy)
         hs = np.array([
@@ -287,9 +308,9 @@ def _entropies(
         cells[name] = n * hs[:, None]  # per prompt
     info_m = info_s = h_ep = 0.0
     per = n / chain.n_generator_components
-    for cov in chain.truth.covariances[:k]:
+    for cov in chain.ground_truth.covariances[:k]:
         i_m, h = asymptotic_parameter_information(cov, nk, per)
-        i_s, _ = asymptotic_parameter_information(cov, nk, per, noise_var=chain.curation_noise**2)
+        i_s, _ = asymptotic_parameter_information(cov, nk, per, noise_var=chain.setup.noise**2)
         info_m, info_s, h_ep = info_m + i_m, info_s + i_s, h_ep + h
     out["I_anchor_Mp"] = Estimate(info_m, method="asymptotic_normal")
     out["I_anchor_gen"] = Estimate(info_s, method="asymptotic_normal")
@@ -297,10 +318,10 @@ def _entropies(
 
 
 def _information(
-    chain: Chain, draws: ChainDraws, sigma: float, r: int, g_ref: np.random.Generator,
+    chain: Chain, draws: ChainDraws, sigma: float, r: int, reps: int, g_ref: np.random.Generator,
     g_mi: np.random.Generator, out: dict[str, Estimate], cells: dict[str, np.ndarray],
 ) -> None:
-    g, m0 = chain.truth, chain.nominal_generator()
+    g, m0 = chain.ground_truth, chain.nominal_generator()
     ref = np.concatenate([g.sample(r - r // 2, rng=g_ref)[0], m0.sample(r // 2, rng=g_ref)[0]])
     ref_logq = np.logaddexp(g.logpdf(ref), m0.logpdf(ref)) - math.log(2.0)
 
@@ -309,7 +330,6 @@ def _information(
 
     s = sigma / math.sqrt(r)
     bp, bs = draws.generated.shape[:2]
-    reps = 4
     prm = {"noise_scale": sigma, "reps": reps}
     # I(S_anchor; W'): one anchor fit per prompt (row o of the crossed design)
     ta = _noisy_mi_terms(embed(draws.anchor_fits), None, s, reps, g_mi)
@@ -347,7 +367,7 @@ def _noise_terms(chain: Chain, base: dict[str, Estimate], b: dict[str, _Lin]) ->
     I(S_gen; W | M(p))`` and the paper's ``delta_eps = I(M(p); W) - I(S_gen; W)``
     (proof of Lemma 4.5, eq. 17) is ``-I(S_gen; W | M(p)) <= 0``.
     """
-    if chain.curation_noise == 0:
+    if chain.setup.noise == 0:
         return _Lin(0.0), 0.0  # S_gen = M(p): exact
     if "I_gen_W_given_Mp" not in base:
         return _Lin(0.0), math.inf  # only -delta_eps >= 0 is known
@@ -389,7 +409,7 @@ def _assemble(
     tv = (b["tv_task"] + b["tv_generation"]) * c
     t["lemma_3_1_rhs"] = tv + b["generation_error_term"]
     # Lemma 4.4 with contraction factor 1 and sigma_subG = C / 2 (loss in [0, C])
-    scale = (c / 2) * math.sqrt(2 / chain.n_synthetic)
+    scale = (c / 2) * math.sqrt(2 / chain.setup.n_synthetic)
     t["theorem_4_7_rhs"] = tv + _sqrt(t["lemma_4_5_rhs"], scale)
     width47 = (
         scale * math.sqrt(max(t["lemma_4_5_rhs"].value + width, 0.0)) - _sqrt(t["lemma_4_5_rhs"], scale).value
