@@ -8,7 +8,7 @@ from synthgain.exceptions import ValidationError
 from synthgain.mixture import GaussianMixture, MixtureStack, _fast, fit_gmm_batched
 
 needs_numba = pytest.mark.skipif(not _fast.ENABLED, reason="numba not installed or disabled")
-KERNELS = ["numpy", pytest.param("compiled", marks=needs_numba)]
+KERNELS = ["numpy", "exact", pytest.param("compiled", marks=needs_numba)]
 
 
 def _mixtures(rng, b, k, d):
@@ -58,6 +58,14 @@ def test_log_ratio_is_the_difference_of_log_densities(kernel):
     want = p.logpdf(x, kernel=kernel) - q.logpdf(x, kernel=kernel)
     got = p.log_ratio(x, q, kernel=kernel)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_the_mixture_class_density_is_the_stacks_exact_kernel():
+    rng = np.random.default_rng(8)
+    (m,) = _mixtures(rng, 1, 3, 2)
+    x = rng.normal(size=(100, 2))
+    np.testing.assert_array_equal(m.logpdf(x), m.as_stack().logpdf(x[None], kernel="exact")[0])
+    assert m.as_stack() is m.as_stack() and len(m.as_stack()) == 1
 
 
 def test_points_of_shape_n_d_are_evaluated_under_every_mixture():

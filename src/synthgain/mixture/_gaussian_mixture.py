@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,6 +11,9 @@ from .._rng import RNGLike, check_rng
 from .._validation import check_array, check_int
 from ..exceptions import ValidationError
 from . import _kernels
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._stack import MixtureStack
 
 __all__ = ["GaussianMixture"]
 
@@ -208,12 +211,27 @@ class GaussianMixture:
         )
 
     def logpdf(self, x: Any) -> np.ndarray:
-        """Log-density at each row of ``x`` (shape (n, d)), computed with log-sum-exp."""
+        """Log-density at each row of ``x`` (shape (n, d)), computed with log-sum-exp.
+
+        The "exact" kernel of :meth:`MixtureStack.logpdf` (the NumPy difference form)
+        on the stack of this one mixture; for many points or many mixtures at once use
+        a :class:`MixtureStack`, whose default kernel is the compiled one.
+        """
         arr = self._check_points(x)
-        out, _ = _kernels.mixture_logpdf(
-            arr, self._log_weights, self._means, self._prec_chol, self._log_det_prec_chol
-        )
-        return out
+        return self.as_stack().logpdf(arr[None], kernel="exact")[0]
+
+    def as_stack(self) -> MixtureStack:
+        """This mixture as a :class:`MixtureStack` of one (sharing its factors)."""
+        from ._stack import MixtureStack
+
+        cached: MixtureStack | None = getattr(self, "_stack", None)
+        if cached is not None:
+            return cached
+        self._stack = MixtureStack._trusted(
+            self._weights[None], self._means[None], self._covariances[None],
+            (self._log_weights[None], self._chol[None], self._prec_chol[None],
+             self._log_det_prec_chol[None]))
+        return self._stack
 
     def pdf(self, x: Any) -> np.ndarray:
         """Density at each row of ``x``."""

@@ -22,7 +22,7 @@ from ._gaussian_mixture import GaussianMixture
 
 __all__ = ["MixtureStack"]
 
-KERNELS = ("auto", "compiled", "numpy")
+KERNELS = ("auto", "compiled", "numpy", "exact")
 # floats per block of the NumPy kernel's (B, k + F, m) arrays: bounds its memory
 _POINT_BUDGET = 4_000_000
 
@@ -192,8 +192,11 @@ class MixtureStack:
         ----------
         x : array_like, shape (B, n, d) or (n, d)
             Points; an (n, d) array is evaluated under every mixture.
-        kernel : {"auto", "compiled", "numpy"}, default "auto"
-            "auto" is the compiled kernel when numba is available, else NumPy.
+        kernel : {"auto", "compiled", "numpy", "exact"}, default "auto"
+            "auto" is the compiled kernel when numba is available, else "numpy".
+            "exact" is the NumPy difference form (:func:`._kernels.mixture_logpdf`,
+            the kernel of :meth:`GaussianMixture.logpdf`): the most accurate and the
+            slowest, with (B, n, k) intermediates.
 
         Returns
         -------
@@ -212,14 +215,16 @@ class MixtureStack:
         arr = self._points(x)
         if self._use_compiled(kernel):
             return _fast.mixture_logpdf(arr, *self._params())
+        if kernel == "exact":
+            return _kernels.mixture_logpdf(arr, *self._params())[0]
         return self._logpdf_numpy(arr)
 
     def log_ratio(self, x: Any, other: MixtureStack, *, kernel: str = "auto") -> np.ndarray:
         """``log p_b(x_{bi}) - log q_b(x_{bi})`` with p this stack and q ``other``, (B, n).
 
         One fused pass (:func:`synthgain.mixture._fast.mixture_log_ratio`, one logarithm
-        per point) with the compiled kernel, else the difference of two NumPy
-        :meth:`logpdf` calls; the two agree up to rounding.
+        per point) with the compiled kernel, else the difference of two :meth:`logpdf`
+        calls with ``kernel``; they agree up to rounding.
         """
         if not isinstance(other, MixtureStack) or len(other) != len(self) or other.dim != self.dim:
             raise ValidationError(
@@ -228,7 +233,7 @@ class MixtureStack:
         arr = self._points(x)
         if self._use_compiled(kernel):
             return _fast.mixture_log_ratio(arr, self._params(), other._params())
-        return self._logpdf_numpy(arr) - other._logpdf_numpy(arr)
+        return self.logpdf(arr, kernel=kernel) - other.logpdf(arr, kernel=kernel)
 
     @staticmethod
     def _use_compiled(kernel: str) -> bool:
