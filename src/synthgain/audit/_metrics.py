@@ -3,8 +3,9 @@
 Precision, recall, density and coverage (Naeem et al. 2020), the Vendi score in its
 covariance form (Friedman & Dieng 2023), and novelty / memorisation: each synthetic
 point's distance to its nearest anchor, with near-copies flagged. Distances are
-Euclidean and exact: float32 GEMM blocks screen, float64 settles every close call
-(``_neighbours``); there is no approximate search.
+Euclidean and exact, from the neighbour engine of :mod:`synthgain.measures`
+(``nearest_neighbours``, ``within_radius``: float32 GEMM blocks screen, float64 settles
+every close call); there is no approximate search.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from scipy import stats
 
 from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate, knn_distances
-from ._neighbours import nearest_rows, within_radius
+from ..measures import Estimate, knn_distances, nearest_neighbours, within_radius
 
 __all__ = ["NoveltyResult", "novelty", "prdc", "vendi_score"]
 
@@ -92,8 +92,8 @@ def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Es
     k = check_int(k, "k", low=1, high=min(r.shape[0], f.shape[0]) - 1)
     r_rad = kth_neighbour_distance(r, k, workers)
     f_rad = kth_neighbour_distance(f, k, workers)
-    counts = within_radius(f, r, r_rad, lambda b: b.sum(axis=1), workers=workers)
-    recalled = within_radius(r, f, f_rad, lambda b: b.any(axis=1), workers=workers)
+    counts = within_radius(f, r, r_rad, reduce="count", workers=workers)
+    recalled = within_radius(r, f, f_rad, reduce="any", workers=workers)
     covered = knn_distances(r, f, k=1, workers=workers)[:, 0] <= r_rad
     n = (r.shape[0], f.shape[0])
     return {
@@ -242,7 +242,8 @@ def novelty(
     a, s = _pair(anchors, synthetic, ("anchors", "synthetic"))
     c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
     r1 = kth_neighbour_distance(a, 1, workers)
-    dist, near = nearest_rows(s, a, workers=workers)
+    dist, near = (v[:, 0] for v in nearest_neighbours(s, a, algorithm="brute",
+                                                      workers=workers))
     rad = r1[near]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(rad > 0, dist / np.where(rad > 0, rad, 1.0),

@@ -16,13 +16,13 @@ from .._rng import RNGLike, spawn_generators
 from .._validation import check_int
 from ..exceptions import ValidationError
 from ..measures import Estimate, kl_divergence
+from ..measures._knn import blas_threads
 from ..mixture import fit_gmm
 from ._c2st import classifier_two_sample_test
 from ._embed import Progress, available_models, embed_texts
 from ._information import information_terms, kl_gap_knn, kl_gap_mixture, project
 from ._io import Dataset
 from ._metrics import novelty, prdc, vendi_score
-from ._neighbours import blas_threads
 from ._probe import probe
 
 __all__ = ["SCHEMA", "AuditResult", "run_audit"]

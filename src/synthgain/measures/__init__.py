@@ -5,7 +5,9 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
 
 - :func:`entropy`, :func:`kl_divergence`, :func:`js_divergence`, :func:`total_variation`,
   :func:`mutual_information`, :func:`label_mutual_information`;
-- :func:`knn_distances`, the exact nearest-neighbour search the sample estimators use;
+- :func:`nearest_neighbours` (distances and indices), :func:`knn_distances` (distances)
+  and :func:`within_radius` (radius counts), the one exact neighbour search engine, used
+  by the sample estimators and the audit;
 - :func:`rank_correlation`, Spearman's rho with a bootstrap interval, and
   :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks);
 - :func:`mc_divergence_rows`, the batched Monte Carlo divergence kernel (KL, JS, TV
@@ -25,7 +27,7 @@ from ._api import (
 from ._correlation import rank_correlation, spearman_rows
 from ._estimate import Estimate
 from ._gaussian import Gaussian
-from ._knn import knn_distances
+from ._knn import knn_distances, nearest_neighbours, within_radius
 from ._mixture import mc_divergence_rows
 
 __all__ = [
@@ -38,7 +40,9 @@ __all__ = [
     "label_mutual_information",
     "mc_divergence_rows",
     "mutual_information",
+    "nearest_neighbours",
     "rank_correlation",
     "spearman_rows",
     "total_variation",
+    "within_radius",
 ]

@@ -27,7 +27,7 @@ from scipy import special
 from scipy.spatial import cKDTree
 
 from ..exceptions import ValidationError
-from ._knn import knn_distances
+from ._knn import knn_distances, nearest_neighbours
 
 __all__: list[str] = []
 
@@ -179,8 +179,7 @@ def _ksg_terms(x: np.ndarray, y: np.ndarray, k: int, variant: int) -> np.ndarray
             special.digamma(k) + special.digamma(n)
             - special.digamma(nx + 1) - special.digamma(ny + 1)
         )
-    _, idx = cKDTree(z).query(z, k=k + 1, p=math.inf, workers=-1)
-    idx = _drop_self(np.asarray(idx), k)
+    _, idx = nearest_neighbours(z, k=k, p=math.inf)
     ex = np.max(np.abs(x[idx] - x[:, None, :]), axis=(1, 2))
     ey = np.max(np.abs(y[idx] - y[:, None, :]), axis=(1, 2))
     nx = tree_x.query_ball_point(x, ex, p=math.inf, return_length=True) - 1
@@ -191,10 +190,3 @@ def _ksg_terms(x: np.ndarray, y: np.ndarray, k: int, variant: int) -> np.ndarray
         - special.digamma(nx) - special.digamma(ny)
     )
 
-
-def _drop_self(idx: np.ndarray, k: int) -> np.ndarray:
-    """Remove each row's own index from a (n, k+1) neighbour table (or its last column)."""
-    n = idx.shape[0]
-    is_self = idx == np.arange(n)[:, None]
-    is_self[~is_self.any(axis=1), -1] = True
-    return idx[~is_self].reshape(n, k)

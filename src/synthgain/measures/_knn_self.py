@@ -1,7 +1,7 @@
 """Exact k-NN distances of a sample to itself, using the symmetry of the distance matrix.
 
-Used by :func:`~synthgain.measures.knn_distances` for self queries on the brute-force
-path (entropy, and the within-sample half of KL). Kernels do no argument checking.
+Used by :func:`~synthgain.measures.nearest_neighbours` (and ``knn_distances``) for self
+queries on the brute-force path (entropy, and the within-sample half of KL). Kernels do no argument checking.
 
 The float32 GEMM is the whole cost of brute force. For a self query ``|x_i - x_j|`` is
 symmetric, so only the blocks on and above the diagonal are multiplied (half the
@@ -62,8 +62,10 @@ def augmented_reference(y: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, 
     return y_aug, math.sqrt(sq_max)
 
 
-def knn_self_symmetric(x: np.ndarray, k: int, workers: int, block: int = 1024) -> np.ndarray:
-    """Distances from each row of ``x`` to its k nearest other rows, shape (n, k)."""
+def knn_self_symmetric(x: np.ndarray, k: int, workers: int, block: int = 1024, *,
+                       want_index: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Distances from each row of ``x`` to its k nearest other rows, shape (n, k), and
+    their indices (lower index first among equal distances; empty unless ``want_index``)."""
     n, d = x.shape
     centre = x.mean(axis=0)
     y_aug, r_max = augmented_reference(x, centre)
@@ -81,7 +83,7 @@ def knn_self_symmetric(x: np.ndarray, k: int, workers: int, block: int = 1024) -
     t = np.partition(gmins[:n], k - 1, axis=1)[:, k - 1].astype(np.float64)
     thr = t + 2.0 * margin
     rows, cols = _rescore(x1, y_aug, sq, gmins[:n], thr)
-    return _exact_k(x, rows, cols, n, k)
+    return _exact_k(x, rows, cols, n, k, want_index)
 
 
 def _group_minima(
@@ -144,13 +146,19 @@ def _rescore(
     return np.concatenate(out_r), np.concatenate(out_c)
 
 
-def _exact_k(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, k: int) -> np.ndarray:
-    """k smallest float64 distances per row among the candidates (self and padding out)."""
+def _exact_k(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, k: int,
+             want_index: bool) -> tuple[np.ndarray, np.ndarray]:
+    """k smallest float64 distances per row among the candidates (self and padding out),
+    and their columns (ties to the lower column)."""
     valid = (cols < n) & (cols != rows)
     rows, cols = rows[valid], cols[valid]
     diff = x[rows] - x[cols]
     d2 = np.einsum("ij,ij->i", diff, diff)
+    # stable: candidates come in ascending column order within a row (groups in order),
+    # so equal distances keep the lower column first
     order = np.lexsort((d2, rows))
     rows_s, d2_s = rows[order], d2[order]
     first = np.searchsorted(rows_s, np.arange(n))
-    return np.sqrt(d2_s[first[:, None] + np.arange(k)[None, :]])
+    take = first[:, None] + np.arange(k)[None, :]
+    idx = cols[order][take] if want_index else np.empty((0, k), dtype=np.int64)
+    return np.sqrt(d2_s[take]), idx
