@@ -19,7 +19,7 @@ import numpy as np
 from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_int
 from ..exceptions import ConvergenceWarning, DegenerateDataWarning, ValidationError
-from ..mixture import GaussianMixture, _kernels, fit_gmm_batched
+from ..mixture import GaussianMixture, MixtureStack, fit_gmm_batched
 from ..process import Setup, Simulation, reestimate_components, simulate
 
 __all__ = ["Chain", "ChainDraws", "chain_from_setup", "simulate_chain"]
@@ -215,17 +215,13 @@ def simulate_chain(
     return ChainDraws(anchors, means_k, covs_k, generated, synthetic, fa, fs, len(caught), fe)
 
 
-def embed_fits(
-    weights: np.ndarray, means: np.ndarray, covs: np.ndarray, ref: np.ndarray, ref_logq: np.ndarray
-) -> np.ndarray:
-    r"""Relabelling-invariant embedding of B fitted mixtures, shape (B, R).
+def embed_fits(fit: object, ref: np.ndarray, ref_logq: np.ndarray) -> np.ndarray:
+    r"""Relabelling-invariant embedding of the B mixtures of a fit, shape (B, R).
 
     ``T_j = sqrt(p_W(r_j) / q(r_j) / R)`` at reference points ``r_j ~ q``, so that
     ``|T(W) - T(W')|^2`` estimates ``\int (\sqrt{p_W} - \sqrt{p_{W'}})^2 = 2 H^2`` (twice
-    the squared Hellinger distance). Does no argument checking.
+    the squared Hellinger distance). ``p_W`` is :meth:`MixtureStack.logpdf` with the
+    difference-form kernel ("exact"). Does no argument checking.
     """
-    _, prec, logdet = _kernels.cholesky_factors(covs)
-    with np.errstate(divide="ignore"):
-        logw = np.log(weights)
-    logp, _ = _kernels.mixture_logpdf(ref[None], logw, means, prec, logdet)
+    logp = MixtureStack.from_fit(fit).logpdf(ref, kernel="exact")  # (B, R)
     return np.exp(0.5 * (logp - ref_logq[None, :] - np.log(ref.shape[0])))

@@ -326,7 +326,7 @@ def _information(
     ref_logq = np.logaddexp(g.logpdf(ref), m0.logpdf(ref)) - math.log(2.0)
 
     def embed(fit: Any) -> np.ndarray:
-        return embed_fits(fit.weights, fit.means, fit.covariances, ref, ref_logq)
+        return embed_fits(fit, ref, ref_logq)
 
     s = sigma / math.sqrt(r)
     bp, bs = draws.generated.shape[:2]
