@@ -153,3 +153,10 @@ def test_batched_with_per_dataset_seeds():
         fit_gmm_batched(x, 3, rng=[1, 2])
     with pytest.raises(ValidationError, match=r"`rng\[1\]` must be None"):
         fit_gmm_batched(x[:2], 3, rng=[1, "x"])
+
+
+def test_fit_gmm_int_seed_equals_its_seed_sequence():
+    x = clustered_data(3, 2, 150, seed=4)
+    a, b = fit_gmm(x, 3, rng=7), fit_gmm(x, 3, rng=np.random.SeedSequence(7))
+    np.testing.assert_array_equal(a.mixture.means, b.mixture.means)
+    assert a.log_likelihood == b.log_likelihood
