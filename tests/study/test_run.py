@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from synthgain.exceptions import ValidationError
-from synthgain.study import MEASURES, StudyConfig, run_study, study_configs, summarise
+from synthgain.study import STUDY_MEASURES, StudyConfig, run_study, study_configs, summarize
 
 TINY = [StudyConfig(K=2, J=0, L=1, per_class=15), StudyConfig(K=2, J=2, L=1, per_class=15,
                                                                knob="J")]
@@ -32,9 +32,9 @@ def test_summarise_matches_a_direct_computation():
                    "J": c, "L": 0, "anchors_per_class": 5, "noise": 0.0,
                    "gain_synthetic": c + rng.normal(), "gain_both": float(c),
                    "accuracy_anchor": 0.5, "accuracy_synthetic": 0.5, "accuracy_both": 0.5}
-            row.update({m: float(-c) for m in MEASURES})
+            row.update({m: float(-c) for m in STUDY_MEASURES})
             rows.append(row)
-    summary, corr = summarise(pd.DataFrame(rows), rng=0, n_boot=100)
+    summary, corr = summarize(pd.DataFrame(rows), rng=0, n_boot=100)
     g = pd.DataFrame(rows).groupby("config_id")["gain_synthetic"]
     np.testing.assert_allclose(summary["mean_gain_synthetic"], g.mean())
     np.testing.assert_allclose(summary["se_gain_synthetic"], g.std(ddof=1) / np.sqrt(3))

@@ -184,5 +184,5 @@ def information_terms(
     if prompt is not None:
         mi = mutual_information(prompt, synthetic, method="ksg1", k=k, rng=gi)
         out["mi_prompt_synthetic"] = mi
-        out["information_gain"] = difference(h_s, mi, "information_gain_kl_minus_ksg1")
+        out["information_gain"] = difference(h_s, mi, "information_gain_kozachenko_leonenko_minus_ksg1")
     return out

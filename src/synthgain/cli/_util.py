@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import typer
 from rich.console import Console
 
 from ..exceptions import SynthgainError
-
-T = TypeVar("T")
 
 console = Console(stderr=False)
 err_console = Console(stderr=True)
@@ -31,9 +28,3 @@ def user_errors() -> Iterator[None]:
 def show_progress(quiet: bool = False) -> bool:
     """Progress bars only on an interactive terminal, and never with ``--quiet``."""
     return (not quiet) and sys.stderr.isatty()
-
-
-def run_guarded(fn: Callable[[], T]) -> T:
-    """Call ``fn`` under :func:`user_errors`."""
-    with user_errors():
-        return fn()

@@ -18,8 +18,8 @@ from ._digits import (
     generate_synthetic,
     load_digits_split,
 )
-from ._measures import GAINS, MEASURES, downstream_gain, study_measures
-from ._run import STUDIES, StudyResult, run_study, study_configs, summarise
+from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
+from ._run import STUDIES, StudyResult, run_study, study_configs, summarize
 from ._text import (
     GENERATORS,
     TextSplit,
@@ -33,8 +33,8 @@ __all__ = [
     "GAINS",
     "GENERATORS",
     "KNOBS",
-    "MEASURES",
     "STUDIES",
+    "STUDY_MEASURES",
     "DigitsGenerator",
     "DigitsSplit",
     "StudyConfig",
@@ -55,5 +55,5 @@ __all__ = [
     "run_study",
     "study_configs",
     "study_measures",
-    "summarise",
+    "summarize",
 ]

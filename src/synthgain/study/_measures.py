@@ -28,10 +28,10 @@ from ..audit import (
 from ..audit._information import difference, project
 from ..measures import kl_divergence
 
-__all__ = ["MEASURES", "downstream_gain", "study_measures"]
+__all__ = ["STUDY_MEASURES", "downstream_gain", "study_measures"]
 
 #: name -> (description, sign the theory or common practice expects for the gain)
-MEASURES: dict[str, tuple[str, int]] = {
+STUDY_MEASURES: dict[str, tuple[str, int]] = {
     "kl_gap_mixture": ("KL gap analogue, mixtures in PCA space (Sec. 4.4)", +1),
     "kl_gap_knn": ("KL gap analogue, kNN in feature space", +1),
     "information_gain": ("dI = H(S_gen) - I(prompt; S_gen) (Def. 4.2)", +1),
@@ -89,7 +89,7 @@ def study_measures(
     k: int = 5,
     rng: RNGLike = 0,
 ) -> dict[str, float]:
-    """Every measure of :data:`MEASURES` for one replicate, as floats (NaN if not computable).
+    """Every measure of :data:`STUDY_MEASURES` for one replicate, as floats (NaN if not computable).
 
     Parameters
     ----------
@@ -161,4 +161,4 @@ def study_measures(
     out.update(_guard(near, ("novelty", "memorisation")))
     out.update(_guard(diversity, ("vendi_synthetic",)))
     out.update(_guard(two_sample, ("js_synthetic_target",)))
-    return {name: float(out[name]) for name in MEASURES}
+    return {name: float(out[name]) for name in STUDY_MEASURES}

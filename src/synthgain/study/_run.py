@@ -21,7 +21,7 @@ from .._validation import check_choice, check_int
 from ..measures import rank_correlation
 from ..measures._correlation import spearman_rows
 from ._design import KNOBS, StudyConfig, one_at_a_time
-from ._measures import GAINS, MEASURES
+from ._measures import GAINS, STUDY_MEASURES
 
 __all__ = ["STUDIES", "StudyResult", "run_study", "study_configs"]
 
@@ -82,7 +82,7 @@ class StudyResult:
             if knob == "default":
                 continue
             part = s[s["knob"].isin(["default", knob])]
-            for m in MEASURES:
+            for m in STUDY_MEASURES:
                 x, y = part[f"mean_{m}"].to_numpy(), part["mean_gain_both"].to_numpy()
                 ok = np.isfinite(x) & np.isfinite(y)
                 rho = (float(spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
@@ -123,10 +123,10 @@ def _verdict(rho: float, lo: float, hi: float, sign: int) -> str:
     return "predicts" if np.sign(rho) == sign else "opposite"
 
 
-def summarise(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
+def summarize(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-configuration means and standard errors; rank correlations with the gains."""
-    values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *MEASURES]
+    values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *STUDY_MEASURES]
     grouped = replicates.groupby("config_id", sort=True)
     knobs = grouped[["knob", "generator", *KNOBS]].first()
     mean = grouped[values].mean().add_prefix("mean_")
@@ -136,17 +136,17 @@ def summarise(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
     summary.insert(1, "n_replicates", grouped.size().to_numpy())
     rows = []
     seeds = np.random.SeedSequence(seed_sequence(rng).generate_state(4)).spawn(
-        len(GAINS) * len(MEASURES))
-    for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in MEASURES):
+        len(GAINS) * len(STUDY_MEASURES))
+    for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in STUDY_MEASURES):
         est = rank_correlation(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
                                n_bootstrap=n_boot, nan_policy="omit", rng=seeds[i])
         lo, hi = est.interval if est.interval is not None else (np.nan, np.nan)
-        sign = MEASURES[measure][1]
+        sign = STUDY_MEASURES[measure][1]
         rows.append({"gain": gain, "measure": measure, "rho": est.value, "low": lo,
                      "high": hi, "p_value": est.params.get("p_value", np.nan),
                      "n_configs": est.n[0], "expected_sign": sign,
                      "verdict": _verdict(est.value, lo, hi, sign),
-                     "description": MEASURES[measure][0]})
+                     "description": STUDY_MEASURES[measure][0]})
     return summary, pd.DataFrame(rows)
 
 
@@ -229,7 +229,7 @@ def run_study(
     rows = _map(task, cfgs, seeds, jobs_list, data, jobs, progress)
     table = pd.DataFrame([{"config_id": i, "replicate": r, **cfgs[i].to_dict(), **row}
                           for (i, r), row in zip(jobs_list, rows, strict=True)])
-    summary, corr = summarise(table, s_boot, n_boot)
+    summary, corr = summarize(table, s_boot, n_boot)
     settings = {"seed": rng if isinstance(rng, int) else None, "quick": bool(quick),
                 "n_replicates": reps, "n_configs": len(cfgs), "jobs": jobs,
                 "model": model if name == "text" else None, "n_boot": n_boot,
