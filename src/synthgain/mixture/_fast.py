@@ -16,7 +16,8 @@ component counts (``Generator.multinomial``'s algorithm) and the normals
 speed of NumPy's own normals on the reference machine.
 
 Install with ``pip install synthgain[fast]``; without numba, or with the environment
-variable ``SYNTHGAIN_DISABLE_NUMBA=1``, :data:`ENABLED` is False and callers use NumPy.
+variable ``SYNTHGAIN_DISABLE_NUMBA=1``, :data:`ENABLED` is False and
+:class:`synthgain.mixture.MixtureStack` (the only caller) uses its NumPy kernels.
 """
 
 from __future__ import annotations
@@ -360,9 +361,10 @@ def draw_mixture(gen: np.random.Generator, weights: np.ndarray, means: np.ndarra
 
     In groups of ``group`` points (the last one possibly shorter): the component counts
     ``gen.multinomial(c, weights)`` (``weights`` summing to 1), then
-    ``gen.standard_normal((c, d))``, the points of component 0 first. The draws, the counts and the points are those of
-    :func:`synthgain.experiments._mc._draw` without numba (tested: bit for bit in d <= 2, to
-    1e-14 in d = 3, where NumPy's einsum sums ``L z`` in another order): numba's
+    ``gen.standard_normal((c, d))``, the points of component 0 first. The draws, the
+    counts and the points are those of :meth:`synthgain.mixture.MixtureStack.draw`
+    without numba (tested: bit for bit in d <= 2, to 1e-14 in d = 3, where NumPy's
+    einsum sums ``L z`` in another order): numba's
     Generator methods reproduce NumPy's streams, and the multinomial is NumPy's
     algorithm (binomials on the remaining probability).
     """
