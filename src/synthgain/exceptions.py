@@ -11,6 +11,7 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateDataWarning",
     "SynthgainError",
+    "TooFewPointsError",
     "ValidationError",
 ]
 
@@ -23,6 +24,14 @@ class ValidationError(SynthgainError, ValueError):
     """An argument has a wrong type, shape or value.
 
     The message names the argument, shows the value received and says how to fix it.
+    """
+
+
+class TooFewPointsError(ValidationError):
+    """A sample has fewer rows than the estimator needs (the message says how many).
+
+    Callers that compute many measures may catch it, report the measure as missing and
+    record this message as the reason; no other error is expected to be caught.
     """
 
 

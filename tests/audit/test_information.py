@@ -56,3 +56,17 @@ def test_kl_gap_knn_reproducible_with_ties():
     g1 = kl_gap_knn(a, s, t, k=3, rng=5)["gap"].value
     g2 = kl_gap_knn(a, s, t, k=3, rng=5)["gap"].value
     assert g1 == g2
+
+
+def test_seed_int_equals_seed_sequence():
+    g = np.random.default_rng(5)
+    a, s, t = (g.normal(size=(300, 3)) for _ in range(3))
+    seq = np.random.SeedSequence
+    m1 = kl_gap_mixture(a, s, t, n_pca=2, n_samples=500, rng=3)
+    m2 = kl_gap_mixture(a, s, t, n_pca=2, n_samples=500, rng=seq(3))
+    assert m1["gap"].to_dict() == m2["gap"].to_dict()
+    k1, k2 = kl_gap_knn(a, s, t, rng=3), kl_gap_knn(a, s, t, rng=seq(3))
+    assert k1["gap"].to_dict() == k2["gap"].to_dict()
+    i1, i2 = information_terms(a, s, t, rng=3), information_terms(a, s, t, rng=seq(3))
+    assert i1["information_gain"].value == i2["information_gain"].value
+    assert i1["information_gain"].method == "information_gain_kozachenko_leonenko_minus_ksg1"

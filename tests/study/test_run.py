@@ -55,3 +55,15 @@ def test_bad_study_name_and_oversized_config():
     with pytest.raises(ValidationError, match=r"`K \+ J \+ L` must be at most"):
         run_study("digits", configs=[StudyConfig(K=6, J=3, L=3)], n_replicates=2)
     assert study_configs("digits")[0].knob == "default"
+
+
+def test_seed_int_equals_seed_sequence():
+    one = run_study("digits", configs=TINY[:1], n_replicates=2, rng=4, n_boot=20)
+    seq = run_study("digits", configs=TINY[:1], n_replicates=2, rng=np.random.SeedSequence(4),
+                    n_boot=20)
+    pd.testing.assert_frame_equal(one.replicates, seq.replicates)
+    pd.testing.assert_frame_equal(one.correlations, seq.correlations)
+    table = one.replicates
+    _, c1 = summarize(table, rng=2, n_boot=50)
+    _, c2 = summarize(table, rng=np.random.SeedSequence(2), n_boot=50)
+    pd.testing.assert_frame_equal(c1, c2)

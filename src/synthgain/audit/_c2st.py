@@ -72,7 +72,7 @@ def classifier_two_sample_test(
     max_rows: int = 5000,
     n_pca: int = 32,
     C: float = 1.0,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
 ) -> dict[str, Estimate]:
     """Lower bounds on JS(P, Q) and TV(P, Q) from a calibrated classifier.
 

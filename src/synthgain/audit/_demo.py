@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._rng import RNGLike, check_rng, spawn_generators
+from .._rng import RNGLike, check_rng, child_generator, child_seed, seed_sequence
 from .._validation import check_int
 from ..exceptions import SynthgainError
 
@@ -108,7 +108,9 @@ def _demo_rows(n_series: int, n_anchor: int, n_target: int, per_anchor: int, rng
     anchors: list[dict[str, object]] = []
     synth: list[dict[str, object]] = []
     target: list[dict[str, object]] = []
-    for show, g in zip(shows, spawn_generators(rng, len(shows)), strict=True):
+    root = seed_sequence(rng)
+    for i_show, show in enumerate(shows):
+        g = child_generator(root, i_show)  # task index: one stream per series
         texts = by_show[show]
         order = g.permutation(len(texts))
         a_txt = [texts[i] for i in order[:n_anchor]]
@@ -131,7 +133,7 @@ def run_text_demo(
     n_anchor: int = 40,
     n_target: int = 50,
     per_anchor: int = 2,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
 ) -> Path:
     """Audit Markov-chain text made from real quotes; return the path of report.html.
 
@@ -147,7 +149,8 @@ def run_text_demo(
     out = Path(out_dir)
     data_dir = out / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    g_data, g_audit = spawn_generators(rng, 2)
+    root = seed_sequence(rng)
+    g_data, g_audit = child_seed(root, "data"), child_seed(root, "audit")
     for name, rows in zip(("anchor", "synthetic", "target"),
                           _demo_rows(n_series, n_anchor, n_target, per_anchor, g_data),
                           strict=True):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, spawn_generators
+from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_array, check_int
 from ..measures import Estimate, entropy, kl_divergence, mutual_information
 from ..mixture import GaussianMixture, fit_gmm
@@ -76,7 +76,7 @@ def kl_gap_mixture(
     n_pca: int = 8,
     n_components: int = 4,
     n_samples: int = 20_000,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
 ) -> dict[str, Any]:
     """The paper's KL Gap with fitted mixtures standing for the models and for ``G``.
 
@@ -109,7 +109,10 @@ def kl_gap_mixture(
     k = check_int(n_components, "n_components", low=1)
     n_samples = check_int(n_samples, "n_samples", low=2)
     proj = project(t, n_pca)
-    g_fit_a, g_fit_s, g_fit_t, g_a, g_s = spawn_generators(rng, 5)
+    root = seed_sequence(rng)
+    g_fit_a, g_fit_s, g_fit_t = (child_generator(root, "fit", n)
+                                 for n in ("anchor", "synthetic", "target"))
+    g_a, g_s = (child_generator(root, "monte_carlo", n) for n in ("anchor", "synthetic"))
     mix_a, mix_s, mix_t = _fit(proj(a), k, g_fit_a), _fit(proj(s), k, g_fit_s), \
         _fit(proj(t), k, g_fit_t)
     kl_a = kl_divergence(mix_a, mix_t, method="monte_carlo", n_samples=n_samples, rng=g_a)
@@ -125,7 +128,7 @@ def kl_gap_mixture(
 
 
 def kl_gap_knn(
-    anchor: Any, synthetic: Any, target: Any, *, k: int = 5, rng: RNGLike = 0
+    anchor: Any, synthetic: Any, target: Any, *, k: int = 5, rng: RNGLike = None
 ) -> dict[str, Estimate]:
     """``KL(anchor || target) - KL(synthetic || target)`` by kNN, in the full space.
 
@@ -134,7 +137,8 @@ def kl_gap_knn(
     this is approximate). ``rng`` seeds the jitter that breaks ties between duplicate
     points, so the result is reproducible on data with ties.
     """
-    g_a, g_s = spawn_generators(rng, 2)
+    root = seed_sequence(rng)
+    g_a, g_s = child_generator(root, "anchor"), child_generator(root, "synthetic")
     kl_a = kl_divergence(anchor, target, method="wang_kulkarni_verdu", k=k, rng=g_a)
     kl_s = kl_divergence(synthetic, target, method="wang_kulkarni_verdu", k=k, rng=g_s)
     return {"gap": difference(kl_a, kl_s, "kl_gap_knn"), "kl_anchor_target": kl_a,
@@ -147,7 +151,7 @@ def information_terms(
     prompt: np.ndarray | None,
     *,
     k: int = 3,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
 ) -> dict[str, Estimate | None]:
     """Entropies, dH and the information gain dI, in a common (projected) space.
 
@@ -171,7 +175,9 @@ def information_terms(
     the prompt's anchors: the part of the synthetic data's entropy not explained by the
     anchors it was made from. Entropies: Kozachenko-Leonenko; mutual information: KSG1.
     """
-    ga, gs, gi = spawn_generators(rng, 3)
+    root = seed_sequence(rng)
+    ga, gs, gi = (child_generator(root, n) for n in ("entropy_anchor", "entropy_synthetic",
+                                                     "mutual_information"))
     h_a = entropy(anchor, method="kozachenko_leonenko", k=k, rng=ga)
     h_s = entropy(synthetic, method="kozachenko_leonenko", k=k, rng=gs)
     out: dict[str, Estimate | None] = {

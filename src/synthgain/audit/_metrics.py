@@ -114,7 +114,7 @@ def _vendi_from_scatter(s: np.ndarray, n: int) -> float:
     return float(np.exp(-np.sum(lam * np.log(lam))))
 
 
-def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = 0) -> Estimate:
+def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = None) -> Estimate:
     """Vendi score of a sample under the cosine kernel, in covariance form.
 
     Parameters

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, spawn_generators
+from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_int
 from ..exceptions import ValidationError
 from ..measures import Estimate, kl_divergence
@@ -28,6 +28,11 @@ from ._probe import probe
 __all__ = ["SCHEMA", "AuditResult", "run_audit"]
 
 SCHEMA = "synthgain.audit/1"
+#: points per dataset drawn on the report's map (enough to see the shape, few enough
+#: that the PNG stays small and the scatter readable)
+_MAP_POINTS = 2000
+#: components of the mixture drawn on the map (at most one per 10 points shown)
+_MAP_COMPONENTS = 4
 _PAIRS = (("anchor", "synthetic"), ("synthetic", "target"), ("anchor", "target"))
 
 
@@ -231,7 +236,7 @@ def run_audit(
     k: int = 5,
     copy_ratio: float = 0.25,
     max_near_copies: int = 50,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
     workers: int = -1,
     progress: Progress | None = None,
 ) -> AuditResult:
@@ -260,8 +265,10 @@ def run_audit(
         Neighbours for PRDC and the kNN KL divergences.
     copy_ratio : float
         Near-copy margin (see :func:`novelty`).
-    rng : seed
-        Root seed; each step gets its own child, so results are reproducible.
+    rng : None, int, SeedSequence or Generator
+        Root seed; each step draws from its own named child stream
+        (``child_generator(rng, "knn_subsample")``, ...), so results are reproducible
+        and ``rng=s`` equals ``rng=SeedSequence(s)``. None: fresh entropy.
     workers : int
         Threads for the neighbour searches (-1: all cores). BLAS runs single-threaded
         inside the audit (the searches parallelise over blocks instead; threaded LAPACK
@@ -303,24 +310,31 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
     dims = {k_: v.shape[1] for k_, v in emb.items()}
     if len(set(dims.values())) > 1:
         raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
-    gens = spawn_generators(rng, 14)  # child i does not depend on the count
+    root = seed_sequence(rng)
+
+    def stream(*key: int | str) -> np.random.Generator:
+        return child_generator(root, *key)
+
     notes: list[str] = []
     for name, x in emb.items():
         if x.shape[0] > knn_rows:
             notes.append(f"kNN divergences, entropies and the classifier test use a uniform "
                          f"subsample of {knn_rows:,} of the {x.shape[0]:,} {name} rows.")
-    sub = {n_: _sub(x, knn_rows, gens[0]) for n_, x in emb.items()}
+    knn_gen = stream("knn_subsample")
+    sub = {n_: _sub(x, knn_rows, knn_gen) for n_, x in emb.items()}
     metrics: dict[str, dict[str, Estimate | None]] = {}
 
     with clock.stage("divergences"):
         div: dict[str, Estimate | None] = {}
+        kl_gen = stream("kl_knn")
         for i, (p, q) in enumerate(_PAIRS):
             if p not in emb or q not in emb:
                 continue
             for a_, b_ in ((p, q), (q, p)):
                 div[f"kl_{a_}_{b_}"] = kl_divergence(sub[a_], sub[b_], k=k,
-                                                     method="wang_kulkarni_verdu", rng=gens[12])
-            c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows, rng=gens[1 + i])
+                                                     method="wang_kulkarni_verdu", rng=kl_gen)
+            c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows,
+                                            rng=stream("c2st", i))
             div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
         metrics["divergences"] = div
 
@@ -332,8 +346,9 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
         s_for_info = sub["synthetic"]
         if prompts is not None:
             vecs, rows = prompts
-            keep = np.sort(gens[4].choice(rows.shape[0], min(knn_rows, rows.shape[0]),
-                                          replace=False))
+            n_keep = min(knn_rows, rows.shape[0])
+            keep = np.sort(stream("prompt_subsample").choice(rows.shape[0], n_keep,
+                                                             replace=False))
             s_for_info, p_sub = emb["synthetic"][rows[keep]], proj(vecs[keep])
             notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids"
                          + (f" (subsample of {keep.shape[0]:,})."
@@ -342,13 +357,14 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
             notes.append("No provenance (anchor_id) on the synthetic rows: the information "
                          "gain dI = H(S_gen) - I(anchor; synthetic) is not computed.")
         metrics["information"] = information_terms(proj(sub["anchor"]), proj(s_for_info),
-                                                   p_sub, rng=gens[5])
+                                                   p_sub, rng=stream("information"))
 
     with clock.stage("kl_gap"):
         if "target" in emb:
             mix = kl_gap_mixture(sub["anchor"], sub["synthetic"], sub["target"], n_pca=n_pca,
-                                 rng=gens[6])
-            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k, rng=gens[13])
+                                 rng=stream("kl_gap_mixture"))
+            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k,
+                             rng=stream("kl_gap_knn"))
             metrics["kl_gap"] = {"mixture": mix["gap"], "knn": knn["gap"],
                                  "mixture_kl_anchor_target": mix["kl_anchor_target"],
                                  "mixture_kl_synthetic_target": mix["kl_synthetic_target"]}
@@ -360,13 +376,14 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
         if m < max(emb["anchor"].shape[0], emb["synthetic"].shape[0]):
             notes.append(f"Precision, recall, density and coverage use {m:,} rows of each of "
                          "the anchor and synthetic data (equal sizes, uniform subsample).")
-        metrics["fidelity"] = dict(prdc(_sub(emb["anchor"], m, gens[7]),
-                                        _sub(emb["synthetic"], m, gens[8]), k=min(k, m - 1),
+        xa_m = _sub(emb["anchor"], m, stream("prdc_anchor_subsample"))
+        xs_m = _sub(emb["synthetic"], m, stream("prdc_synthetic_subsample"))
+        metrics["fidelity"] = dict(prdc(xa_m, xs_m, k=min(k, m - 1),
                                         workers=workers))
 
     with clock.stage("diversity"):
         metrics["diversity"] = {f"vendi_{n_}": vendi_score(_nonzero_rows(x, n_, notes),
-                                                          rng=gens[9])
+                                                          rng=stream("vendi", n_))
                                 for n_, x in emb.items()}
     with clock.stage("novelty"):
         nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio, workers=workers)
@@ -383,10 +400,12 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
             notes.append("No labels on every dataset: the probe is not run.")
 
     with clock.stage("map"):
-        pooled = np.concatenate([_sub(x, 2000, gens[10]) for x in emb.values()])
+        pool_gen = stream("map_pool")
+        pooled = np.concatenate([_sub(x, _MAP_POINTS, pool_gen) for x in emb.values()])
         p2 = project(pooled, 2)
-        points = {n_: p2(_sub(x, 2000, gens[11])) for n_, x in emb.items()}
-        map_mix = {n_: fit_gmm(pts, min(4, pts.shape[0] // 10 or 1), rng=gens[11]).mixture
+        points = {n_: p2(_sub(x, _MAP_POINTS, stream("map_points", n_))) for n_, x in emb.items()}
+        map_mix = {n_: fit_gmm(pts, min(_MAP_COMPONENTS, pts.shape[0] // 10 or 1),
+                               rng=stream("map_mixture", n_)).mixture
                    for n_, pts in points.items() if n_ != "target"}
     inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(emb[n_].shape[1]),
                    "labels": d.labels is not None, "provenance": d.anchor_ids is not None}

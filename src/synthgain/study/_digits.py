@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, spawn_generators
+from .._rng import RNGLike, check_rng, child_generator, seed_sequence
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..mixture import GaussianMixture, fit_gmm
@@ -41,13 +41,18 @@ class DigitsSplit:
     x: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
 
+    @property
+    def classes(self) -> list[Any]:
+        """The classes of the data (every part holds every class)."""
+        return [int(c) for c in np.unique(self.y["pool"])]
+
     def take(self, part: str, classes: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """Rows of ``part`` whose class is in ``classes``."""
         keep = np.isin(self.y[part], classes)
         return self.x[part][keep], self.y[part][keep]
 
 
-def load_digits_split(rng: RNGLike = 0) -> DigitsSplit:
+def load_digits_split(rng: RNGLike = None) -> DigitsSplit:
     """Split scikit-learn's digits per class into pool / anchors / reference / test.
 
     Each class's rows are shuffled and cut at 45 / 15 / 20 / 20 % (about 81, 27, 36 and
@@ -111,7 +116,7 @@ class DigitsGenerator:
         self.n_components = check_int(n_components, "n_components", low=1)
         self.reg_covar = check_real(reg_covar, "reg_covar", low=0.0)
 
-    def fit(self, x: np.ndarray, y: np.ndarray, classes: list[Any], *, rng: RNGLike = 0
+    def fit(self, x: np.ndarray, y: np.ndarray, classes: list[Any], *, rng: RNGLike = None
             ) -> DigitsGenerator:
         """Fit the projection on ``x`` and one mixture per class in ``classes``."""
         self.mean_ = x.mean(axis=0)
@@ -119,7 +124,9 @@ class DigitsGenerator:
         self.components_ = vt[: self.n_pca]  # (r, d)
         z = self.encode(x)
         self.mixtures_: dict[Any, GaussianMixture] = {}
-        for c, g in zip(classes, spawn_generators(rng, len(classes)), strict=True):
+        root = seed_sequence(rng)
+        for i, c in enumerate(classes):
+            g = child_generator(root, i)  # task index: one stream per class
             zc = z[y == c]
             if zc.shape[0] < 2 * self.n_components:
                 raise ValidationError(f"Class {c!r} has {zc.shape[0]} pool rows; the generator "
@@ -157,7 +164,7 @@ def generate_synthetic(
     anchor_labels: np.ndarray,
     config: StudyConfig,
     *,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
 ) -> SyntheticSet:
     """``per_class`` rows from each anchored, unanchored and irrelevant class.
 
@@ -166,7 +173,8 @@ def generate_synthetic(
     answer, drawn uniformly from the task classes. Noise ``N(0, noise^2 I)`` is added to
     every row from a stream of its own, so ``clean`` does not depend on ``noise``.
     """
-    g_prompt, g_draw, g_noise = spawn_generators(rng, 3)
+    root = seed_sequence(rng)
+    g_prompt, g_draw, g_noise = (child_generator(root, n) for n in ("prompt", "draw", "noise"))
     n = config.per_class
     xs, labels, source, prompt = [], [], [], []
     anchored = set(classes["anchored"])
@@ -194,8 +202,10 @@ def digits_replicate(config: StudyConfig, split: DigitsSplit, rng: RNGLike
     """One replicate: classes, anchors, generator, synthetic data, gain and measures."""
     from ._measures import downstream_gain, study_measures
 
-    g_cls, g_anchor, g_fit, g_syn, g_meas = spawn_generators(rng, 5)
-    classes = assign_classes(config, list(range(10)), g_cls)
+    root = seed_sequence(rng)
+    g_cls, g_anchor, g_fit, g_syn, g_meas = (
+        child_generator(root, n) for n in ("classes", "anchors", "fit", "synthetic", "measures"))
+    classes = assign_classes(config, split.classes, g_cls)
     xa_all, ya_all = split.take("anchor", classes["anchored"])
     pick = pick_anchors(ya_all, classes["anchored"], config.anchors_per_class, g_anchor)
     xa, ya = xa_all[pick], ya_all[pick]
@@ -204,6 +214,5 @@ def digits_replicate(config: StudyConfig, split: DigitsSplit, rng: RNGLike
     syn = generate_synthetic(gen, classes, xa, ya, config, rng=g_syn)
     xr, _ = split.take("reference", classes["task"])
     xt, yt = split.take("test", classes["task"])
-    out = downstream_gain(xa, ya, syn.x, syn.labels, xt, yt)
-    out.update(study_measures(xa, syn.x, xr, syn.prompt_anchor, rng=g_meas))
-    return out
+    return {**downstream_gain(xa, ya, syn.x, syn.labels, xt, yt),
+            **study_measures(xa, syn.x, xr, syn.prompt_anchor, rng=g_meas)}

@@ -10,12 +10,11 @@ distribution that stands for ``D`` (the KL-gap analogue needs one, as the paper'
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 
-from .._rng import RNGLike, spawn_generators
+from .._rng import RNGLike, child_generator, seed_sequence
 from ..audit import (
     classifier_two_sample_test,
     information_terms,
@@ -26,6 +25,7 @@ from ..audit import (
     vendi_score,
 )
 from ..audit._information import difference, project
+from ..exceptions import TooFewPointsError
 from ..measures import kl_divergence
 
 __all__ = ["STUDY_MEASURES", "downstream_gain", "study_measures"]
@@ -69,13 +69,25 @@ def downstream_gain(xa: np.ndarray, ya: np.ndarray, xs: np.ndarray, ys: np.ndarr
     return out
 
 
-def _guard(fn: Callable[[], dict[str, float]], names: tuple[str, ...]) -> dict[str, float]:
-    """Run one measure group; NaN for its names when the samples are too small for it."""
+#: prompted synthetic rows needed before dI uses prompts: with 10 or fewer the KSG
+#: estimate of I(prompt; S_gen) is mostly bias
+MIN_PROMPTED_ROWS = 11
+
+
+def _require(n: int, need: int, what: str) -> None:
+    """Raise :class:`TooFewPointsError` when a sample of ``n`` rows is below ``need``."""
+    if n < need:
+        raise TooFewPointsError(f"{what}: {n} rows, needs at least {need}")
+
+
+def _guard(fn: Callable[[], dict[str, float]], names: tuple[str, ...],
+           missing: dict[str, str]) -> dict[str, float]:
+    """Run one measure group; NaN for its names, and the reason in ``missing``, when a
+    sample is too small for it (:class:`TooFewPointsError`). Every other error propagates."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fn()
-    except (ValueError, np.linalg.LinAlgError):
+        return fn()
+    except TooFewPointsError as exc:
+        missing.update(dict.fromkeys(names, str(exc)))
         return dict.fromkeys(names, float("nan"))
 
 
@@ -87,9 +99,13 @@ def study_measures(
     *,
     n_pca: int = 8,
     k: int = 5,
-    rng: RNGLike = 0,
-) -> dict[str, float]:
-    """Every measure of :data:`STUDY_MEASURES` for one replicate, as floats (NaN if not computable).
+    rng: RNGLike = None,
+) -> dict[str, float | str]:
+    """Every measure of :data:`STUDY_MEASURES` for one replicate, as floats.
+
+    A measure whose sample is too small for it is NaN, and ``"missing_reason"`` (a
+    string, empty when nothing is missing) says which and why, e.g. ``"kl_gap_knn:
+    reference: 3 rows, needs at least 6"``. Any other failure is an error.
 
     Parameters
     ----------
@@ -104,34 +120,44 @@ def study_measures(
         Whitened principal components (of ``reference``) for the entropies and the
         mixture KL gap; neighbours for the kNN measures (capped at ``n_a - 1``).
     """
-    g = spawn_generators(rng, 7)
+    root = seed_sequence(rng)
+
+    def g(name: str) -> np.random.Generator:
+        return child_generator(root, name)
+
     ka = max(1, min(k, anchor.shape[0] - 1))
     proj = project(reference, n_pca)
     has_p = prompt_anchor >= 0
 
     def info() -> dict[str, float]:
-        prompts = proj(anchor[prompt_anchor[has_p]]) if has_p.sum() > 10 else None
+        _require(anchor.shape[0], min(3, ka) + 1, "anchor")
+        prompts = proj(anchor[prompt_anchor[has_p]]) if has_p.sum() >= MIN_PROMPTED_ROWS else None
         t = information_terms(proj(anchor), proj(synthetic[has_p] if prompts is not None
                                                  else synthetic), prompts, k=min(3, ka),
-                              rng=g[0])
+                              rng=g("information"))
         return {n: (np.nan if t[n] is None else t[n].value)  # type: ignore[union-attr]
                 for n in ("information_gain", "delta_h", "entropy_synthetic",
                           "mi_prompt_synthetic")}
 
     def gaps() -> dict[str, float]:
+        _require(anchor.shape[0], ka + 1, "anchor")
+        _require(reference.shape[0], k + 1, "reference")
         mix = kl_gap_mixture(anchor, synthetic, reference, n_pca=n_pca, n_samples=5000,
-                             rng=g[1])
+                             rng=g("kl_gap_mixture"))
         # kNN KL gap as audit.kl_gap_knn, with the tie-breaking jitter seeded
-        kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka, rng=g[4])
+        kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka, rng=g("kl_anchor_reference"))
         kl_s = kl_divergence(synthetic, reference, method="wang_kulkarni_verdu", k=ka,
-                             rng=g[5])
+                             rng=g("kl_synthetic_reference"))
         kl_s5 = kl_divergence(synthetic, reference, method="wang_kulkarni_verdu", k=k,
-                              rng=g[6])
+                              rng=g("kl_synthetic_reference_k"))
         return {"kl_gap_mixture": mix["gap"].value,
                 "kl_gap_knn": difference(kl_a, kl_s, "kl_gap_knn").value,
                 "kl_synthetic_target": kl_s5.value}
 
     def fidelity() -> dict[str, float]:
+        _require(anchor.shape[0], ka + 1, "anchor")
+        _require(synthetic.shape[0], k + 1, "synthetic")
+        _require(reference.shape[0], k + 1, "reference")
         pa = prdc(anchor, synthetic, k=ka)
         pt = prdc(reference, synthetic, k=k)
         return {"precision": pa["precision"].value, "recall": pa["recall"].value,
@@ -146,19 +172,22 @@ def study_measures(
     def diversity() -> dict[str, float]:
         # the cosine kernel is undefined for all-zero rows (a text with no known word)
         rows = synthetic[np.linalg.norm(synthetic, axis=1) > 0]
-        return {"vendi_synthetic": vendi_score(rows, rng=g[3]).value}
+        return {"vendi_synthetic": vendi_score(rows, rng=g("vendi")).value}
 
     def two_sample() -> dict[str, float]:
-        js = classifier_two_sample_test(synthetic, reference, rng=g[2])["js"]
+        js = classifier_two_sample_test(synthetic, reference, rng=g("c2st"))["js"]
         return {"js_synthetic_target": js.value}
 
     out: dict[str, float] = {}
+    missing: dict[str, str] = {}
     out.update(_guard(info, ("information_gain", "delta_h", "entropy_synthetic",
-                             "mi_prompt_synthetic")))
-    out.update(_guard(gaps, ("kl_gap_mixture", "kl_gap_knn", "kl_synthetic_target")))
+                             "mi_prompt_synthetic"), missing))
+    out.update(_guard(gaps, ("kl_gap_mixture", "kl_gap_knn", "kl_synthetic_target"), missing))
     out.update(_guard(fidelity, ("precision", "recall", "density", "coverage",
-                                 "precision_target", "coverage_target")))
-    out.update(_guard(near, ("novelty", "memorisation")))
-    out.update(_guard(diversity, ("vendi_synthetic",)))
-    out.update(_guard(two_sample, ("js_synthetic_target",)))
-    return {name: float(out[name]) for name in STUDY_MEASURES}
+                                 "precision_target", "coverage_target"), missing))
+    out.update(_guard(near, ("novelty", "memorisation"), missing))
+    out.update(_guard(diversity, ("vendi_synthetic",), missing))
+    out.update(_guard(two_sample, ("js_synthetic_target",), missing))
+    values: dict[str, float | str] = {name: float(out[name]) for name in STUDY_MEASURES}
+    values["missing_reason"] = "; ".join(f"{m}: {why}" for m, why in missing.items())
+    return values

@@ -1,7 +1,9 @@
 """Run a study: every configuration x replicate in parallel, then summaries and correlations.
 
-Task ``(c, r)`` (configuration ``c``, replicate ``r``) is seeded by child ``r`` of child
-``c`` of the root ``SeedSequence``, so every number is the same whatever ``jobs`` is.
+Task ``(c, r)`` (configuration ``c``, replicate ``r``) is seeded by
+``child_seed(root, "tasks", c, r)``, the data split by ``child_seed(root, "data")`` and
+the bootstrap by ``child_seed(root, "bootstrap")``, so every number is the same
+whatever ``jobs`` is.
 """
 
 from __future__ import annotations
@@ -10,16 +12,17 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._rng import RNGLike, seed_sequence
+from .._rng import RNGLike, child_seed, seed_sequence
 from .._validation import check_choice, check_int
-from ..measures import rank_correlation
-from ..measures._correlation import spearman_rows
+from ..experiments.backends import LocalBackend, map_ordered
+from ..measures import rank_correlation, spearman_rows
 from ._design import KNOBS, StudyConfig, one_at_a_time
 from ._measures import GAINS, STUDY_MEASURES
 
@@ -123,9 +126,13 @@ def _verdict(rho: float, lo: float, hi: float, sign: int) -> str:
     return "predicts" if np.sign(rho) == sign else "opposite"
 
 
-def summarize(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
+def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-configuration means and standard errors; rank correlations with the gains."""
+    """Per-configuration means and standard errors; rank correlations with the gains.
+
+    The bootstrap of (gain ``g``, measure ``m``), the ``i``-th pair in
+    ``GAINS x STUDY_MEASURES`` order, draws from ``child_seed(rng, i)``.
+    """
     values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *STUDY_MEASURES]
     grouped = replicates.groupby("config_id", sort=True)
     knobs = grouped[["knob", "generator", *KNOBS]].first()
@@ -135,11 +142,10 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
     summary = pd.concat([knobs, mean, se], axis=1).reset_index()
     summary.insert(1, "n_replicates", grouped.size().to_numpy())
     rows = []
-    seeds = np.random.SeedSequence(seed_sequence(rng).generate_state(4)).spawn(
-        len(GAINS) * len(STUDY_MEASURES))
+    root = seed_sequence(rng)
     for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in STUDY_MEASURES):
         est = rank_correlation(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
-                               n_bootstrap=n_boot, nan_policy="omit", rng=seeds[i])
+                               n_bootstrap=n_boot, nan_policy="omit", rng=child_seed(root, i))
         lo, hi = est.interval if est.interval is not None else (np.nan, np.nan)
         sign = STUDY_MEASURES[measure][1]
         rows.append({"gain": gain, "measure": measure, "rho": est.value, "low": lo,
@@ -151,22 +157,28 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = 0, n_boot: int = 2000
 
 
 def _digits_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
-                 ) -> dict[str, float]:
+                 ) -> dict[str, Any]:
     from ._digits import digits_replicate
 
     return digits_replicate(config, data, seed)
 
 
 def _text_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
-               ) -> dict[str, float]:
+               ) -> dict[str, Any]:
     from ._text import text_draw, text_score
 
     split, embed = data
     return text_score(text_draw(config, split, seed), split, embed)
 
 
+def _classes(data: Any) -> list[Any]:
+    """The classes of a study's data: a DigitsSplit, or (TextSplit, embedder)."""
+    split = data[0] if isinstance(data, tuple) else data
+    return list(split.classes)
+
+
 def _prepare(name: str, seed: np.random.SeedSequence, model: str
-             ) -> tuple[Any, Callable[..., dict[str, float]]]:
+             ) -> tuple[Any, Callable[..., dict[str, Any]]]:
     if name == "digits":
         from ._digits import load_digits_split
 
@@ -181,7 +193,7 @@ def run_study(
     name: str,
     *,
     quick: bool = False,
-    rng: RNGLike = 0,
+    rng: RNGLike = None,
     jobs: int = 1,
     n_replicates: int | None = None,
     configs: list[StudyConfig] | None = None,
@@ -197,8 +209,9 @@ def run_study(
     quick : bool
         Fewer replicates (digits 3, text 2; full: 20 and 10) and, for the text study,
         20 synthetic texts per class instead of 40.
-    rng : seed
-        Root seed: the data split, then task ``(c, r)``.
+    rng : None, int, SeedSequence or Generator
+        Root seed: the data split, then task ``(c, r)``; ``rng=s`` equals
+        ``rng=SeedSequence(s)``. None: fresh entropy (the CLI passes ``--seed``, default 0).
     jobs : int
         Worker processes (joblib); results do not depend on it.
     n_replicates, configs
@@ -218,15 +231,15 @@ def run_study(
     if quick and name == "text" and configs is None:
         cfgs = [replace(c, per_class=20) for c in cfgs]
     root = seed_sequence(rng)
-    s_data, s_tasks, s_boot = root.spawn(3)
+    s_data, s_boot = child_seed(root, "data"), child_seed(root, "bootstrap")
     t0 = time.perf_counter()
     data, task = _prepare(name, s_data, model)
-    n_classes = 10
+    n_classes = len(_classes(data))
     for c in cfgs:
         c.validate(n_classes)
-    seeds = [s.spawn(reps) for s in s_tasks.spawn(len(cfgs))]
     jobs_list = [(i, r) for i in range(len(cfgs)) for r in range(reps)]
-    rows = _map(task, cfgs, seeds, jobs_list, data, jobs, progress)
+    items = [(cfgs[i], child_seed(root, "tasks", i, r)) for i, r in jobs_list]
+    rows = _map(task, items, data, jobs, progress)
     table = pd.DataFrame([{"config_id": i, "replicate": r, **cfgs[i].to_dict(), **row}
                           for (i, r), row in zip(jobs_list, rows, strict=True)])
     summary, corr = summarize(table, s_boot, n_boot)
@@ -237,26 +250,15 @@ def run_study(
     return StudyResult(name, table, summary, corr, settings)
 
 
-def _map(task: Callable[..., dict[str, float]], cfgs: list[StudyConfig],
-         seeds: list[list[np.random.SeedSequence]], jobs_list: list[tuple[int, int]],
-         data: Any, jobs: int, progress: Callable[[int, int], None] | None
-         ) -> list[dict[str, float]]:
-    """Run every (configuration, replicate) task, in order, on ``jobs`` processes."""
-    total = len(jobs_list)
-    if jobs == 1:
-        out = []
-        for n, (i, r) in enumerate(jobs_list):
-            out.append(task(cfgs[i], seeds[i][r], data))
-            if progress is not None:
-                progress(n + 1, total)
-        return out
-    from joblib import Parallel, delayed
+def _run_task(task: Callable[..., dict[str, Any]], data: Any,
+              item: tuple[StudyConfig, np.random.SeedSequence]) -> dict[str, Any]:
+    return task(item[0], item[1], data)
 
-    par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
-    out = []
-    for n, row in enumerate(par(delayed(task)(cfgs[i], seeds[i][r], data)
-                                for i, r in jobs_list)):
-        out.append(row)
-        if progress is not None:
-            progress(n + 1, total)
-    return out
+
+def _map(task: Callable[..., dict[str, Any]], items: list[tuple[StudyConfig,
+         np.random.SeedSequence]], data: Any, jobs: int,
+         progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
+    """Run every (configuration, seed) task, in order, on the experiments engine's local
+    backend (``jobs`` processes, BLAS pinned to one thread per task)."""
+    with LocalBackend(jobs=jobs) as backend:
+        return map_ordered(backend, partial(_run_task, task, data), items, progress=progress)

