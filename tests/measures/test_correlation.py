@@ -7,8 +7,7 @@ import pytest
 from scipy import stats
 
 from synthgain.exceptions import ValidationError
-from synthgain.measures import rank_correlation
-from synthgain.measures import spearman_rows
+from synthgain.measures import rank_correlation, spearman_rows
 
 
 def test_rho_matches_scipy_with_ties():

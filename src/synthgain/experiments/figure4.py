@@ -143,7 +143,11 @@ def map_chunks(fn: Callable[[Any], Any], chunks: Sequence[Any], *, jobs: int = 1
 
 
 def _digest(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    """The checkpoint's key: the run's options and the library version that computed it."""
+    from .. import __version__
+
+    key = json.dumps({**config, "synthgain": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
@@ -163,7 +167,8 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
         if store.meta.get("config_digest") != digest:
             store.close()
             raise ValidationError(f"the checkpoint {path} was written by a run with other "
-                                  "options; resume with those options, or run without --resume.")
+                                  "options or another synthgain version; resume with those "
+                                  "options, or run without --resume.")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)

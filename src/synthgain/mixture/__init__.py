@@ -2,7 +2,7 @@
 
 from ._em import BatchFit, MixtureFit, fit_gmm, fit_gmm_batched
 from ._gaussian_mixture import GaussianMixture
-from ._kernels import LOG_2PI
+from ._kernels import LOG_2PI, logsumexp
 from ._stack import MixtureStack
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "MixtureStack",
     "fit_gmm",
     "fit_gmm_batched",
+    "logsumexp",
 ]

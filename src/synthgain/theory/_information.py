@@ -23,7 +23,7 @@ from .._rng import RNGLike, check_rng
 from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate
-from ..mixture import _kernels
+from ..mixture import logsumexp
 
 __all__ = [
     "asymptotic_parameter_information",
@@ -80,13 +80,13 @@ def _noisy_mi_terms(
     rows = np.arange(b * reps)
     own = logk[rows, owner]
     logk[rows, owner] = -np.inf  # leave the replicate that produced w out
-    log_marg = _kernels.logsumexp(logk, axis=1) - math.log(b - 1)
+    log_marg = logsumexp(logk, axis=1) - math.log(b - 1)
     if groups is None:
         log_cond = own
     else:
         same = groups[owner][:, None] == groups[None, :]
         size = same.sum(1) - 1
-        log_cond = _kernels.logsumexp(np.where(same, logk, -np.inf), axis=1) - np.log(size)
+        log_cond = logsumexp(np.where(same, logk, -np.inf), axis=1) - np.log(size)
     terms = (log_cond - log_marg).reshape(b, reps).mean(1)
     if groups is not None:  # replicates of one group are dependent: error over groups
         _, inv = np.unique(groups, return_inverse=True)
@@ -284,9 +284,9 @@ def _conditional_mi_terms(
     logk = -0.5 * np.einsum("...p,...p->...", diff, diff) / sigma**2  # (..., R, reps, R)
     own = np.diagonal(logk, axis1=-3, axis2=-1)  # (..., reps, R)
     own = np.moveaxis(own, -1, -2)  # (..., R, reps)
-    lower = own - (_kernels.logsumexp(logk, axis=-1) - math.log(r))
+    lower = own - (logsumexp(logk, axis=-1) - math.log(r))
     eye = np.eye(r, dtype=bool)[:, None, :]
-    loo = _kernels.logsumexp(np.where(eye, -np.inf, logk), axis=-1) - math.log(r - 1)
+    loo = logsumexp(np.where(eye, -np.inf, logk), axis=-1) - math.log(r - 1)
     upper = own - loo
     return lower.mean((-2, -1)), upper.mean((-2, -1))
 
@@ -294,7 +294,7 @@ def _conditional_mi_terms(
 def _masked_mean_log(logk: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``log mean(exp(logk))`` over the last axis where ``mask`` holds."""
     mask = np.broadcast_to(mask, logk.shape)
-    return _kernels.logsumexp(np.where(mask, logk, -np.inf), axis=-1) - np.log(mask.sum(-1))
+    return logsumexp(np.where(mask, logk, -np.inf), axis=-1) - np.log(mask.sum(-1))
 
 
 # --- parameter information (local asymptotic normality) ------------------------------------
