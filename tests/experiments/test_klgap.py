@@ -261,3 +261,18 @@ def test_kl_gap_and_monte_carlo_divergence_int_seed_equals_its_seed_sequence(mea
     assert (monte_carlo_divergence(P, Q, measure=measure, rounds=3, n_samples=50, rng=2)
             == monte_carlo_divergence(P, Q, measure=measure, rounds=3, n_samples=50,
                                       rng=np.random.SeedSequence(2)))
+
+
+def test_an_option_no_chosen_estimator_reads_is_rejected():
+    from synthgain.experiments.config import parse_config
+    from synthgain.experiments.klgap import run_settings
+
+    with pytest.raises(ValidationError, match=r"`bins`=20 is read only by the 'histogram'"):
+        run_settings([], [], estimators=("monte_carlo",), bins=20)
+    with pytest.raises(ValidationError, match=r"`knn_k`=3 is read only by the 'knn'"):
+        run_settings([], [], estimators=("histogram",), knn_k=3)
+    run_settings([], [], estimators=("histogram",), bins=20)  # read by histogram
+    run_settings([], [], estimators=("monte_carlo",), bins=10)  # the default: not a choice
+    with pytest.raises(ValidationError, match=r"`floor`=0.001 is read only"):
+        parse_config({"sweep": {"protocol": "klgap"},
+                      "params": {"estimators": ["monte_carlo"], "floor": 1e-3}})

@@ -51,8 +51,14 @@ import numpy as np
 from .._rng import RNGLike, check_rng, child_generator, child_seed, spawn_generators
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate, kl_divergence, mc_divergence_rows
-from ..measures import _histogram as _hist
+from ..measures import (
+    Estimate,
+    binned_density_per_sample,
+    binned_probabilities,
+    discrete_divergence,
+    kl_divergence,
+    mc_divergence_rows,
+)
 from ..mixture import GaussianMixture, MixtureFit, MixtureStack
 from ..process import Setup, simulate
 from ._mc import (
@@ -122,10 +128,9 @@ def histogram_divergence(xp: Any, xq: Any, *, measure: str = "kl", bins: int = 1
     a = check_array(xp, "xp", ndim=2, min_rows=1)
     b = check_array(xq, "xq", ndim=2, min_rows=1, dim=a.shape[1])
     measure = check_choice(measure, "measure", MEASURES)
-    nb = _hist.check_bins(bins, a.shape[1], "bins")
+    nb = _check_bins(bins, a.shape[1], "bins")
     pc = check_real(pseudocount, "pseudocount", low=0.0, closed="neither")
-    p, q, _ = _hist.shared_probabilities(_hist.coords(a), _hist.coords(b), nb, pc)
-    return float(_hist.divergence(p, q, measure))
+    return float(discrete_divergence(*binned_probabilities(a, b, nb, pc), measure))
 
 
 def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 1e-10) -> float:
@@ -154,10 +159,24 @@ def per_sample_histogram_kl(xp: Any, xq: Any, *, bins: int = 50, floor: float = 
     """
     a = check_array(xp, "xp", ndim=2, min_rows=1)
     b = check_array(xq, "xq", ndim=2, min_rows=1, dim=a.shape[1])
-    nb = _hist.check_bins(bins, a.shape[1], "bins")
+    nb = _check_bins(bins, a.shape[1], "bins")
     fl = check_real(floor, "floor", low=0.0, closed="neither")
-    hp, hq = (_hist.per_sample_probabilities(_hist.coords(x), nb, fl) for x in (a, b))
-    return float(_hist.per_sample_kl(hp, hq))
+    hp, hq = (binned_density_per_sample(x, nb, fl) for x in (a, b))
+    return float(discrete_divergence(hp, hq, "kl"))
+
+
+# dense histograms: bins**d cells per sample and round, held for a chunk of settings
+_MAX_CELLS = 2**20
+
+
+def _check_bins(bins: Any, d: int, name: str) -> int:
+    b = check_int(bins, name, low=1)
+    if b**d > _MAX_CELLS:
+        raise ValidationError(
+            f"`{name}`={b} gives {b}**{d} = {b**d} cells in d = {d}, more than {_MAX_CELLS}; "
+            "use fewer bins or the 'monte_carlo' estimator."
+        )
+    return b
 
 
 def _knn_values(xp: np.ndarray, xq: np.ndarray, measure: str, k: int) -> np.ndarray:
@@ -233,7 +252,13 @@ def monte_carlo_divergence(p: Any, q: Any, *, measure: str = "kl", n_samples: in
 # --- the KL gap of fitted settings, batched ----------------------------------------------
 
 
-def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+#: The estimator that reads each option.
+_OPTION_OF = {"bins": "histogram", "pseudocount": "histogram",
+              "per_sample_bins": "histogram_per_sample", "floor": "histogram_per_sample",
+              "knn_k": "knn"}
+
+
+def _check_options(options: dict[str, Any], estimators: Sequence[str]) -> dict[str, Any]:
     unknown = sorted(set(options) - set(_DEFAULTS))
     if unknown:
         raise ValidationError(
@@ -245,6 +270,13 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     check_real(out["pseudocount"], "pseudocount", low=0.0, closed="neither")
     check_real(out["floor"], "floor", low=0.0, closed="neither")
     check_int(out["knn_k"], "knn_k", low=1)
+    for name, value in options.items():
+        if _OPTION_OF[name] not in estimators and value != _DEFAULTS[name]:
+            raise ValidationError(
+                f"`{name}`={value!r} is read only by the {_OPTION_OF[name]!r} estimator, "
+                f"which is not among the estimators {list(estimators)}; remove `{name}` or "
+                f"add {_OPTION_OF[name]!r}."
+            )
     return out
 
 
@@ -342,23 +374,20 @@ def _estimate_chunk(est: str, measures: tuple[str, ...], xg: np.ndarray, xa: np.
     pts = (c, rounds, n_eval, d)
     xg4, xa4, xs4 = xg.reshape(pts), xa.reshape(pts), xs.reshape(pts)
     if est == "histogram":
-        b = _hist.check_bins(opts["bins"], d, "bins")
-        cg = _hist.coords(xg4)
-        probs = [_hist.shared_probabilities(_hist.coords(x), cg, b, opts["pseudocount"])[:2]
-                 for x in (xa4, xs4)]
+        b = _check_bins(opts["bins"], d, "bins")
+        probs = [binned_probabilities(x, xg4, b, opts["pseudocount"]) for x in (xa4, xs4)]
         for m in measures:
-            res[m] = np.stack([_hist.divergence(p, q, m) for p, q in probs], axis=1)
+            res[m] = np.stack([discrete_divergence(p, q, m) for p, q in probs], axis=1)
         return res
     if est == "knn":
         for m in measures:
             res[m] = np.stack([_knn_values(x, xg4, m, opts["knn_k"]) for x in (xa4, xs4)], axis=1)
         return res
-    b = _hist.check_bins(opts["per_sample_bins"], d, "per_sample_bins")
-    hg = _hist.per_sample_probabilities(_hist.coords(xg4), b, opts["floor"])
-    hx = [_hist.per_sample_probabilities(_hist.coords(x), b, opts["floor"]) for x in (xa4, xs4)]
-    for m in measures:  # "kl": KL(pi || G); "kl_reverse": KL(G || pi)
-        res[m] = np.stack([_hist.per_sample_kl(h, hg) if m == "kl" else _hist.per_sample_kl(hg, h)
-                           for h in hx], axis=1)
+    b = _check_bins(opts["per_sample_bins"], d, "per_sample_bins")
+    hg = binned_density_per_sample(xg4, b, opts["floor"])
+    hx = [binned_density_per_sample(x, b, opts["floor"]) for x in (xa4, xs4)]
+    for m in measures:  # "kl": KL(pi || G); "kl_reverse": KL(G || pi), bin index by index
+        res[m] = np.stack([discrete_divergence(h, hg, m) for h in hx], axis=1)
     return res
 
 
@@ -411,7 +440,7 @@ def kl_gap(anchor_fit: Any, synthetic_fit: Any, ground_truth: Any, *,
     plan = _check_estimators([estimator], [measure])
     r = check_int(rounds, "rounds", low=2)
     n = check_int(n_eval, "n_eval", low=1)
-    opts = _check_options(options)
+    opts = _check_options(options, [estimator])
     gens = spawn_generators(rng, 3)
     sg, sa, ss = (MixtureStack.from_mixtures([m]) for m in mixes)
     vals = _evaluate(sg, sa, ss, [gens], plan, r, n, opts)
@@ -484,7 +513,7 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
     plan = _check_estimators(estimators, measures)
     r = check_int(rounds, "rounds", low=2)
     n = check_int(n_eval, "n_eval", low=1)
-    opts = _check_options(estimator_options)
+    opts = _check_options(estimator_options, list(plan))
     groups: dict[tuple[int, ...], list[int]] = {}
     for i, s in enumerate(setups):
         groups.setdefault(_group_key(s), []).append(i)
