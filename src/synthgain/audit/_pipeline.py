@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_int
 from ..exceptions import ValidationError
 from ..measures import Estimate, kl_divergence
-from ..measures._knn import blas_threads
 from ..mixture import fit_gmm
 from ._c2st import classifier_two_sample_test
 from ._embed import Progress, available_models, embed_texts
@@ -289,7 +289,7 @@ def run_audit(
     workers = check_int(workers, "workers", low=-1)
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
-    with blas_threads(1):
+    with threadpool_limits(limits=1, user_api="blas"):
         return _audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
                       max_rows=max_rows, knn_rows=knn_rows, n_pca=n_pca, k=k,
                       copy_ratio=copy_ratio, max_near_copies=max_near_copies, rng=rng,

@@ -8,6 +8,9 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
 - :func:`nearest_neighbours` (distances and indices), :func:`knn_distances` (distances)
   and :func:`within_radius` (radius counts), the one exact neighbour search engine, used
   by the sample estimators and the audit;
+- :func:`binned_probabilities`, :func:`binned_density_per_sample` and
+  :func:`discrete_divergence`, the batched histogram kernels of ``method="histogram"``
+  and of the KL-gap protocol (no checks);
 - :func:`rank_correlation`, Spearman's rho with a bootstrap interval, and
   :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks);
 - :func:`mc_divergence_rows`, the batched Monte Carlo divergence kernel (KL, JS, TV
@@ -27,12 +30,16 @@ from ._api import (
 from ._correlation import rank_correlation, spearman_rows
 from ._estimate import Estimate
 from ._gaussian import Gaussian
+from ._histogram import binned_density_per_sample, binned_probabilities, discrete_divergence
 from ._knn import knn_distances, nearest_neighbours, within_radius
 from ._mixture import mc_divergence_rows
 
 __all__ = [
     "Estimate",
     "Gaussian",
+    "binned_density_per_sample",
+    "binned_probabilities",
+    "discrete_divergence",
     "entropy",
     "js_divergence",
     "kl_divergence",

@@ -22,45 +22,30 @@ occupied cells only; ``a = 0`` gives the raw frequencies, used by JS and TV).
 
 The authors' per-sample variant
 -------------------------------
-:func:`per_sample_probabilities` and :func:`per_sample_kl` replay the estimator of the
-paper's code (defective, kept to reproduce its numbers): each sample is binned on its own
-range, bin by bin exactly as ``numpy.histogramdd(x, bins, density=True)``, floored and
-renormalised, and the two flattened arrays are compared cell index by cell index although
-cell ``i`` covers a different region in each.
+:func:`binned_density_per_sample` replays the histogram of the paper's code (defective,
+kept to reproduce its numbers): each sample is binned on its own range, bin by bin
+exactly as ``numpy.histogramdd(x, bins, density=True)``, floored and renormalised; the
+protocol then compares the two flattened arrays cell index by cell index
+(``discrete_divergence(hp, hq, "kl")``) although cell ``i`` covers a different region
+in each.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from scipy import special
 
-from .._validation import check_int
-from ..exceptions import ValidationError
-
-__all__: list[str] = []
+__all__ = ["binned_density_per_sample", "binned_probabilities", "discrete_divergence"]
 
 MAX_DIM = 3
-MAX_CELLS = 2**20  # dense histograms: bins**d cells per sample (the KL-gap protocol's cap)
 
 
 def auto_bins(n: int, d: int) -> int:
     """Bins per axis for ``bins="auto"``: ``ceil(2 n^(1/(d+2)))``, the rate that balances
     squared bias and variance of a histogram density in d dimensions."""
     return max(2, math.ceil(2.0 * n ** (1.0 / (d + 2))))
-
-
-def check_bins(bins: Any, d: int, name: str) -> int:
-    """``bins`` as an int >= 1 with ``bins**d <= MAX_CELLS`` (what the protocol accepts)."""
-    b = check_int(bins, name, low=1)
-    if b**d > MAX_CELLS:
-        raise ValidationError(
-            f"`{name}`={b} gives {b}**{d} = {b**d} cells in d = {d}, more than {MAX_CELLS}; "
-            "use fewer bins or the 'monte_carlo' estimator."
-        )
-    return b
 
 
 def coords(x: np.ndarray) -> np.ndarray:
@@ -167,10 +152,47 @@ def per_sample_probabilities(xt: np.ndarray, bins: int, floor: float) -> np.ndar
     return dens / dens.sum(axis=-1, keepdims=True)
 
 
-def per_sample_kl(hp: np.ndarray, hq: np.ndarray) -> np.ndarray:
-    """The authors' ``KL = sum_i hp_i log(hp_i / hq_i)`` of two
-    :func:`per_sample_probabilities` (..., cells), compared index by index; (...,)."""
-    return np.sum(hp * np.log(hp / hq), axis=-1)
+# --- public batched kernels (points (..., n, d), no argument checking) -----------------
+
+
+def binned_probabilities(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount: float = 0.0
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Cell probabilities of two samples binned on shared edges, batched.
+
+    Parameters
+    ----------
+    xp, xq : ndarray, shape (..., n_p, d) and (..., n_q, d)
+        Samples with the same leading (batch) axes and dimension; each batch index is
+        binned on its own edges, over the union of its two samples' ranges.
+    bins : int
+        Equal bins per axis (``bins**d`` cells).
+    pseudocount : float, default 0.0
+        Added to the count of every cell that either sample occupies (module notes).
+
+    Returns
+    -------
+    p, q : ndarray, shape (..., bins**d)
+        0 on cells neither sample occupies; cells in ``numpy.histogramdd(...).ravel()``
+        order. Does no argument checking.
+    """
+    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, pseudocount)
+    return p, q
+
+
+def binned_density_per_sample(x: np.ndarray, bins: int, floor: float) -> np.ndarray:
+    """The authors' per-sample histogram, batched: (..., n, d) -> (..., bins**d).
+
+    Each batch index binned on its own range exactly as ``numpy.histogramdd(x, bins,
+    density=True)``, floored at ``floor`` and renormalised to sum 1 (what
+    ``scipy.stats.entropy`` does to its inputs). Does no argument checking.
+    """
+    return per_sample_probabilities(coords(x), bins, floor)
+
+
+def discrete_divergence(p: np.ndarray, q: np.ndarray, measure: str) -> np.ndarray:
+    """Divergence of probability vectors (..., cells) -> (...,), batched; ``measure`` in
+    {"kl", "kl_reverse", "js", "tv"}; ``0 log 0 = 0``. Does no argument checking."""
+    return divergence(p, q, measure)
 
 
 # --- the measures' kernels: points (n, d) -> float -----------------------------------

@@ -53,7 +53,7 @@ from ._knn_self import (
     threadpool_limits,
 )
 
-__all__ = ["blas_threads", "knn_distances", "nearest_neighbours", "within_radius"]
+__all__ = ["knn_distances", "nearest_neighbours", "within_radius"]
 
 KDTREE_MAX_DIM = 16
 _EPS32 = EPS32
@@ -393,18 +393,18 @@ def _sq_dist(x: np.ndarray, y: np.ndarray, rows: np.ndarray, cols: np.ndarray) -
 
 
 class _Scorer:
-    """Centred float32 copies of the reference rows and the rounding bound of the scores."""
+    """Centred float32 copies of the ball centres, ``|y_j|^2 - r_j^2`` and the rounding
+    bound of the scores ``|y_j|^2 - r_j^2 - 2 x_i . y_j``."""
 
-    def __init__(self, y: np.ndarray, extra: np.ndarray | None = None) -> None:
+    def __init__(self, y: np.ndarray, extra: np.ndarray) -> None:
         self.centre = y.mean(axis=0)
         yc = y - self.centre
         sq = np.einsum("ij,ij->i", yc, yc)
         self.y32 = np.ascontiguousarray(yc, dtype=np.float32)
-        # per-column offset |y_j|^2 (minus a squared radius when given), in float32
-        offset = sq if extra is None else sq - extra
-        self.offset32 = offset.astype(np.float32)
+        # per-column offset |y_j|^2 minus the squared radius, in float32
+        self.offset32 = (sq - extra).astype(np.float32)
         self.y_max = math.sqrt(float(sq.max()))
-        self.extra_max = 0.0 if extra is None else float(np.abs(extra).max())
+        self.extra_max = float(np.abs(extra).max())
         # float32 error of a length-(d + 1) dot product with rounded inputs
         self.gamma = (y.shape[1] + 3) * _EPS32
         self._local = threading.local()  # each thread's reusable score buffer
