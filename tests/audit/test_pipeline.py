@@ -6,6 +6,7 @@ import pytest
 
 from synthgain.audit import SCHEMA, Dataset, load_dataset, markov_generate, run_audit
 from synthgain.exceptions import ValidationError
+from synthgain.report import write_audit
 
 
 def _sets(seed=0):
@@ -31,7 +32,7 @@ def test_audit_measures_and_reproducibility(tmp_path):
     assert d1["metrics"]["information"]["information_gain"] is not None
     assert r1.metrics["novelty"]["memorisation"].params["count"] >= 10
     assert {c["synthetic_id"] for c in d1["near_copies"]} >= {str(i) for i in range(10)}
-    paths = r1.write(tmp_path)
+    paths = write_audit(r1, tmp_path)
     doc = json.loads(paths["metrics"].read_text())
     est = doc["metrics"]["fidelity"]["precision"]
     assert set(est) >= {"value", "stderr", "ci_low", "ci_high", "method", "n", "params"}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from synthgain.audit import Dataset, run_audit
+from synthgain.report import write_audit
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -33,7 +34,7 @@ def _report(tmp_path):
     lab = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731
     sets = [Dataset.from_arrays(x, labels=lab(x), texts=[f"row {i}" for i in range(len(x))],
                                 name=n) for x, n in ((a, "anchor"), (s, "synthetic"), (t, "target"))]
-    return run_audit(*sets, rng=0).write(tmp_path / "out")["report"]
+    return write_audit(run_audit(*sets, rng=0), tmp_path / "out")["report"]
 
 
 @needs_chromium

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from synthgain.exceptions import ValidationError
+from synthgain.plots import write_study_figures
 from synthgain.study import STUDY_MEASURES, StudyConfig, run_study, study_configs, summarize
 
 TINY = [StudyConfig(K=2, J=0, L=1, per_class=15), StudyConfig(K=2, J=2, L=1, per_class=15,
@@ -17,7 +18,7 @@ def test_same_numbers_whatever_the_number_of_workers(tmp_path):
     # the generator's knowledge of two unanchored classes is a real, large gain
     s = one.summary.set_index("J")
     assert s.loc[2, "mean_gain_both"] > 0.1 > abs(s.loc[0, "mean_gain_both"])
-    paths = one.write(tmp_path)
+    paths = {**one.write(tmp_path), **write_study_figures(one, tmp_path)}
     for key in ("replicates", "summary", "correlations", "json", "figure_knobs",
                 "figure_correlations", "figure_scatter"):
         assert paths[key].is_file()

@@ -4,14 +4,21 @@ Given anchor data (the real seed examples), the synthetic data made from them an
 optionally, a held-out target set, :func:`run_audit` measures what the synthetic data
 adds, in Gan & Liu's terms (KL gap, entropies, information gain) and in the terms
 practitioners use (divergences, precision/recall/density/coverage, Vendi score, novelty,
-a probe of real generalization). ``AuditResult.write`` saves metrics.json and a
-self-contained report.html.
+a probe of real generalization). The result holds data; ``synthgain.report.write_audit``
+saves metrics.json and a self-contained report.html.
 """
 
 from ._c2st import classifier_two_sample_test
 from ._demo import markov_generate, quotes_by_series, run_text_demo
 from ._embed import available_models, embed_texts
-from ._information import information_terms, kl_gap_knn, kl_gap_mixture
+from ._information import (
+    Projection,
+    difference,
+    information_terms,
+    kl_gap_knn,
+    kl_gap_mixture,
+    project,
+)
 from ._io import Dataset, load_dataset
 from ._metrics import NoveltyResult, novelty, prdc, vendi_score
 from ._pipeline import SCHEMA, AuditResult, run_audit
@@ -22,8 +29,10 @@ __all__ = [
     "AuditResult",
     "Dataset",
     "NoveltyResult",
+    "Projection",
     "available_models",
     "classifier_two_sample_test",
+    "difference",
     "embed_texts",
     "information_terms",
     "kl_gap_knn",
@@ -33,6 +42,7 @@ __all__ = [
     "novelty",
     "prdc",
     "probe",
+    "project",
     "quotes_by_series",
     "run_audit",
     "run_text_demo",

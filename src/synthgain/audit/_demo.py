@@ -17,6 +17,7 @@ from pathlib import Path
 from .._rng import RNGLike, check_rng, child_generator, child_seed, seed_sequence
 from .._validation import check_int
 from ..exceptions import SynthgainError
+from ._pipeline import AuditResult, run_audit
 
 __all__ = ["markov_generate", "run_text_demo"]
 
@@ -134,17 +135,17 @@ def run_text_demo(
     n_target: int = 50,
     per_anchor: int = 2,
     rng: RNGLike = None,
-) -> Path:
-    """Audit Markov-chain text made from real quotes; return the path of report.html.
+) -> AuditResult:
+    """Audit Markov-chain text made from real quotes; return the :class:`AuditResult`.
 
     Writes ``data/{anchor,synthetic,target}.jsonl`` (the inputs, with ``id``, ``label``
-    and the synthetic rows' ``anchor_id`` provenance), ``metrics.json`` and
-    ``report.html`` into ``out_dir``, and caches embeddings in ``out_dir/cache``. Needs
+    and the synthetic rows' ``anchor_id`` provenance) into ``out_dir`` and caches
+    embeddings in ``out_dir/cache``; ``synthgain.report.write_audit(result, out_dir)``
+    writes ``metrics.json`` and ``report.html`` (``synthgain demo`` does). Needs
     the ``demo`` extra (the corpus); uses all-MiniLM-L6-v2 when the ``text`` extra is
     installed and the torch-free ``"lsa"`` embedding otherwise (``model="auto"``).
     """
     from ._io import load_dataset
-    from ._pipeline import run_audit
 
     out = Path(out_dir)
     data_dir = out / "data"
@@ -157,5 +158,4 @@ def run_text_demo(
         _write_jsonl(data_dir / f"{name}.jsonl", rows)
     sets = [load_dataset(data_dir / f"{n}.jsonl", label_column="label", name=n)
             for n in ("anchor", "synthetic", "target")]
-    result = run_audit(*sets, model=model, cache_dir=out / "cache", rng=g_audit)
-    return result.write(out)["report"]
+    return run_audit(*sets, model=model, cache_dir=out / "cache", rng=g_audit)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +37,10 @@ _PAIRS = (("anchor", "synthetic"), ("synthetic", "target"), ("anchor", "target")
 
 @dataclass
 class AuditResult:
-    """Everything the audit measured; ``write`` saves metrics.json and report.html.
+    """Everything the audit measured (data only).
+
+    :func:`synthgain.report.write_audit` writes ``metrics.json`` (:meth:`to_dict`) and
+    ``report.html`` from it.
 
     Attributes
     ----------
@@ -91,19 +93,6 @@ class AuditResult:
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_timings.items()},
         }
-
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``metrics.json`` and ``report.html`` into ``out_dir``; return their paths."""
-        from ..report import render_audit_report
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        doc = self.to_dict()
-        mpath = out / "metrics.json"
-        mpath.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-        rpath = out / "report.html"
-        rpath.write_text(render_audit_report(self, doc), encoding="utf-8")
-        return {"metrics": mpath, "report": rpath}
 
     def summary(self) -> list[str]:
         """A few lines for the terminal: the headline numbers with their intervals."""

@@ -27,6 +27,7 @@ def audit(
 ) -> None:
     """Measure what the synthetic data adds; write metrics.json and report.html."""
     from ..audit import load_dataset, run_audit
+    from ..report import write_audit
 
     with user_errors():
         kw = {"text_column": text_column, "embedding_column": embedding_column,
@@ -42,7 +43,7 @@ def audit(
         result = run_audit(*sets, model=model, cache_dir=cache_dir or out / "cache",
                            max_rows=max_rows, knn_rows=knn_rows, rng=seed, workers=workers,
                            progress=progress)
-        paths = result.write(out)
+        paths = write_audit(result, out)
     for line in result.summary():
         console.print(line)
     for note in result.notes:

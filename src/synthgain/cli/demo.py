@@ -38,9 +38,11 @@ def demo(
             console.print(f"  {p}")
         if text:
             from ..audit import run_text_demo
+            from ..report import write_audit
 
             t0 = time.perf_counter()
-            report = run_text_demo(out / "text-audit", model=text_model, rng=seed)
+            result = run_text_demo(out / "text-audit", model=text_model, rng=seed)
+            report = write_audit(result, out / "text-audit")["report"]
             console.print(
                 f"Audited real quotes (anchors), Markov-chain text made from them (synthetic) "
                 f"and held-out quotes (target) in {time.perf_counter() - t0:.1f} s "

@@ -19,6 +19,7 @@ def study(
     quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
+    from ..plots import write_study_figures
     from ..study import run_study
 
     with user_errors():
@@ -28,7 +29,7 @@ def study(
                 err_console.print(f"replicate {done:,}/{total:,}", end="\r")
         result = run_study(name, quick=quick, rng=seed, jobs=jobs, model=model,
                            progress=progress)
-        paths = result.write(out)
+        paths = {**result.write(out), **write_study_figures(result, out)}
     c = result.correlations
     console.print(f"{result.name}: {result.settings['n_configs']} configurations x "
                   f"{result.settings['n_replicates']} replicates in "

@@ -1,6 +1,7 @@
 """Figures (matplotlib). Imported lazily by the command line; no other layer imports it."""
 
 from ._figures import plot_figure2, plot_figure4, plot_figure5, save_figure
+from .audit import interval_chart, map_figure, novelty_histogram
 from .reproduce import (
     FIGURES,
     reproduce_figure2,
@@ -9,10 +10,14 @@ from .reproduce import (
     run_demo,
     write_figure4,
 )
+from .study import write_study_figures
 from .theory import plot_theory_sweep
 
 __all__ = [
     "FIGURES",
+    "interval_chart",
+    "map_figure",
+    "novelty_histogram",
     "plot_figure2",
     "plot_figure4",
     "plot_figure5",
@@ -23,4 +28,5 @@ __all__ = [
     "run_demo",
     "save_figure",
     "write_figure4",
+    "write_study_figures",
 ]

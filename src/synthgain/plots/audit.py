@@ -1,4 +1,5 @@
-"""Matplotlib figures for the reports, returned as base64 PNG data URIs (no files, no network)."""
+"""Figures of the audit report (synthgain.audit), returned as base64 PNG data URIs (no
+files, no network) for synthgain.report to embed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from ._figures import _ellipses
 
 __all__ = ["interval_chart", "map_figure", "novelty_histogram"]
 
@@ -30,15 +33,6 @@ def _to_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _ellipse(ax: Any, mean: np.ndarray, cov: np.ndarray, color: str) -> None:
-    from matplotlib.patches import Ellipse
-
-    vals, vecs = np.linalg.eigh(cov)
-    angle = float(np.degrees(np.arctan2(vecs[1, -1], vecs[0, -1])))
-    w, h = 2 * 2 * np.sqrt(np.maximum(vals[::-1], 0))  # 2-sigma axes
-    ax.add_patch(Ellipse(tuple(mean), w, h, angle=angle, fill=False, color=color, lw=1.5))
-
-
 def map_figure(points: dict[str, np.ndarray], mixtures: dict[str, Any] | None = None) -> str:
     """Scatter of each dataset on two principal axes, with fitted components as ellipses.
 
@@ -53,8 +47,7 @@ def map_figure(points: dict[str, np.ndarray], mixtures: dict[str, Any] | None = 
             ax.scatter(p[:, 0], p[:, 1], s=8, alpha=0.45, color=COLORS[name],
                        label=f"{name} ({p.shape[0]:,} shown)", edgecolors="none")
     for name, mix in (mixtures or {}).items():
-        for mu, cov in zip(mix.means, mix.covariances, strict=True):
-            _ellipse(ax, mu, cov, COLORS[name])
+        _ellipses(ax, mix, COLORS[name], lw=1.5)
     ax.set_xlabel("principal axis 1")
     ax.set_ylabel("principal axis 2")
     ax.legend(loc="best", fontsize=8, markerscale=2)

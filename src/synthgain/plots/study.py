@@ -1,18 +1,20 @@
-"""Figures of a study: gain per knob, rank correlations, measure-vs-gain scatter."""
+"""Figures of a real-data study (synthgain.study): gain per knob, rank correlations,
+measure-vs-gain scatter. Called by the command line on a finished StudyResult."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ._run import StudyResult
+from ..study import StudyResult
 
-__all__ = ["study_figures"]
+__all__ = ["write_study_figures"]
 
+#: the normal 97.5% quantile: error bars are 95% intervals (mean +- _Z se)
 _Z = 1.959963984540054
+#: the measures whose scatter against the gain is drawn: the paper's KL gap and dI, and
+#: the best fidelity and divergence predictors of docs/study.md
 _SCATTER = ("kl_gap_mixture", "information_gain", "precision_target", "js_synthetic_target")
 
 
@@ -95,11 +97,13 @@ def _scatter_figure(result: StudyResult, path: Path) -> None:
     plt.close(fig)
 
 
-def study_figures(result: StudyResult, out_dir: Path) -> dict[str, Path]:
+def write_study_figures(result: StudyResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``study_<name>_{knobs,correlations,scatter}.png``; return ``figure_*`` paths."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     paths = {f"figure_{kind}": out_dir / f"study_{result.name}_{kind}.png"
              for kind in ("knobs", "correlations", "scatter")}
     _knob_figure(result, paths["figure_knobs"])

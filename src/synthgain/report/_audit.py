@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ._figures import interval_chart, map_figure, novelty_histogram
+from ..plots.audit import interval_chart, map_figure, novelty_histogram
 from ._readings import reading
 
-__all__ = ["display_name", "render_audit_report"]
+__all__ = ["display_name", "render_audit_report", "write_audit"]
 
 @dataclass(frozen=True)
 class _Chart:
@@ -175,3 +177,18 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
     return env.get_template("audit.html.j2").render(
         doc=doc, figures=figures, sections=sections, headline=_headline(result),
         near_copy_intro=near_copy_intro)
+
+
+def write_audit(result: Any, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``metrics.json`` and ``report.html`` of an AuditResult into ``out_dir``.
+
+    Returns ``{"metrics": path, "report": path}``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    doc = result.to_dict()
+    mpath = out / "metrics.json"
+    mpath.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    rpath = out / "report.html"
+    rpath.write_text(render_audit_report(result, doc), encoding="utf-8")
+    return {"metrics": mpath, "report": rpath}

@@ -17,14 +17,15 @@ import numpy as np
 from .._rng import RNGLike, child_generator, seed_sequence
 from ..audit import (
     classifier_two_sample_test,
+    difference,
     information_terms,
     kl_gap_mixture,
     novelty,
     prdc,
     probe,
+    project,
     vendi_score,
 )
-from ..audit._information import difference, project
 from ..exceptions import TooFewPointsError
 from ..measures import kl_divergence
 

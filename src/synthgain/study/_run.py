@@ -94,8 +94,11 @@ class StudyResult:
                              "rho": rho})
         return pd.DataFrame(rows)
 
-    def write(self, out_dir: str | Path, *, figures: bool = True) -> dict[str, Path]:
-        """Write CSV tables, ``study.json`` and (optionally) PNG figures into ``out_dir``."""
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the CSV tables and ``study.json`` into ``out_dir``; return their paths.
+
+        The figures are drawn by :func:`synthgain.plots.write_study_figures`.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {}
@@ -107,10 +110,6 @@ class StudyResult:
                "correlations": self.correlations.to_dict(orient="records")}
         paths["json"].write_text(json.dumps(doc, indent=2, default=_json_default) + "\n",
                                  encoding="utf-8")
-        if figures:
-            from ._figures import study_figures
-
-            paths.update(study_figures(self, out))
         return paths
 
 
