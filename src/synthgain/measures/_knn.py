@@ -302,7 +302,7 @@ def _refine(
     rows_s, d2_s = rows[order], d2[order]
     first = np.searchsorted(rows_s, np.arange(b))
     idx = first[:, None] + np.arange(k)[None, :]
-    return np.sqrt(d2_s[idx]), cols[order][idx]
+    return np.sqrt(d2_s[idx]), cols[order[idx]]
 
 
 # --- radius queries ----------------------------------------------------------------------

@@ -160,5 +160,5 @@ def _exact_k(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, n: int, k: int,
     rows_s, d2_s = rows[order], d2[order]
     first = np.searchsorted(rows_s, np.arange(n))
     take = first[:, None] + np.arange(k)[None, :]
-    idx = cols[order][take] if want_index else np.empty((0, k), dtype=np.int64)
+    idx = cols[order[take]] if want_index else np.empty((0, k), dtype=np.int64)
     return np.sqrt(d2_s[take]), idx
