@@ -114,3 +114,17 @@ def test_seed_int_equals_seed_sequence_and_streams_are_named():
     by_seq = run_audit(*sets, rng=np.random.SeedSequence(7)).to_dict()["metrics"]
     assert by_int == by_seq
     assert run_audit(*sets, rng=8).to_dict()["metrics"] != by_int
+
+
+def test_records_carry_label_kind_unit_and_datasets():
+    r = run_audit(*_sets(), rng=2)
+    rec = {(m.group, m.key): m for m in r.records}
+    kl = rec["divergences", "kl_synthetic_anchor"]
+    assert (kl.kind, kl.datasets, kl.label, kl.unit) == (
+        "kl", ("synthetic", "anchor"), "KL(synthetic || anchor)", "nats")
+    tv = rec["divergences", "tv_anchor_target"]
+    assert (tv.kind, tv.datasets, tv.unit) == ("tv", ("anchor", "target"), "share")
+    assert rec["diversity", "vendi_target"].datasets == ("target",)
+    assert rec["kl_gap", "mixture"].kind == "kl_gap"
+    # the grouped view is the same estimates
+    assert r.metrics["fidelity"]["precision"] is rec["fidelity", "precision"].estimate

@@ -62,26 +62,27 @@ def test_report_renders_without_console_errors(tmp_path):
 
 
 def test_every_measure_in_exactly_one_chart_and_kl_apart_from_js_tv(tmp_path):
-    from synthgain.report._audit import _SECTIONS, _chart_keys, display_name
+    from synthgain.report._audit import _SECTIONS, _chart_records
 
     report = _report(tmp_path)
     result = run_audit(*_sets_for_charts(), rng=0)
     for group, _title, _intro, charts in _SECTIONS:
-        keys = [k for k, v in result.metrics.get(group, {}).items() if v is not None]
-        placed = [_chart_keys(c, keys) for c in charts]
-        flat = [k for p in placed for k in p]
+        records = [r for r in result.records if r.group == group and r.estimate is not None]
+        placed = [_chart_records(c, records) for c in charts]
+        flat = [r.key for p in placed for r in p]
         assert len(flat) == len(set(flat)), group  # no measure charted twice
-        assert set(flat) == set(keys), group
+        assert set(flat) == {r.key for r in records}, group
         if group == "divergences":
             kl, js_tv = placed
-            assert kl and all(k.startswith("kl_") for k in kl)
-            assert js_tv and all(k[:3] in ("js_", "tv_") for k in js_tv)
+            assert kl and all(r.kind == "kl" for r in kl)
+            assert js_tv and all(r.kind in ("js", "tv") for r in js_tv)
     html = report.read_text()
     assert html.count('alt="KL divergence, both directions') == 1
     assert html.count('alt="JS and TV lower bounds') == 1
     assert "KL(anchor || synthetic)" in html and "JS(anchor, synthetic)" in html
-    assert display_name("divergences", "tv_synthetic_target") == "TV(synthetic, target)"
-    assert display_name("information", "delta_h").startswith("dH")
+    labels = {(r.group, r.key): r.label for r in result.records}
+    assert labels["divergences", "tv_synthetic_target"] == "TV(synthetic, target)"
+    assert labels["information", "delta_h"].startswith("dH")
 
 
 def _sets_for_charts():

@@ -23,11 +23,13 @@ from ._io import Dataset, load_dataset
 from ._metrics import NoveltyResult, novelty, prdc, vendi_score
 from ._pipeline import SCHEMA, AuditResult, run_audit
 from ._probe import probe
+from ._records import Metric
 
 __all__ = [
     "SCHEMA",
     "AuditResult",
     "Dataset",
+    "Metric",
     "NoveltyResult",
     "Projection",
     "available_models",

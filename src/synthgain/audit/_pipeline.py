@@ -23,6 +23,7 @@ from ._information import information_terms, kl_gap_knn, kl_gap_mixture, project
 from ._io import Dataset
 from ._metrics import novelty, prdc, vendi_score
 from ._probe import probe
+from ._records import Metric, metric
 
 __all__ = ["SCHEMA", "AuditResult", "run_audit"]
 
@@ -44,10 +45,12 @@ class AuditResult:
 
     Attributes
     ----------
+    records : list of Metric
+        Every measure with its group, key, :class:`Estimate` (None: not computable, the
+        reason is in ``notes``), label, kind, unit and the datasets it is about.
     metrics : dict of str to dict of str to Estimate or None
-        Groups (``divergences``, ``information``, ``kl_gap``, ``fidelity``,
-        ``diversity``, ``novelty``, ``probe``) of named estimates; None marks a measure
-        that could not be computed (the reason is in ``notes``).
+        (property) The same estimates by group (``divergences``, ``information``,
+        ``kl_gap``, ``fidelity``, ``diversity``, ``novelty``, ``probe``) and key.
     inputs : dict
         Per dataset: rows, source file, embedding dimension, labels and provenance flags.
     near_copies : list of dict
@@ -62,7 +65,7 @@ class AuditResult:
         Wall-clock and process CPU seconds of each stage.
     """
 
-    metrics: dict[str, dict[str, Estimate | None]]
+    records: list[Metric]
     inputs: dict[str, Any]
     config: dict[str, Any]
     near_copies: list[dict[str, Any]]
@@ -73,6 +76,14 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     map_mixtures: dict[str, Any] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Estimate | None]]:
+        """The estimates by group and key (the ``metrics`` of metrics.json)."""
+        out: dict[str, dict[str, Estimate | None]] = {}
+        for r in self.records:
+            out.setdefault(r.group, {})[r.key] = r.estimate
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The metrics.json document (schema in docs/audit.md)."""
@@ -312,6 +323,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
     knn_gen = stream("knn_subsample")
     sub = {n_: _sub(x, knn_rows, knn_gen) for n_, x in emb.items()}
     metrics: dict[str, dict[str, Estimate | None]] = {}
+    parts: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # kind and datasets
 
     with clock.stage("divergences"):
         div: dict[str, Estimate | None] = {}
@@ -320,11 +332,14 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
             if p not in emb or q not in emb:
                 continue
             for a_, b_ in ((p, q), (q, p)):
+                parts["divergences", f"kl_{a_}_{b_}"] = ("kl", (a_, b_))
                 div[f"kl_{a_}_{b_}"] = kl_divergence(sub[a_], sub[b_], k=k,
                                                      method="wang_kulkarni_verdu", rng=kl_gen)
             c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows,
                                             rng=stream("c2st", i))
             div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
+            parts["divergences", f"js_{p}_{q}"] = ("js", (p, q))
+            parts["divergences", f"tv_{p}_{q}"] = ("tv", (p, q))
         metrics["divergences"] = div
 
     with clock.stage("information"):
@@ -374,6 +389,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
         metrics["diversity"] = {f"vendi_{n_}": vendi_score(_nonzero_rows(x, n_, notes),
                                                           rng=stream("vendi", n_))
                                 for n_, x in emb.items()}
+        parts.update({("diversity", f"vendi_{n_}"): ("vendi", (n_,)) for n_ in emb})
     with clock.stage("novelty"):
         nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio, workers=workers)
         metrics["novelty"] = {"mean_nearest_anchor_distance": nov.novelty,
@@ -401,7 +417,10 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
               for n_, d in data.items()}
     config = {"model": model_used, "max_rows": max_rows, "knn_rows": knn_rows, "n_pca": n_pca,
               "k": k, "copy_ratio": copy_ratio, "rng": rng if isinstance(rng, int) else None}
-    return AuditResult(metrics, inputs, config, near, notes, points, nov.distance,
+    records = [metric(g, key, est, kind=parts.get((g, key), (None, ()))[0],
+                      datasets=parts.get((g, key), (None, ()))[1])
+               for g, group in metrics.items() for key, est in group.items()]
+    return AuditResult(records, inputs, config, near, notes, points, nov.distance,
                        copy_ratio, clock.wall, map_mix, clock.cpu)
 
 

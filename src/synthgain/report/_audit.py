@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,23 +10,23 @@ from typing import Any
 from ..plots.audit import interval_chart, map_figure, novelty_histogram
 from ._readings import reading
 
-__all__ = ["display_name", "render_audit_report", "write_audit"]
+__all__ = ["render_audit_report", "write_audit"]
 
 @dataclass(frozen=True)
 class _Chart:
-    """One interval chart of a section: the measures whose keys match ``keys``."""
+    """One interval chart of a section: the measures of the given kinds (None: all)."""
 
     title: str
     unit: str
     ref: float | None
-    keys: tuple[str, ...]  # fnmatch patterns, in display order
+    kinds: tuple[str, ...] | None  # Metric.kind values, in display order
 
 
 _KL = _Chart("KL divergence, both directions (kNN, full embedding space)", "nats", 0.0,
-             ("kl_*",))
+             ("kl",))
 _JS_TV = _Chart("JS and TV lower bounds (calibrated classifier)",
                 "JS: nats, 0 to log 2 = 0.693; TV: probability, 0 to 1", 0.0,
-                ("js_*", "tv_*"))
+                ("js", "tv"))
 
 _SECTIONS = (
     ("divergences", "Divergences",
@@ -39,63 +38,40 @@ _SECTIONS = (
      "The paper's metric on real data: is a model of the synthetic data closer to the "
      "target than a model of the anchors?",
      (_Chart("KL gap (positive: the synthetic data moves the model towards the target)",
-             "nats", 0.0, ("mixture", "knn")),
+             "nats", 0.0, ("kl_gap",)),
       _Chart("KL of each fitted model to the target model (PCA space)", "nats", None,
-             ("mixture_kl_*",)))),
+             ("model_kl",)))),
     ("information", "Information terms of the paper",
      "Entropies, dH and the information gain dI, by kNN estimators in the whitened "
      "principal subspace of the target (or the anchors without a target).",
      (_Chart("Entropies and the information gain dI", "nats", None,
-             ("entropy_*", "information_gain")),
+             ("entropy", "information_gain")),
       _Chart("dH and the information the prompts carry", "nats", 0.0,
-             ("delta_h", "mi_prompt_synthetic")))),
+             ("delta_h", "mutual_information")))),
     ("fidelity", "Fidelity and coverage (Naeem et al. 2020)",
      "Precision and density say whether synthetic rows look real; recall and coverage "
      "whether they reach the variety of the anchors.",
      (_Chart("Precision, recall, density and coverage",
-             "share of rows (density: neighbourhoods per row, over k)", 1.0, ("*",)),)),
+             "share of rows (density: neighbourhoods per row, over k)", 1.0, None),)),
     ("diversity", "Diversity (Vendi score)",
      "The effective number of distinct directions under the cosine kernel (covariance "
      "form; interval from a delete-a-group jackknife).",
      (_Chart("Vendi score of each dataset", "effective number of directions", None,
-             ("*",)),)),
+             None),)),
     ("probe", "Probe: measured generalization gain",
      "A logistic regression trained on anchors, on synthetic data, and on both, scored on "
      "the labelled target set. The gains are the ground truth the measures above try to "
      "predict.",
-     (_Chart("Probe accuracy on the target set", "accuracy", None, ("accuracy_*",)),
+     (_Chart("Probe accuracy on the target set", "accuracy", None, ("accuracy",)),
       _Chart("Accuracy gain over the anchors alone", "accuracy difference", 0.0,
-             ("gain_*",)))),
+             ("gain",)))),
 )
 
-_NAMES = {
-    "delta_h": "dH = H(anchor) - H(synthetic)",
-    "information_gain": "information gain dI",
-    "mi_prompt_synthetic": "I(prompt anchors; synthetic)",
-    "mixture": "KL gap (mixture, PCA space)",
-    "knn": "KL gap (kNN, full space)",
-    "mixture_kl_anchor_target": "KL(anchor model || target model)",
-    "mixture_kl_synthetic_target": "KL(synthetic model || target model)",
-    "gain_both": "gain: anchor + synthetic",
-    "gain_synthetic": "gain: synthetic alone",
-}
-
-
-def display_name(group: str, key: str) -> str:
-    """The label of a measure in the report's tables and charts."""
-    if group == "divergences":
-        kind, p, q = key.split("_", 2)
-        return f"KL({p} || {q})" if kind == "kl" else f"{kind.upper()}({p}, {q})"
-    if group == "diversity":
-        return key.removeprefix("vendi_")
-    return _NAMES.get(key, key.replace("_", " "))
-
-
-def _chart_keys(chart: _Chart, keys: list[str]) -> list[str]:
-    out: list[str] = []
-    for pattern in chart.keys:
-        out += [k for k in keys if fnmatch.fnmatchcase(k, pattern) and k not in out]
-    return out
+def _chart_records(chart: _Chart, records: list[Any]) -> list[Any]:
+    """The records a chart shows: those of its kinds, kind by kind, in audit order."""
+    if chart.kinds is None:
+        return list(records)
+    return [r for kind in chart.kinds for r in records if r.kind == kind]
 
 
 def _fmt(v: float) -> str:
@@ -104,25 +80,24 @@ def _fmt(v: float) -> str:
 
 def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Chart, ...]
              ) -> dict[str, Any] | None:
-    ests = {k: v for k, v in result.metrics.get(group, {}).items() if v is not None}
-    if not ests:
+    records = [r for r in result.records if r.group == group and r.estimate is not None]
+    if not records:
         return None
-    order: list[str] = []
+    order: list[Any] = []
     figures = []
     for chart in charts:
-        keys = _chart_keys(chart, [k for k in ests if k not in order])
-        if keys:
-            order += keys
+        shown = _chart_records(chart, [r for r in records if r not in order])
+        if shown:
+            order += shown
             figures.append({"alt": chart.title, "uri": interval_chart(
-                [(display_name(group, k), ests[k]) for k in keys], chart.title, chart.unit,
+                [(r.label, r.estimate) for r in shown], chart.title, chart.unit,
                 ref=chart.ref)})
-    order += [k for k in ests if k not in order]  # (none: every measure has a chart)
+    order += [r for r in records if r not in order]  # (none: every measure has a chart)
     rows = []
-    for key in order:
-        est = ests[key]
-        lo, hi = est.ci()
-        rows.append({"name": display_name(group, key), "value": _fmt(est.value),
-                     "ci": f"{_fmt(lo)} to {_fmt(hi)}", "reading": reading(group, key, est)})
+    for rec in order:
+        lo, hi = rec.estimate.ci()
+        rows.append({"name": rec.label, "value": _fmt(rec.estimate.value),
+                     "ci": f"{_fmt(lo)} to {_fmt(hi)}", "reading": reading(rec)})
     return {"title": title, "intro": intro, "rows": rows, "figures": figures}
 
 

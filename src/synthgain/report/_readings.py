@@ -18,8 +18,8 @@ def _ci(est: Any) -> str:
     return f"{est.value:.3g} (95% CI {lo:.3g} to {hi:.3g})"
 
 
-def _divergence(key: str, est: Any) -> str:
-    kind, p, q = key.split("_", 2)
+def _divergence(kind: str, datasets: tuple[str, ...], est: Any) -> str:
+    p, q = datasets
     if kind == "kl":
         return (f"KL({p} || {q}) = {_ci(est)} nats: how much a {p} point is surprising "
                 f"under the {q} data. 0 means indistinguishable; kNN estimates in high "
@@ -73,15 +73,15 @@ _FIXED = {
 }
 
 
-def reading(group: str, key: str, est: Any) -> str:
-    """One plain sentence (or two) saying what the number means."""
-    if group == "divergences":
-        return _divergence(key, est)
-    if group == "diversity":
-        name = key.removeprefix("vendi_")
-        return (f"Vendi score of the {name} data = {_ci(est)}: the effective number of "
-                "distinct directions in it (1 = all alike).")
-    text = _FIXED.get(key, "")
-    if group == "novelty" and key == "memorisation":
+def reading(record: Any) -> str:
+    """One plain sentence (or two) saying what the number of an audit ``Metric`` means."""
+    est = record.estimate
+    if record.kind in ("kl", "js", "tv"):
+        return _divergence(record.kind, record.datasets, est)
+    if record.kind == "vendi":
+        return (f"Vendi score of the {record.datasets[0]} data = {_ci(est)}: the effective "
+                "number of distinct directions in it (1 = all alike).")
+    text = _FIXED.get(record.key, "")
+    if record.kind == "memorisation":
         text += f" Here {est.value:.1%} ({int(est.params.get('count', 0)):,} rows)."
     return f"{_ci(est)}. {text}"
