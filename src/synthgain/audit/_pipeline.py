@@ -31,8 +31,13 @@ SCHEMA = "synthgain.audit/1"
 #: points per dataset drawn on the report's map (enough to see the shape, few enough
 #: that the PNG stays small and the scatter readable)
 _MAP_POINTS = 2000
-#: components of the mixture drawn on the map (at most one per 10 points shown)
+#: components of the mixture drawn on the map, at most one per _MAP_POINTS_PER_COMPONENT
+#: points shown (fewer points cannot place a 2-d Gaussian's ellipse reliably)
 _MAP_COMPONENTS = 4
+_MAP_POINTS_PER_COMPONENT = 10
+#: synthetic rows with anchor ids needed before dI is computed: with fewer, the KSG
+#: estimate of I(prompt; synthetic) is mostly bias
+_MIN_PROMPTED_ROWS = 10
 _PAIRS = (("anchor", "synthetic"), ("synthetic", "target"), ("anchor", "target"))
 
 
@@ -182,7 +187,7 @@ def _prompts(anchor: Dataset, synthetic: Dataset, ea: np.ndarray
                 )
         rows.append(j)
         vecs.append(ea[[index[a] for a in ids]].mean(axis=0))
-    if len(rows) < 10:
+    if len(rows) < _MIN_PROMPTED_ROWS:
         return None
     return np.asarray(vecs), np.asarray(rows)
 
@@ -409,7 +414,7 @@ def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: A
         pooled = np.concatenate([_sub(x, _MAP_POINTS, pool_gen) for x in emb.values()])
         p2 = project(pooled, 2)
         points = {n_: p2(_sub(x, _MAP_POINTS, stream("map_points", n_))) for n_, x in emb.items()}
-        map_mix = {n_: fit_gmm(pts, min(_MAP_COMPONENTS, pts.shape[0] // 10 or 1),
+        map_mix = {n_: fit_gmm(pts, min(_MAP_COMPONENTS, pts.shape[0] // _MAP_POINTS_PER_COMPONENT or 1),
                                rng=stream("map_mixture", n_)).mixture
                    for n_, pts in points.items() if n_ != "target"}
     inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(emb[n_].shape[1]),

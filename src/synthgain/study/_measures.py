@@ -73,6 +73,12 @@ def downstream_gain(xa: np.ndarray, ya: np.ndarray, xs: np.ndarray, ys: np.ndarr
 #: prompted synthetic rows needed before dI uses prompts: with 10 or fewer the KSG
 #: estimate of I(prompt; S_gen) is mostly bias
 MIN_PROMPTED_ROWS = 11
+#: neighbours of the entropy and mutual-information estimators (KL and KSG): k = 3 is
+#: the usual bias-variance choice at these sample sizes (Kraskov et al. 2004)
+K_INFORMATION = 3
+#: Monte Carlo draws per KL of the mixture KL gap (stderr ~ 1/sqrt(5000) of the spread
+#: of the log-ratio, small next to the spread over replicates)
+N_MONTE_CARLO = 5000
 
 
 def _require(n: int, need: int, what: str) -> None:
@@ -131,10 +137,10 @@ def study_measures(
     has_p = prompt_anchor >= 0
 
     def info() -> dict[str, float]:
-        _require(anchor.shape[0], min(3, ka) + 1, "anchor")
+        _require(anchor.shape[0], min(K_INFORMATION, ka) + 1, "anchor")
         prompts = proj(anchor[prompt_anchor[has_p]]) if has_p.sum() >= MIN_PROMPTED_ROWS else None
         t = information_terms(proj(anchor), proj(synthetic[has_p] if prompts is not None
-                                                 else synthetic), prompts, k=min(3, ka),
+                                                 else synthetic), prompts, k=min(K_INFORMATION, ka),
                               rng=g("information"))
         return {n: (np.nan if t[n] is None else t[n].value)  # type: ignore[union-attr]
                 for n in ("information_gain", "delta_h", "entropy_synthetic",
@@ -143,7 +149,7 @@ def study_measures(
     def gaps() -> dict[str, float]:
         _require(anchor.shape[0], ka + 1, "anchor")
         _require(reference.shape[0], k + 1, "reference")
-        mix = kl_gap_mixture(anchor, synthetic, reference, n_pca=n_pca, n_samples=5000,
+        mix = kl_gap_mixture(anchor, synthetic, reference, n_pca=n_pca, n_samples=N_MONTE_CARLO,
                              rng=g("kl_gap_mixture"))
         # kNN KL gap as audit.kl_gap_knn, with the tie-breaking jitter seeded
         kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka, rng=g("kl_anchor_reference"))
