@@ -103,3 +103,15 @@ def test_replicate_is_reproducible_and_complete(split):
     assert a == b
     assert np.isfinite(a["gain_both"]) and np.isfinite(a["kl_gap_mixture"])
     assert a["gain_both"] == pytest.approx(a["accuracy_both"] - a["accuracy_anchor"])
+
+
+def test_seed_int_equals_seed_sequence_for_the_split_and_a_replicate():
+    from synthgain.study import StudyConfig, digits_replicate, load_digits_split
+
+    a, b = load_digits_split(rng=3), load_digits_split(rng=np.random.SeedSequence(3))
+    assert all(np.array_equal(a.x[p], b.x[p]) for p in a.x)
+    cfg = StudyConfig(K=2, J=1, L=1, per_class=15)
+    r1 = digits_replicate(cfg, a, 4)
+    r2 = digits_replicate(cfg, a, np.random.SeedSequence(4))
+    assert r1.keys() == r2.keys()
+    assert all(r1[k] == r2[k] or (r1[k] != r1[k] and r2[k] != r2[k]) for k in r1)
