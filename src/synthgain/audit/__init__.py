@@ -10,7 +10,7 @@ saves metrics.json and a self-contained report.html.
 
 from ._c2st import classifier_two_sample_test
 from ._demo import markov_generate, quotes_by_series, run_text_demo
-from ._embed import available_models, embed_texts
+from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
 from ._information import (
     Projection,
     difference,
@@ -26,9 +26,11 @@ from ._probe import probe
 from ._records import Metric
 
 __all__ = [
+    "GRAM_MAX_ROWS",
     "SCHEMA",
     "AuditResult",
     "Dataset",
+    "LSAEmbedder",
     "Metric",
     "NoveltyResult",
     "Projection",

@@ -173,20 +173,9 @@ def fit_text_embedder(corpus: Sequence[str], *, model: str = "lsa", dim: int = 1
 
         return lambda texts: np.asarray(embed_texts(list(texts), model="minilm",
                                                     cache_dir=cache_dir), dtype=np.float64)
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from ..audit import LSAEmbedder
 
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-    x = tfidf.fit_transform(list(corpus))
-    svd = TruncatedSVD(n_components=min(dim, x.shape[1] - 1), random_state=0,
-                       algorithm="arpack").fit(x)
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        z = svd.transform(tfidf.transform(list(texts)))
-        norms = np.linalg.norm(z, axis=1, keepdims=True)
-        return z / np.where(norms > 0, norms, 1.0)
-
-    return embed
+    return LSAEmbedder(dim=dim, min_df=2).fit(corpus).transform
 
 
 def text_draw(config: StudyConfig, split: TextSplit, rng: RNGLike) -> dict[str, Any]:
