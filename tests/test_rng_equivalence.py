@@ -1,0 +1,234 @@
+"""The seeding rule (docs/design.md, "Randomness"): for every public function that takes
+``rng``, ``rng=s`` and ``rng=SeedSequence(s)`` give the same result.
+
+The cheap functions are called here. The others are checked beside their own tests,
+named in COVERED_ELSEWHERE; a test below fails when a public function taking ``rng``
+is in neither list, or when a named test is missing.
+"""
+
+import importlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthgain.experiments.klgap import fit_simulation, kl_gap, monte_carlo_divergence
+from synthgain.measures import (
+    Gaussian,
+    entropy,
+    js_divergence,
+    kl_divergence,
+    label_mutual_information,
+    mutual_information,
+    rank_correlation,
+    total_variation,
+)
+from synthgain.mixture import GaussianMixture, MixtureStack, fit_gmm, fit_gmm_batched
+from synthgain.process import Setup, simulate
+from synthgain.study import (
+    DigitsGenerator,
+    StudyConfig,
+    TextSplit,
+    add_word_noise,
+    generate_synthetic,
+    generate_text,
+    load_quotes_split,
+)
+
+PACKAGES = ["synthgain.mixture", "synthgain.measures", "synthgain.process", "synthgain.theory",
+            "synthgain.experiments.klgap", "synthgain.experiments.theory_sweep",
+            "synthgain.audit", "synthgain.study"]  # fmt: skip
+TESTS = Path(__file__).parent
+
+MIX = GaussianMixture([0.3, 0.7], [[0.0, 0.0], [2.0, 1.0]], [np.eye(2), 0.5 * np.eye(2)])
+MIX2 = GaussianMixture([0.5, 0.5], [[1.0, 0.0], [2.0, 2.0]], [np.eye(2), np.eye(2)])
+X = np.random.default_rng(0).normal(size=(60, 2))
+Y = np.random.default_rng(1).normal(size=(60, 2)) + 0.3
+# tied values, so that the kNN estimators' jitter (which draws from rng) is exercised
+XT = np.round(X, 1)
+SIM = simulate(Setup(K=2, J=1, L=1), rng=0)
+
+
+def _plain(result):
+    """A comparable form of a result: Estimates, arrays, fits, tuples."""
+    if isinstance(result, tuple | list):
+        return [_plain(r) for r in result]
+    if hasattr(result, "to_dict") and callable(result.to_dict):
+        return result.to_dict()
+    if hasattr(result, "mixture"):  # a MixtureFit
+        m = result.mixture
+        return [m.weights.tolist(), m.means.tolist(), m.covariances.tolist()]
+    if hasattr(result, "means") and hasattr(result, "covariances"):
+        return [np.asarray(result.means).tolist(), np.asarray(result.covariances).tolist()]
+    if isinstance(result, np.ndarray):
+        return result.tolist()
+    return result
+
+
+CASES = {
+    "synthgain.mixture.GaussianMixture.sample": lambda rng: MIX.sample(20, rng=rng),
+    "synthgain.mixture.GaussianMixture.sample_components":
+        lambda rng: MIX.sample_components(np.array([0, 1, 1, 0]), rng=rng),
+    "synthgain.mixture.MixtureStack.sample":
+        lambda rng: MixtureStack.from_mixtures([MIX, MIX2]).sample(10, rng=rng),
+    "synthgain.mixture.fit_gmm": lambda rng: fit_gmm(X, 2, rng=rng),
+    "synthgain.mixture.fit_gmm_batched":
+        lambda rng: [fit_gmm_batched(np.stack([X, Y]), 2, rng=rng)[b] for b in range(2)],
+    "synthgain.measures.Gaussian.sample":
+        lambda rng: Gaussian(np.zeros(2), np.eye(2)).sample(5, rng=rng),
+    "synthgain.measures.entropy": lambda rng: [
+        entropy(MIX, n_samples=500, rng=rng), entropy(XT, rng=rng)],
+    "synthgain.measures.kl_divergence": lambda rng: [
+        kl_divergence(MIX, MIX2, n_samples=500, rng=rng), kl_divergence(XT, Y, rng=rng),
+        kl_divergence(X, Y, bias_correction="permutation", n_permutations=3, rng=rng)],
+    "synthgain.measures.js_divergence": lambda rng: [
+        js_divergence(MIX, MIX2, n_samples=500, rng=rng), js_divergence(XT, Y, rng=rng)],
+    "synthgain.measures.total_variation": lambda rng: [
+        total_variation(MIX, MIX2, n_samples=500, rng=rng), total_variation(XT, Y, rng=rng)],
+    "synthgain.measures.mutual_information": lambda rng: [
+        mutual_information(XT[:, :1], XT[:, 1:], rng=rng),
+        mutual_information(MIX, [1], n_samples=500, rng=rng)],
+    "synthgain.measures.label_mutual_information":
+        lambda rng: label_mutual_information(MIX, n_samples=500, rng=rng),
+    "synthgain.measures.rank_correlation":
+        lambda rng: rank_correlation(X[:, 0], Y[:, 0], n_bootstrap=50, rng=rng),
+    "synthgain.experiments.klgap.fit_simulation": lambda rng: fit_simulation(SIM, rng=rng),
+    "synthgain.experiments.klgap.kl_gap":
+        lambda rng: kl_gap(MIX, MIX2, MIX, rounds=3, n_eval=100, rng=rng),
+    "synthgain.experiments.klgap.monte_carlo_divergence":
+        lambda rng: monte_carlo_divergence(MIX, MIX2, n_samples=200, rounds=3, rng=rng),
+    "synthgain.study.add_word_noise":
+        lambda rng: add_word_noise(["a b c d", "e f g h i"], 0.5, ["x", "y", "z"], rng=rng),
+    "synthgain.study.load_quotes_split": lambda rng: _split_lists(load_quotes_split(3, rng=rng)),
+    "synthgain.study.DigitsGenerator.fit": lambda rng: [_plain(m) for m in DigitsGenerator(
+        n_pca=4, n_components=2).fit(*_digits(), [0, 1], rng=rng).mixtures_.values()],
+    "synthgain.study.generate_synthetic": lambda rng: _synthetic(rng),
+    "synthgain.study.generate_text": lambda rng: _text(rng),
+    "synthgain.audit.run_text_demo": lambda rng: _demo_metrics(rng),
+}  # fmt: skip
+
+
+def _demo_metrics(rng):
+    import tempfile
+
+    from synthgain.audit import run_text_demo
+
+    with tempfile.TemporaryDirectory() as out:
+        res = run_text_demo(out, model="lsa", n_series=2, n_anchor=10, n_target=12, rng=rng)
+    return [(m.key, m.estimate.value if m.estimate is not None else None) for m in res.records]
+
+
+def _split_lists(split):
+    return [split.texts, {k: v.tolist() for k, v in split.labels.items()}]
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    keep = np.flatnonzero(y < 2)[:80]
+    return x[keep], y[keep]
+
+
+def _synthetic(rng):
+    cfg = StudyConfig(K=1, J=1, L=0, anchors_per_class=2, per_class=6, noise=0.5)
+    x, y = _digits()
+    gen = DigitsGenerator(n_pca=4, n_components=2).fit(x, y, [0, 1], rng=0)
+    classes = {"anchored": [0], "unanchored": [1], "task": [0, 1], "irrelevant": []}
+    syn = generate_synthetic(gen, classes, x[y == 0][:2], y[y == 0][:2], cfg, rng=rng)
+    return [syn.x.tolist(), syn.labels.tolist(), syn.source.tolist()]
+
+
+def _text(rng):
+    texts = {p: [f"{c}{i} w{i % 3} end" for c in "ab" for i in range(6)]
+             for p in ("pool", "anchor", "reference", "test")}
+    labels = {p: np.repeat(np.array(["a", "b"]), 6) for p in texts}
+    split = TextSplit(texts, labels, ["a", "b"])
+    cfg = StudyConfig(K=1, J=1, L=0, per_class=4, generator="markov1")
+    classes = {"anchored": ["a"], "unanchored": ["b"], "task": ["a", "b"], "irrelevant": []}
+    syn = generate_text(split, classes, texts["anchor"][:2], labels["anchor"][:2], cfg, rng=rng)
+    return [syn.texts, syn.labels.tolist()]
+
+
+#: function -> the test (file::name) that checks rng=s == rng=SeedSequence(s) for it
+COVERED_ELSEWHERE = {
+    "synthgain.process.simulate": "process/test_process.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.process.random_covariances":
+        "process/test_process.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.chain_from_setup": "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.simulate_chain": "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.sweep_settings": "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.sweep_terms": "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.experiments.theory_sweep.sweep_terms_klgap":
+        "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.compute_terms":
+        "theory/test_terms.py::test_reproducible_and_int_rng_equals_its_seed_sequence",
+    "synthgain.theory.crossed_mutual_information":
+        "theory/test_information.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.theory.noisy_mutual_information":
+        "theory/test_information.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.audit.classifier_two_sample_test": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
+    "synthgain.audit.vendi_score": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
+    "synthgain.audit.markov_generate": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
+    "synthgain.audit.information_terms": "audit/test_information.py::test_seed_int_equals_seed_sequence",
+    "synthgain.audit.kl_gap_knn": "audit/test_information.py::test_seed_int_equals_seed_sequence",
+    "synthgain.audit.kl_gap_mixture": "audit/test_information.py::test_seed_int_equals_seed_sequence",
+    "synthgain.audit.run_audit":
+        "audit/test_pipeline.py::test_seed_int_equals_seed_sequence_and_streams_are_named",
+    "synthgain.study.study_measures": "study/test_measures.py::test_seed_int_equals_seed_sequence",
+    "synthgain.study.run_study": "study/test_run.py::test_seed_int_equals_seed_sequence",
+    "synthgain.study.summarize": "study/test_run.py::test_seed_int_equals_seed_sequence",
+    "synthgain.study.load_digits_split":
+        "study/test_digits.py::test_seed_int_equals_seed_sequence_for_the_split_and_a_replicate",
+    "synthgain.study.digits_replicate":
+        "study/test_digits.py::test_seed_int_equals_seed_sequence_for_the_split_and_a_replicate",
+}  # fmt: skip
+
+
+def _public_rng_functions():
+    found = set()
+    for name in PACKAGES:
+        mod = importlib.import_module(name)
+        for attr in getattr(mod, "__all__", []):
+            obj = getattr(mod, attr)
+            members = [(attr, obj)]
+            if inspect.isclass(obj):
+                members = [(f"{attr}.{m}", getattr(obj, m)) for m in vars(obj)
+                           if not m.startswith("_") and callable(getattr(obj, m))]
+            for qual, fn in members:
+                try:
+                    params = inspect.signature(fn).parameters
+                except (TypeError, ValueError):
+                    continue
+                if "rng" in params:
+                    found.add((f"{name}.{qual}", params["rng"].annotation))
+    return found
+
+
+def test_every_public_function_taking_rng_is_checked():
+    missing = []
+    for qual, annotation in sorted(_public_rng_functions()):
+        if "Generator" in str(annotation) and "RNGLike" not in str(annotation):
+            continue  # takes a caller's Generator stream, not a seed
+        if qual not in CASES and qual not in COVERED_ELSEWHERE:
+            missing.append(qual)
+    assert not missing, f"no rng=s == rng=SeedSequence(s) test for: {missing}"
+
+
+@pytest.mark.parametrize("qual", sorted(COVERED_ELSEWHERE))
+def test_the_named_test_exists_and_calls_the_function(qual):
+    path, test = COVERED_ELSEWHERE[qual].split("::")
+    source = (TESTS / path).read_text()
+    assert f"def {test}(" in source, COVERED_ELSEWHERE[qual]
+    start = source.index(f"def {test}(")
+    end = source.find("\ndef ", start + 1)
+    body = source[start : end if end > 0 else None]
+    short = qual.rsplit(".", 1)[-1]
+    assert short in body or short in source[:start], f"{test} does not call {short}"
+
+
+@pytest.mark.parametrize("qual", sorted(CASES))
+def test_int_seed_equals_its_seed_sequence(qual):
+    call = CASES[qual]
+    assert _plain(call(7)) == _plain(call(np.random.SeedSequence(7)))
