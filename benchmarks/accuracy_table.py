@@ -61,7 +61,7 @@ def replicate(fn: Callable[[np.random.Generator], tuple[float, float | None]], r
     return np.array(vals), np.array(ses)
 
 
-def summarise(quantity: str, method: str, case: str, d: int, n: str, truth: float,
+def summary_row(quantity: str, method: str, case: str, d: int, n: str, truth: float,
               vals: np.ndarray, ses: np.ndarray) -> Row:
     err = vals - truth
     ratio = None
@@ -140,13 +140,13 @@ def sample_rows(quick: bool) -> list[Row]:
             r = reps_for(n, d, quick)
             key += 1
             v, s = replicate(lambda g, n=n, p=p: est(entropy)(p.sample(n, rng=g), k=3), r, key)
-            rows.append(summarise("entropy", "kozachenko_leonenko k=3", "Gaussian", d, f"{n}",
+            rows.append(summary_row("entropy", "kozachenko_leonenko k=3", "Gaussian", d, f"{n}",
                                   h_true, v, s))
             if d <= 2:
                 key += 1
                 v, s = replicate(lambda g, n=n, p=p: est(entropy)(p.sample(n, rng=g),
                                                                   method="histogram"), r, key)
-                rows.append(summarise("entropy", "histogram (auto bins)", "Gaussian", d, f"{n}",
+                rows.append(summary_row("entropy", "histogram (auto bins)", "Gaussian", d, f"{n}",
                                       h_true, v, s))
             for ratio in ([0.25, 1.0, 4.0] if n == 1000 else [1.0]):
                 m = int(n / ratio)
@@ -154,21 +154,21 @@ def sample_rows(quick: bool) -> list[Row]:
                 v, s = replicate(
                     lambda g, n=n, m=m, p=p, q=q: est(kl_divergence)(
                         p.sample(n, rng=g), q.sample(m, rng=g), k=1), r, key)
-                rows.append(summarise("KL", "wang_kulkarni_verdu k=1", "Gaussian pair", d,
+                rows.append(summary_row("KL", "wang_kulkarni_verdu k=1", "Gaussian pair", d,
                                       f"{n}/{m}", kl_true, v, s))
             if d <= 2:
                 key += 1
                 v, s = replicate(
                     lambda g, n=n, p=p, q=q: est(kl_divergence)(
                         p.sample(n, rng=g), q.sample(n, rng=g), method="histogram"), r, key)
-                rows.append(summarise("KL", "histogram (auto bins, alpha=0.5)", "Gaussian pair",
+                rows.append(summary_row("KL", "histogram (auto bins, alpha=0.5)", "Gaussian pair",
                                       d, f"{n}/{n}", kl_true, v, s))
     # same distribution, unequal sizes: the case other libraries get wrong
     for n, m in [(4000, 1000), (1000, 4000)]:
         key += 1
         v, s = replicate(lambda g, n=n, m=m: est(kl_divergence)(
             g.standard_normal((n, 2)), g.standard_normal((m, 2)), k=1), reps_for(4000, 2, quick), key)
-        rows.append(summarise("KL", "wang_kulkarni_verdu k=1", "p = q = N(0, I)", 2, f"{n}/{m}",
+        rows.append(summary_row("KL", "wang_kulkarni_verdu k=1", "p = q = N(0, I)", 2, f"{n}/{m}",
                               0.0, v, s))
     # correlated Gaussian mutual information
     for rho in [0.5, 0.9]:
@@ -184,19 +184,19 @@ def sample_rows(quick: bool) -> list[Row]:
                     return est(mutual_information)(z[:, :1], z[:, 1:], method=meth)
 
                 v, s = replicate(run, reps_for(n, 2, quick), key)
-                rows.append(summarise("MI", meth, f"Gaussian rho={rho}", 2, f"{n}", truth, v, s))
+                rows.append(summary_row("MI", meth, f"Gaussian rho={rho}", 2, f"{n}", truth, v, s))
     # uniform on the unit cube: H = 0; KL(U[0,1]^d || U[0,2]^d) = d log 2
     for d in [1, 2, 10]:
         for n in [1000, 10_000]:
             r = reps_for(n, d, quick)
             key += 1
             v, s = replicate(lambda g, n=n, d=d: est(entropy)(g.random((n, d)), k=3), r, key)
-            rows.append(summarise("entropy", "kozachenko_leonenko k=3", "uniform [0,1]^d", d,
+            rows.append(summary_row("entropy", "kozachenko_leonenko k=3", "uniform [0,1]^d", d,
                                   f"{n}", 0.0, v, s))
             key += 1
             v, s = replicate(lambda g, n=n, d=d: est(kl_divergence)(
                 g.random((n, d)), 2 * g.random((n, d)), k=1), r, key)
-            rows.append(summarise("KL", "wang_kulkarni_verdu k=1", "U[0,1]^d vs U[0,2]^d", d,
+            rows.append(summary_row("KL", "wang_kulkarni_verdu k=1", "U[0,1]^d vs U[0,2]^d", d,
                                   f"{n}/{n}", d * math.log(2), v, s))
     # 1-D Gaussians: TV and JS from samples
     f1, g1 = Gaussian(0.0, 1.0), Gaussian(1.0, 1.0)
@@ -210,7 +210,7 @@ def sample_rows(quick: bool) -> list[Row]:
                 v, s = replicate(lambda g, n=n, fn=fn, meth=meth: est(fn)(
                     f1.sample(n, rng=g), g1.sample(n, rng=g), method=meth), r, key)
                 label = "knn_ratio k=auto" if meth == "knn_ratio" else "histogram (auto bins)"
-                rows.append(summarise(name, label, "N(0,1) vs N(1,1)", 1, f"{n}/{n}", truth, v, s))
+                rows.append(summary_row(name, label, "N(0,1) vs N(1,1)", 1, f"{n}/{n}", truth, v, s))
     return rows
 
 
@@ -233,11 +233,11 @@ def mixture_rows(quick: bool) -> list[Row]:
             key += 1
             v, s = replicate(lambda gen, fn=fn, args=args, n_mc=n_mc: est(fn)(*args, n_samples=n_mc, rng=gen),
                              r, key)
-            rows.append(summarise(q_name, f"monte_carlo n_samples={n_mc}", case, d, "-", truth, v, s))
+            rows.append(summary_row(q_name, f"monte_carlo n_samples={n_mc}", case, d, "-", truth, v, s))
         for meth in ["hershey_olsen", "hershey_olsen_product", "durrieu"]:
             e = kl_divergence(f, g, method=meth)
             label = meth + (" (midpoint of bounds)" if meth == "durrieu" else "")
-            rows.append(summarise("KL", label, case, d, "-", t["kl"], np.array([e.value]),
+            rows.append(summary_row("KL", label, case, d, "-", t["kl"], np.array([e.value]),
                                   np.array([np.nan])))
         b = kl_divergence(f, g, method="durrieu")
         rows.append(Row("KL", f"durrieu bounds [{b.lower:.4f}, {b.upper:.4f}]", case, d, "-", 1,
@@ -256,7 +256,7 @@ def mixture_rows(quick: bool) -> list[Row]:
                 v, s = replicate(lambda gen, n=n, fn=fn, kw=kw, f=f, g=g: est(fn)(
                     f.sample(n, rng=gen)[0], g.sample(n, rng=gen)[0], **kw), r, key)
                 name = {"KL": "wang_kulkarni_verdu k=1"}.get(q_name, "knn_ratio k=auto")
-                rows.append(summarise(q_name, name, case + " (samples)", d, f"{n}/{n}", truth, v, s))
+                rows.append(summary_row(q_name, name, case + " (samples)", d, f"{n}/{n}", truth, v, s))
     return rows
 
 
