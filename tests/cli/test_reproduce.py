@@ -42,20 +42,7 @@ def test_reproduce_reports_bad_input_in_one_line(tmp_path):
     assert res.exit_code == 2 and "`covariance` must be one of" in res.output
 
 
-def _done_chunks(store):
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
-        try:
-            return conn.execute("SELECT COUNT(*) FROM tasks WHERE status = 'ok'").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
-def test_reproduce_figure4_killed_then_resumed_equals_an_uninterrupted_run(tmp_path):
+def test_reproduce_figure4_killed_then_resumed_equals_an_uninterrupted_run(tmp_path, ok_tasks):
     import os
     import signal
     import subprocess
@@ -68,13 +55,13 @@ def test_reproduce_figure4_killed_then_resumed_equals_an_uninterrupted_run(tmp_p
     proc = subprocess.Popen([sys.executable, "-m", "synthgain", *args, "--out", str(killed)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while _done_chunks(killed / "checkpoint.sqlite") < 8:
+    while ok_tasks(killed / "checkpoint.sqlite") < 8:
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline, "the run did not start"
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_at_kill = _done_chunks(killed / "checkpoint.sqlite")
+    done_at_kill = ok_tasks(killed / "checkpoint.sqlite")
     assert 8 <= done_at_kill < 42, "killed too late to test a resume"
     assert not (killed / "results.csv").exists()
 

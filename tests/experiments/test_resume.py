@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,19 +27,8 @@ mu = [0.0, 1.0, 2.0]
 """
 
 
-def _ok_tasks(store):
-    try:
-        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
-        try:
-            return conn.execute("SELECT COUNT(*) FROM tasks WHERE status = 'ok'").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_sigkill_then_resume_gives_the_uninterrupted_table(tmp_path):
+def test_sigkill_then_resume_gives_the_uninterrupted_table(tmp_path, ok_tasks):
     config = tmp_path / "killme.toml"
     config.write_text(TOML)
     run_dir = tmp_path / "run"
@@ -49,14 +37,14 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(tmp_path):
            "--jobs", "1", "--quiet"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while _ok_tasks(store) < 6:
+    while ok_tasks(store) < 6:
         assert proc.poll() is None, proc.stderr.read().decode()
         assert time.monotonic() < deadline, "the sweep did not start"
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    done_at_kill = _ok_tasks(store)
+    done_at_kill = ok_tasks(store)
     assert 6 <= done_at_kill < 24, "killed too late to test a resume"
     killed = json.loads((run_dir / "run.json").read_text())
     assert killed["status"] == "running" and killed["stopped"] is None
