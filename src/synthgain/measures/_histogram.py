@@ -108,50 +108,6 @@ def _cell_volume(lo: np.ndarray, hi: np.ndarray, bins: int) -> np.ndarray:
     return vol
 
 
-def shared_probabilities(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount: float
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cell probabilities on shared edges of coordinate-major samples (d, ..., n):
-    ``p, q, used``, each (..., bins**d); the smoothing of the module notes."""
-    lo, hi = _range(xp, xq)
-    cells = bins ** xp.shape[0]
-    cp = counts(bin_index(xp, lo, hi, bins), cells)
-    cq = counts(bin_index(xq, lo, hi, bins), cells)
-    used = (cp + cq) > 0
-    m = used.sum(axis=-1, keepdims=True)
-    p = np.where(used, (cp + pseudocount) / (xp.shape[-1] + pseudocount * m), 0.0)
-    q = np.where(used, (cq + pseudocount) / (xq.shape[-1] + pseudocount * m), 0.0)
-    return p, q, used
-
-
-def divergence(p: np.ndarray, q: np.ndarray, measure: str) -> np.ndarray:
-    """Divergence of probability vectors (..., cells) -> (...,); terms with a zero
-    weight are 0 (``0 log 0 = 0``), and a cell with ``p > 0 = q`` makes KL infinite.
-
-    ``"kl"`` ``sum p log(p/q)``; ``"kl_reverse"`` ``sum q log(q/p)``; ``"js"``
-    ``(KL(p||m) + KL(q||m)) / 2`` with ``m = (p + q) / 2``; ``"tv"`` ``sum |p - q| / 2``.
-    """
-    if measure == "tv":
-        return 0.5 * np.sum(np.abs(p - q), axis=-1)
-    sp, sq = np.where(p > 0, p, 1.0), np.where(q > 0, q, 1.0)
-    if measure == "kl":
-        with np.errstate(divide="ignore"):
-            return np.sum(p * np.log(sp / np.where(p > 0, q, 1.0)), axis=-1)
-    if measure == "kl_reverse":
-        with np.errstate(divide="ignore"):
-            return np.sum(q * np.log(sq / np.where(q > 0, p, 1.0)), axis=-1)
-    mid = np.where(p + q > 0, 0.5 * (p + q), 1.0)
-    return 0.5 * np.sum(p * np.log(sp / mid) + q * np.log(sq / mid), axis=-1)
-
-
-def per_sample_probabilities(xt: np.ndarray, bins: int, floor: float) -> np.ndarray:
-    """The authors' ``histogramdd(x, bins, density=True)`` floored at ``floor`` and
-    renormalised to sum 1 (as ``scipy.stats.entropy`` does); (d, ..., n) -> (..., bins**d)."""
-    lo, hi = _range(xt)
-    c = counts(bin_index(xt, lo, hi, bins, exact=True), bins ** xt.shape[0])
-    dens = np.maximum(c / (xt.shape[-1] * _cell_volume(lo, hi, bins)[..., None]), floor)
-    return dens / dens.sum(axis=-1, keepdims=True)
-
-
 # --- public batched kernels (points (..., n, d), no argument checking) -----------------
 
 
@@ -175,7 +131,15 @@ def binned_probabilities(xp: np.ndarray, xq: np.ndarray, bins: int, pseudocount:
         0 on cells neither sample occupies; cells in ``numpy.histogramdd(...).ravel()``
         order. Does no argument checking.
     """
-    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, pseudocount)
+    xpt, xqt = coords(xp), coords(xq)
+    lo, hi = _range(xpt, xqt)
+    cells = bins ** xpt.shape[0]
+    cp = counts(bin_index(xpt, lo, hi, bins), cells)
+    cq = counts(bin_index(xqt, lo, hi, bins), cells)
+    used = (cp + cq) > 0
+    m = used.sum(axis=-1, keepdims=True)
+    p = np.where(used, (cp + pseudocount) / (xpt.shape[-1] + pseudocount * m), 0.0)
+    q = np.where(used, (cq + pseudocount) / (xqt.shape[-1] + pseudocount * m), 0.0)
     return p, q
 
 
@@ -186,13 +150,32 @@ def binned_density_per_sample(x: np.ndarray, bins: int, floor: float) -> np.ndar
     density=True)``, floored at ``floor`` and renormalised to sum 1 (what
     ``scipy.stats.entropy`` does to its inputs). Does no argument checking.
     """
-    return per_sample_probabilities(coords(x), bins, floor)
+    xt = coords(x)
+    lo, hi = _range(xt)
+    c = counts(bin_index(xt, lo, hi, bins, exact=True), bins ** xt.shape[0])
+    dens = np.maximum(c / (xt.shape[-1] * _cell_volume(lo, hi, bins)[..., None]), floor)
+    return dens / dens.sum(axis=-1, keepdims=True)
 
 
 def discrete_divergence(p: np.ndarray, q: np.ndarray, measure: str) -> np.ndarray:
-    """Divergence of probability vectors (..., cells) -> (...,), batched; ``measure`` in
-    {"kl", "kl_reverse", "js", "tv"}; ``0 log 0 = 0``. Does no argument checking."""
-    return divergence(p, q, measure)
+    """Divergence of probability vectors (..., cells) -> (...,), batched; terms with a
+    zero weight are 0 (``0 log 0 = 0``), and a cell with ``p > 0 = q`` makes KL infinite.
+
+    ``"kl"`` ``sum p log(p/q)``; ``"kl_reverse"`` ``sum q log(q/p)``; ``"js"``
+    ``(KL(p||m) + KL(q||m)) / 2`` with ``m = (p + q) / 2``; ``"tv"`` ``sum |p - q| / 2``.
+    Does no argument checking.
+    """
+    if measure == "tv":
+        return 0.5 * np.sum(np.abs(p - q), axis=-1)
+    sp, sq = np.where(p > 0, p, 1.0), np.where(q > 0, q, 1.0)
+    if measure == "kl":
+        with np.errstate(divide="ignore"):
+            return np.sum(p * np.log(sp / np.where(p > 0, q, 1.0)), axis=-1)
+    if measure == "kl_reverse":
+        with np.errstate(divide="ignore"):
+            return np.sum(q * np.log(sq / np.where(q > 0, p, 1.0)), axis=-1)
+    mid = np.where(p + q > 0, 0.5 * (p + q), 1.0)
+    return 0.5 * np.sum(p * np.log(sp / mid) + q * np.log(sq / mid), axis=-1)
 
 
 # --- the measures' kernels: points (n, d) -> float -----------------------------------
@@ -209,20 +192,17 @@ def entropy(x: np.ndarray, bins: int) -> float:
 
 def kl(xp: np.ndarray, xq: np.ndarray, bins: int, alpha: float) -> float:
     """``KL = sum_c p_c log(p_c / q_c)`` with add-``alpha`` on the occupied cells."""
-    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, alpha)
-    return float(divergence(p, q, "kl"))
+    return float(discrete_divergence(*binned_probabilities(xp, xq, bins, alpha), "kl"))
 
 
 def js(xp: np.ndarray, xq: np.ndarray, bins: int) -> float:
     """Jensen-Shannon divergence of the binned (unsmoothed) distributions."""
-    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, 0.0)
-    return float(divergence(p, q, "js"))
+    return float(discrete_divergence(*binned_probabilities(xp, xq, bins, 0.0), "js"))
 
 
 def tv(xp: np.ndarray, xq: np.ndarray, bins: int) -> float:
     """``TV = sum_c |p_c - q_c| / 2`` of the binned (unsmoothed) distributions."""
-    p, q, _ = shared_probabilities(coords(xp), coords(xq), bins, 0.0)
-    return float(divergence(p, q, "tv"))
+    return float(discrete_divergence(*binned_probabilities(xp, xq, bins, 0.0), "tv"))
 
 
 def mutual_information(x: np.ndarray, y: np.ndarray, bins: int) -> float:
