@@ -30,6 +30,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,7 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
                   progress: Callable[[int, int], None] | None) -> list[list[dict[str, Any]]]:
     """``map_chunks`` that commits each finished chunk to the store at ``path`` (one
     transaction per chunk) and, with ``resume``, reads back the chunks already there."""
-    from .backends import LocalBackend
+    from .backends import LocalBackend, _indexed
     from .store import SweepStore, TaskOutcome, plain_record
 
     digest = _digest(config)
@@ -185,28 +186,20 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
             records = store.records()
             for i in done:
                 parts[i] = records[i]
-        pending = [i for i in range(len(chunks)) if i not in done]
+        pending = [(i, chunks[i]) for i in range(len(chunks)) if i not in done]
+        n_done = len(done)
         if progress is not None:
-            progress(len(done), len(chunks))
+            progress(n_done, len(chunks))
         with LocalBackend(jobs=jobs) as backend:
-            for i, rows in backend.map_unordered(_IndexedRunner(runner), [(i, chunks[i]) for i in pending]):
+            for i, rows in backend.map_unordered(partial(_indexed, runner), pending):
                 rows = [plain_record(r, f"chunk {i}") for r in rows]
                 store.commit(TaskOutcome(task=i, point=i, start=0, stop=len(rows), rows=tuple(
                     (j, 0, "", "", r) for j, r in enumerate(rows))))
                 parts[i] = rows
+                n_done += 1
                 if progress is not None:
-                    progress(len(chunks) - sum(p is None for p in parts), len(chunks))
+                    progress(n_done, len(chunks))
     return [p for p in parts if p is not None]
-
-
-@dataclass(frozen=True)
-class _IndexedRunner:
-    """Picklable ``(i, chunk) -> (i, rows)``."""
-
-    runner: _ChunkRunner
-
-    def __call__(self, item: tuple[int, Sequence[Setting]]) -> tuple[int, list[dict[str, Any]]]:
-        return item[0], self.runner(item[1])
 
 
 def _chunks(tasks: list[Setting], size: int) -> list[list[Setting]]:
