@@ -2,8 +2,8 @@
 error, not silently ignored.
 
 Each public measure declares, per method, the keyword options that method reads
-(:func:`applies`). Before computing, :func:`check_options` resolves ``method="auto"`` from
-the kind of input (distributions or samples) and rejects every option that was given a
+(the decorator :func:`applies`). Before computing, the decorated function resolves
+``method="auto"`` from the kind of input (distributions or samples) and rejects every option that was given a
 value other than its default and that the method does not read. ``rng`` is accepted by
 every method (deterministic ones do not draw).
 """
@@ -62,14 +62,15 @@ def applies(methods: Mapping[str, frozenset[str]], *, auto_dist: str, auto_sampl
                     names = (auto_dist if is_dist(first) else auto_sample).split("|")
                 if all(n in methods for n in names):
                     used = frozenset().union(*(methods[n] for n in names))
+                    where = f" (here {'/'.join(names)})" if method == "auto" else ""
                     for name, value in kwargs.items():
                         if (name in defaults and name not in ("method", "rng")
                                 and name not in used and not _same(value, defaults[name])):
                             raise ValidationError(
                                 f"`{name}`={value!r} does not apply to {fn.__name__}("
-                                f"method={method!r}){'' if method != 'auto' else ' (here ' + '/'.join(names) + ')'}"
-                                f"; it reads only {sorted(used) or 'no options'}. Remove "
-                                f"`{name}` or choose a method that uses it."
+                                f"method={method!r}){where}; it reads only "
+                                f"{sorted(used) or 'no options'}. Remove `{name}` or choose "
+                                "a method that uses it."
                             )
             return fn(*args, **kwargs)
 
