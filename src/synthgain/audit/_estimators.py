@@ -1,0 +1,108 @@
+"""The audit's comparative estimators, as measures of two samples for :func:`compare`.
+
+Each factory returns ``measure(x, y, gen) -> {name: float}``: the raw estimate on two
+samples of equal size. The audit and the calibration table (benchmarks/calibration.py)
+call these same functions, so the table describes exactly what the audit reports.
+
+=================  ==========================================  ========================
+name               what                                        outputs
+=================  ==========================================  ========================
+``knn_kl``         Wang-Kulkarni-Verdu kNN KL(x || y)          ``kl``
+``c2st``           calibrated-classifier lower bounds          ``js``, ``tv``
+``mixture_kl_gap`` KL gap of mixtures fitted in the target's   ``gap``, ``kl_x``,
+                   whitened principal subspace                 ``kl_y``
+``knn_kl_gap``     KL gap of kNN estimates                     ``gap``
+``entropy_diff``   H(x) - H(y), Kozachenko-Leonenko            ``dh``
+``ksg_mi``         I(x; y) of paired rows, KSG1                ``mi``
+=================  ==========================================  ========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .._rng import child_generator, seed_sequence
+from ..measures import entropy, kl_divergence, mutual_information
+from ._c2st import classifier_two_sample_test
+from ._information import kl_gap_mixture
+
+__all__ = ["ESTIMATORS", "c2st", "entropy_diff", "knn_kl", "knn_kl_gap", "ksg_mi",
+           "mixture_kl_gap"]
+
+Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
+
+#: the range of each bounded output (a divergence is >= 0; JS <= log 2; TV <= 1)
+BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
+    "knn_kl": {"kl": (0.0, np.inf)},
+    "c2st": {"js": (0.0, float(np.log(2.0))), "tv": (0.0, 1.0)},
+    "ksg_mi": {"mi": (0.0, np.inf)},
+}
+
+
+def knn_kl(k: int = 5) -> Measure:
+    """KL(x || y) by the Wang-Kulkarni-Verdu kNN estimator (features standardised)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        kk = max(1, min(k, x.shape[0] - 1, y.shape[0]))
+        return {"kl": kl_divergence(x, y, method="wang_kulkarni_verdu", k=kk,
+                                    standardize=True, rng=gen).value}
+    return measure
+
+
+def c2st(n_pca: int = 32) -> Measure:
+    """JS and TV lower bounds from a cross-fitted, calibrated logistic regression."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        out = classifier_two_sample_test(x, y, max_rows=max(x.shape[0], y.shape[0]),
+                                         n_pca=n_pca, rng=gen)
+        return {"js": out["js"].value, "tv": out["tv"].value}
+    return measure
+
+
+def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000) -> Measure:
+    """KL(pi_x || pi_target) - KL(pi_y || pi_target) with fitted mixtures."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        out = kl_gap_mixture(x, y, target, n_pca=n_pca, n_samples=n_samples, rng=gen)
+        return {"gap": out["gap"].value, "kl_x": out["kl_anchor_target"].value,
+                "kl_y": out["kl_synthetic_target"].value}
+    return measure
+
+
+def knn_kl_gap(target: np.ndarray, k: int = 5) -> Measure:
+    """KL(x || target) - KL(y || target) by kNN (features standardised)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        kk = max(1, min(k, x.shape[0] - 1))
+        root = seed_sequence(gen)
+        ga, gb = child_generator(root, "x"), child_generator(root, "y")
+        a = kl_divergence(x, target, method="wang_kulkarni_verdu", k=kk, standardize=True,
+                          rng=ga).value
+        b = kl_divergence(y, target, method="wang_kulkarni_verdu", k=kk, standardize=True,
+                          rng=gb).value
+        return {"gap": a - b}
+    return measure
+
+
+def entropy_diff(k: int = 3) -> Measure:
+    """H(x) - H(y), Kozachenko-Leonenko, in the space given (the audit whitens it)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        kk = max(1, min(k, x.shape[0] - 1))
+        root = seed_sequence(gen)
+        ga, gb = child_generator(root, "x"), child_generator(root, "y")
+        return {"dh": entropy(x, method="kozachenko_leonenko", k=kk, rng=ga).value
+                - entropy(y, method="kozachenko_leonenko", k=kk, rng=gb).value}
+    return measure
+
+
+def ksg_mi(k: int = 3) -> Measure:
+    """I(x; y) of paired rows by KSG1 (each variable standardised)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        kk = max(1, min(k, x.shape[0] - 1))
+        return {"mi": mutual_information(x, y, method="ksg1", k=kk, standardize=True,
+                                         rng=gen).value}
+    return measure
+
+
+ESTIMATORS: dict[str, Callable[..., Measure]] = {
+    "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
+    "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
+}
