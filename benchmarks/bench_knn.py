@@ -7,7 +7,8 @@ straightforward implementation, all measured in the same run.
 What it measures (process CPU seconds over all threads, best of ``--repeat`` interleaved
 runs, since the reference machine is shared; the full-size step also reports wall time):
 
-1. ``kl_divergence(xp, xq, k=1)`` and ``entropy(xp, k=1)`` for n = m = ``--n`` points in
+1. ``kl_divergence(xp, xq, k=1, standardize=False)`` (raw coordinates, as the
+   straightforward versions of step 3) and ``entropy(xp, k=1)`` for n = m = ``--n`` points in
    d = ``--d`` (Gaussian data, float64), with the peak resident memory of the process.
 2. Estimator overhead: each estimator's time over the time of the raw
    :func:`knn_distances` queries it needs (self query of xp; plus cross query xp -> xq for
@@ -87,7 +88,7 @@ def overhead(n: int, d: int, repeat: int) -> dict[str, float]:
     calls = {
         "query_self_s": lambda: knn_distances(xp, k=1),
         "query_cross_s": lambda: knn_distances(xp, xq, k=1),
-        "kl_s": lambda: kl_divergence(xp, xq, k=1),
+        "kl_s": lambda: kl_divergence(xp, xq, k=1, standardize=False),
         "entropy_s": lambda: entropy(xp, k=1),
     }
     for _ in range(repeat):
@@ -102,10 +103,10 @@ def overhead(n: int, d: int, repeat: int) -> dict[str, float]:
 
 def straightforward(n: int, n_tree: int, d: int, repeat: int) -> dict[str, float]:
     xp, xq = data(n, n, d, seed=2)
-    t_ours, ours = timed(lambda: kl_divergence(xp, xq, k=1).value, repeat)
+    t_ours, ours = timed(lambda: kl_divergence(xp, xq, k=1, standardize=False).value, repeat)
     t_skl, skl = timed(lambda: wkv_sklearn(xp, xq), repeat)
     xt, yt = xp[:n_tree], xq[:n_tree]
-    t_ours_t, ours_t = timed(lambda: kl_divergence(xt, yt, k=1).value, repeat)
+    t_ours_t, ours_t = timed(lambda: kl_divergence(xt, yt, k=1, standardize=False).value, repeat)
     t_tree, tree = timed(lambda: wkv_kdtree(xt, yt), 1)
     return {
         "n": n, "ours_s": t_ours, "sklearn_s": t_skl, "speedup_vs_sklearn": t_skl / t_ours,
@@ -117,7 +118,7 @@ def straightforward(n: int, n_tree: int, d: int, repeat: int) -> dict[str, float
 
 def full(n: int, d: int) -> dict[str, float]:
     xp, xq = data(n, n, d)
-    w_kl, c_kl, kl = wall(lambda: kl_divergence(xp, xq, k=1))
+    w_kl, c_kl, kl = wall(lambda: kl_divergence(xp, xq, k=1, standardize=False))
     w_h, c_h, h = wall(lambda: entropy(xp, k=1))
     rss_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     return {"n": n, "d": d, "kl_wall_s": w_kl, "kl_cpu_s": c_kl, "kl": kl.value,

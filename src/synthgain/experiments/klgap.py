@@ -183,14 +183,15 @@ def _knn_values(xp: np.ndarray, xq: np.ndarray, measure: str, k: int) -> np.ndar
     """Wang-Kulkarni-Verdu (2009) kNN estimate of KL per (setting, round): (c, R, n, d) -> (c, R).
 
     Delegates to :func:`synthgain.measures.kl_divergence` (ties, if any, are broken by a
-    fixed-seed jitter, so the result is deterministic).
+    fixed-seed jitter, so the result is deterministic) in the raw coordinates
+    (``standardize=False``), as the protocol's recorded values were computed.
     """
     if measure == "kl_reverse":
         xp, xq = xq, xp
     out = np.empty(xp.shape[:2])
     for b, r in np.ndindex(*out.shape):
         out[b, r] = kl_divergence(xp[b, r], xq[b, r], method="wang_kulkarni_verdu", k=k,
-                                  rng=0).value
+                                  standardize=False, rng=0).value
     return out
 
 

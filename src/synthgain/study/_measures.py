@@ -151,12 +151,14 @@ def study_measures(
         _require(reference.shape[0], k + 1, "reference")
         mix = kl_gap_mixture(anchor, synthetic, reference, n_pca=n_pca, n_samples=N_MONTE_CARLO,
                              rng=g("kl_gap_mixture"))
-        # kNN KL gap as audit.kl_gap_knn, with the tie-breaking jitter seeded
-        kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka, rng=g("kl_anchor_reference"))
+        # the kNN KL gap of audit.kl_gap_knn, in the raw embedding coordinates
+        # (standardize=False: the study's documented values), tie-breaking jitter seeded
+        kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka,
+                             standardize=False, rng=g("kl_anchor_reference"))
         kl_s = kl_divergence(synthetic, reference, method="wang_kulkarni_verdu", k=ka,
-                             rng=g("kl_synthetic_reference"))
+                             standardize=False, rng=g("kl_synthetic_reference"))
         kl_s5 = kl_divergence(synthetic, reference, method="wang_kulkarni_verdu", k=k,
-                              rng=g("kl_synthetic_reference_k"))
+                              standardize=False, rng=g("kl_synthetic_reference_k"))
         return {"kl_gap_mixture": mix["gap"].value,
                 "kl_gap_knn": difference(kl_a, kl_s, "kl_gap_knn").value,
                 "kl_synthetic_target": kl_s5.value}
