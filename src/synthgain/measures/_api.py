@@ -83,8 +83,13 @@ def entropy(
         Duplicate handling for samples (see ``synthgain.measures._knn_estimators``):
         "jitter" dequantises tied features with uniform noise of their grid step.
     standardize : bool, default False
-        Scale features to unit variance before the neighbour search; the entropy of the
-        original data is reported (``sum log s_j`` is added back).
+        Centre and scale each feature to unit standard deviation before the neighbour
+        search; the entropy of the original data is still reported (``sum_j log s_j`` is
+        added back), so only the metric of the search changes. Unlike the divergences and
+        mutual information (default on), entropy is not invariant to scale:
+        :math:`H(cX) = H(X) + d \log c`, so there is no unit-free value to protect, and
+        the raw estimator already follows a common rescaling exactly (the estimate shifts
+        by :math:`d \log c`). Read only by ``"kozachenko_leonenko"``.
     n_bootstrap : int, default 0
         Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
     algorithm : {"auto", "kdtree", "brute", "faiss"}
@@ -127,7 +132,8 @@ def entropy(
     if method == "histogram":
         return _histogram_estimate(lambda b: _histogram.entropy(arr, b), [arr], bins)
     k = _check_k(k, arr.shape[0] - 1, "at most the number of points minus 1")
-    opts = _SampleOptions(ties, standardize, None, 2, n_bootstrap, algorithm, rng)
+    opts = _SampleOptions(ties, standardize, None, 2, n_bootstrap, algorithm, rng,
+                          scale_free=False)
     return _from_samples(
         "kozachenko_leonenko",
         lambda a: [(1.0, _knn_estimators._kl_entropy_terms(a[0], k, opts.algorithm))],
@@ -148,7 +154,7 @@ def kl_divergence(
     method: str = "auto",
     k: int = 1,
     ties: str = "jitter",
-    standardize: bool = False,
+    standardize: bool | None = None,
     bias_correction: str | None = None,
     n_permutations: int = 20,
     n_bootstrap: int = 0,
@@ -183,9 +189,24 @@ def kl_divergence(
         of JS and TV it over-corrects large values).
     alpha : float, default 0.5
         Histogram pseudo-count, added to every cell that either sample occupies.
-    ties, standardize, n_bootstrap, algorithm, bins, n_samples, target_stderr,
-    max_samples, rng : see :func:`entropy`. ``standardize`` uses the pooled scale, to which
-    KL is invariant.
+    standardize : bool or None, default None (on for the kNN method)
+        Map every feature of both samples by one affine map, ``(x - mu_j) / s_j`` with the
+        pooled mean and standard deviation of p and q together, before the neighbour
+        search. KL, JS and TV are invariant to an invertible map applied to both
+        distributions, so this changes no true value; it makes the estimate independent of
+        the units of each feature (rescaling a feature leaves it unchanged up to rounding),
+        where the raw neighbourhoods are dominated by the feature with the largest spread.
+        The pooled scale, rather than that of one sample, keeps the map symmetric in p and
+        q (so are the JS and TV estimates), is the same for every re-split of
+        ``bias_correction="permutation"``, and is defined when a feature is constant in
+        one sample only. Each call standardises its own pair: two estimates sharing a
+        q-sample (a difference such as ``KL(a || q) - KL(s || q)``) use slightly different
+        maps. ``None`` means True for ``"wang_kulkarni_verdu"`` (``"knn_ratio"`` in
+        :func:`js_divergence` and :func:`total_variation`); pass ``False`` for the raw
+        coordinates. Read only by the kNN method: any value given to another method is an
+        error.
+    ties, n_bootstrap, algorithm, bins, n_samples, target_stderr, max_samples, rng : see
+        :func:`entropy`.
 
     Returns
     -------
@@ -215,7 +236,7 @@ def kl_divergence(
         return _histogram_estimate(lambda b: _histogram.kl(p, q, b, a), [p, q], bins, alpha=a)
     k = _check_k(k, min(p.shape[0] - 1, q.shape[0]), "at most n - 1 and m")
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
-                          algorithm, rng)
+                          algorithm, rng, scale_free=True)
     return _from_samples(
         "wang_kulkarni_verdu",
         lambda a: [(1.0, _knn_estimators._wkv_terms(a[0], a[1], k, opts.algorithm))],
@@ -254,7 +275,7 @@ def js_divergence(
     method: str = "auto",
     k: int | str = "auto",
     ties: str = "jitter",
-    standardize: bool = False,
+    standardize: bool | None = None,
     bias_correction: str | None = None,
     n_permutations: int = 20,
     n_bootstrap: int = 0,
@@ -297,7 +318,7 @@ def js_divergence(
         return _histogram_estimate(lambda b: _histogram.js(p, q, b), [p, q], bins)
     k = _ratio_k(k, p, q)
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
-                          algorithm, rng)
+                          algorithm, rng, scale_free=True)
 
     def parts(a: list[np.ndarray]) -> _mixture.Parts:
         tp, tq = _knn_estimators._js_terms(a[0], a[1], k, opts.algorithm)
@@ -316,7 +337,7 @@ def total_variation(
     method: str = "auto",
     k: int | str = "auto",
     ties: str = "jitter",
-    standardize: bool = False,
+    standardize: bool | None = None,
     bias_correction: str | None = None,
     n_permutations: int = 20,
     n_bootstrap: int = 0,
@@ -356,7 +377,7 @@ def total_variation(
         return _histogram_estimate(lambda b: _histogram.tv(p, q, b), [p, q], bins)
     k = _ratio_k(k, p, q)
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
-                          algorithm, rng)
+                          algorithm, rng, scale_free=True)
     return _from_samples(
         "knn_ratio",
         lambda a: [(1.0, _knn_estimators._tv_terms(a[0], a[1], k, opts.algorithm))],

@@ -90,20 +90,28 @@ def _ratio_k(k: Any, p: np.ndarray, q: np.ndarray) -> int:
 
 
 class _SampleOptions:
-    """Options shared by the kNN estimators, validated once."""
+    """Options shared by the kNN estimators, validated once.
+
+    ``standardize=None`` is the measure's default: ``scale_free`` says whether the
+    quantity is invariant to invertible per-feature affine maps (KL, JS, TV, mutual
+    information: standardise, so the estimate does not depend on the units of the
+    features) or not (entropy: keep the data's scale).
+    """
 
     def __init__(
         self,
         ties: str,
-        standardize: bool,
+        standardize: bool | None,
         bias_correction: str | None,
         n_permutations: int,
         n_bootstrap: int,
         algorithm: str,
         rng: RNGLike,
+        *,
+        scale_free: bool,
     ) -> None:
         self.ties = check_choice(ties, "ties", _TIES)
-        self.standardize = bool(standardize)
+        self.standardize = scale_free if standardize is None else bool(standardize)
         if bias_correction is not None:
             check_choice(bias_correction, "bias_correction", ["permutation"])
         self.bias_correction = bias_correction

@@ -41,7 +41,7 @@ def mutual_information(
     method: str = "auto",
     k: int = 3,
     ties: str = "jitter",
-    standardize: bool = False,
+    standardize: bool | None = None,
     bias_correction: str | None = None,
     n_permutations: int = 20,
     n_bootstrap: int = 0,
@@ -65,6 +65,16 @@ def mutual_information(
         ``"ksg1"``, ``"ksg2"`` (samples; Kraskov-Stoegbauer-Grassberger, maximum norm),
         ``"histogram"`` (samples, dx + dy <= 3). ``"auto"``: closed form, Monte Carlo,
         KSG1 respectively.
+    standardize : bool or None, default None (on for KSG)
+        Centre each feature of ``x`` and of ``y`` and scale it to unit standard deviation
+        before the neighbour search. Mutual information is invariant to invertible maps of
+        X and of Y separately, so this changes no true value; it makes the estimate
+        independent of the units of each variable (rescaling a feature leaves it unchanged
+        up to rounding), where the raw maximum-norm neighbourhoods are dominated by the
+        variable with the largest spread (as scikit-learn's ``mutual_info_regression``,
+        which also scales by default). ``None`` means True for ``"ksg1"`` and ``"ksg2"``;
+        pass ``False`` for the raw coordinates. Read only by KSG: any value given to
+        another method is an error.
     bias_correction : {None, "permutation"}
         Subtract the mean estimate over ``n_permutations`` random shufflings of ``y``'s
         rows (independence, I = 0).
@@ -106,7 +116,7 @@ def mutual_information(
     variant = 2 if method == "ksg2" else 1
     k = _check_k(k, xa.shape[0] - 1, "at most the number of points minus 1")
     opts = _SampleOptions(ties, standardize, bias_correction, n_permutations, n_bootstrap,
-                          "kdtree", rng)
+                          "kdtree", rng, scale_free=True)
 
     def parts(a: list[np.ndarray]) -> _mixture.Parts:
         z = a[0]
