@@ -90,9 +90,13 @@ def test_delta_eps_is_bracketed_and_nonpositive(noisy_terms):
     d = t["delta_eps"]
     assert d.lower < d.upper <= 0.0 and d.value == d.upper
     assert t["I_Mp_W"].value == pytest.approx(t["I_gen_W"].value + d.value)
-    _, rhs, _, width = noisy_terms.bounds["lemma_4_5"]
+    _, rhs, _, width = noisy_terms.bounds["lemma_4_5_differential"]
     assert width == pytest.approx(d.upper - d.lower)
     assert rhs.value == pytest.approx(t["lemma_4_5_rhs"].value)
+    _, rhs, _, width = noisy_terms.bounds["lemma_4_5"]  # the unit-free reduction
+    assert width == pytest.approx(d.upper - d.lower)
+    assert rhs.value == pytest.approx(t["B_syn"].value + t["H_ep_given_Mp_discrete"].value
+                                      - d.value)
 
 
 def test_unestimated_delta_eps_never_violates_lemma_4_5():

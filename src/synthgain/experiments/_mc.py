@@ -32,16 +32,19 @@ def setting_seed(ss: np.random.SeedSequence) -> str:
 # --- fits -------------------------------------------------------------------------------
 
 
-def _fit_stack(x: np.ndarray, k: int, seeds: Sequence[np.random.SeedSequence]) -> list[MixtureFit]:
+def _fit_stack(x: np.ndarray, k: int, seeds: Sequence[np.random.SeedSequence], *,
+               scale: float = 1.0) -> list[MixtureFit]:
     """Fit B datasets (B, n, d) at once, dataset b seeded by ``seeds[b]`` alone.
 
     scikit-learn's defaults, as the authors used them: full covariances, one k-means
-    initialisation, ``tol = 1e-3``, ``reg_covar = 1e-6``, ``max_iter = 100``.
+    initialisation, ``tol = 1e-3``, ``reg_covar = 1e-6``, ``max_iter = 100``; the ridge
+    is ``1e-6 * scale**2`` for data of a setting at ``Setup.scale`` (the fit at scale 1
+    in other units).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported per setting as *_converged
         fit = fit_gmm_batched(x, k, rng=list(seeds), n_init=1, max_iter=100, tol=1e-3,
-                              reg_covar=1e-6, init="kmeans")
+                              reg_covar=1e-6 * scale**2, init="kmeans")
     return [fit[b] for b in range(len(fit))]
 
 
@@ -58,6 +61,8 @@ def fit_simulation(sim: Simulation, *, rng: RNGLike = None) -> tuple[MixtureFit,
     """
     ss = seed_sequence(rng)
     s = sim.setup
-    a = _fit_stack(sim.anchors[None], s.k_anchor_fit, [child_seed(ss, _FIT_ANCHOR)])[0]
-    g = _fit_stack(sim.synthetic[None], s.k_synthetic_fit, [child_seed(ss, _FIT_SYN)])[0]
+    a = _fit_stack(sim.anchors[None], s.k_anchor_fit, [child_seed(ss, _FIT_ANCHOR)],
+                   scale=s.scale)[0]
+    g = _fit_stack(sim.synthetic[None], s.k_synthetic_fit, [child_seed(ss, _FIT_SYN)],
+                   scale=s.scale)[0]
     return a, g

@@ -453,8 +453,9 @@ def kl_gap(anchor_fit: Any, synthetic_fit: Any, ground_truth: Any, *,
                             "synthetic_divergence_stderr": se_s})
 
 
-def _group_key(s: Setup) -> tuple[int, ...]:
-    return (s.d, s.K, s.J, s.L, s.n_anchor, s.n_synthetic, s.k_anchor_fit, s.k_synthetic_fit)
+def _group_key(s: Setup) -> tuple[float, ...]:
+    return (s.d, s.K, s.J, s.L, s.n_anchor, s.n_synthetic, s.k_anchor_fit, s.k_synthetic_fit,
+            s.scale)
 
 
 def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence], *,
@@ -515,7 +516,7 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
     r = check_int(rounds, "rounds", low=2)
     n = check_int(n_eval, "n_eval", low=1)
     opts = _check_options(estimator_options, list(plan))
-    groups: dict[tuple[int, ...], list[int]] = {}
+    groups: dict[tuple[float, ...], list[int]] = {}
     for i, s in enumerate(setups):
         groups.setdefault(_group_key(s), []).append(i)
     rows: list[list[dict[str, Any]]] = [[] for _ in setups]
@@ -532,9 +533,9 @@ def _run_group(setups: list[Setup], seeds: list[np.random.SeedSequence],
     sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
     s0 = setups[0]
     fa = _fit_stack(np.stack([m.anchors for m in sims]), s0.k_anchor_fit,
-                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds])
+                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds], scale=s0.scale)
     fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
-                    [child_seed(ss, _FIT_SYN) for ss in seeds])
+                    [child_seed(ss, _FIT_SYN) for ss in seeds], scale=s0.scale)
     gens = [[child_generator(ss, _EVAL, i) for i in range(3)]
             for ss in seeds]
     vals = _evaluate(MixtureStack.from_mixtures([m.ground_truth for m in sims]),

@@ -57,7 +57,16 @@ class Setup:
         Ridge added to "random_spd" and "seed_effective" covariances.
     noise : float, default 0
         Standard deviation of the isotropic curation noise ``eps``:
-        ``S_gen = M(p) + eps``; 0 means no noise.
+        ``S_gen = M(p) + eps``, in the units of the setting at ``scale = 1``; 0 means no
+        noise.
+    scale : float, default 1
+        Multiplies every coordinate of the simulation: the means (and ``mean_low``,
+        ``mean_high``, ``gap``) by ``scale``, the covariances (and their ridge) by
+        ``scale**2``, the curation noise's standard deviation by ``scale``. A setting at
+        ``scale = c`` is the setting at ``scale = 1`` in other units (:func:`simulate`
+        returns ``c`` times its points, to rounding), so a unit-free quantity does not
+        change with it and a differential entropy of ``m`` coordinates moves by
+        ``m log c``.
     seed : int or None, default None
         Seed used by :func:`simulate` when it is given no ``rng``.
     """
@@ -77,6 +86,7 @@ class Setup:
     covariance_scale: float = 1.0
     covariance_ridge: float = 1e-6
     noise: float = 0.0
+    scale: float = 1.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -103,6 +113,7 @@ class Setup:
         set_(self, "covariance_ridge",
              check_real(self.covariance_ridge, "covariance_ridge", low=0.0))
         set_(self, "noise", check_real(self.noise, "noise", low=0.0))
+        set_(self, "scale", check_real(self.scale, "scale", low=0.0, closed="right"))
         if self.seed is not None:
             set_(self, "seed", check_int(self.seed, "seed", low=0))
         self._check_fit_sizes()
@@ -134,6 +145,12 @@ class Setup:
     def k_synthetic_fit(self) -> int:
         """Number of components fitted to the synthetic data."""
         return self._count(self.synthetic_fit_components)
+
+    @property
+    def noise_sd(self) -> float:
+        """Standard deviation of the curation noise in the simulation's coordinates,
+        ``noise * scale``."""
+        return self.noise * self.scale
 
     @property
     def n_anchor(self) -> int:

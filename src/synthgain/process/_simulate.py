@@ -90,7 +90,8 @@ def _ground_truth(s: Setup, rng: np.random.Generator) -> GaussianMixture:
 
 
 def reestimate_components(
-    anchors: np.ndarray, labels: np.ndarray, n_components: int
+    anchors: np.ndarray, labels: np.ndarray, n_components: int, *,
+    ridge: float = GENERATOR_RIDGE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The generator's anchor part: each component re-estimated from its anchor points.
 
@@ -105,14 +106,17 @@ def reestimate_components(
         needs at least two points.
     n_components : int
         ``K``.
+    ridge : float, default GENERATOR_RIDGE
+        Added to every covariance diagonal (``GENERATOR_RIDGE * scale**2`` for anchors
+        in the coordinates of a setting at ``scale``).
 
     Returns
     -------
     means : ndarray, shape (..., K, d)
         Per-component sample means.
     covariances : ndarray, shape (..., K, d, d)
-        Per-component unbiased sample covariances plus ``GENERATOR_RIDGE * I`` (the
-        authors' code).
+        Per-component unbiased sample covariances plus ``ridge * I`` (the authors'
+        code: ``1e-6 I``).
     """
     d = anchors.shape[-1]
     onehot = (labels[:, None] == np.arange(n_components)).astype(np.float64)  # (n, k)
@@ -121,7 +125,7 @@ def reestimate_components(
     diff = anchors[..., None, :, :] - means[..., :, None, :]  # (..., k, n, d)
     # covs[..., k, i, j] = sum_n onehot[n, k] diff[..., k, n, i] diff[..., k, n, j]
     covs = np.einsum("nk,...kni,...knj->...kij", onehot, diff, diff) / (counts - 1.0)[:, None, None]
-    return means, covs + GENERATOR_RIDGE * np.eye(d)
+    return means, covs + ridge * np.eye(d)
 
 
 def _generator(
@@ -171,6 +175,9 @@ def simulate(setup: Setup, *, rng: RNGLike = None) -> Simulation:
     4. ``S_gen = M(p) + eps``: ``n_synthetic`` points from M, plus
        ``eps ~ N(0, noise^2 I)`` when ``noise > 0``.
 
+    With ``scale != 1`` the same draws are made and every coordinate (of ``G``, the
+    anchors, ``M`` and ``S_gen``) is then multiplied by ``scale``.
+
     Examples
     --------
     >>> from synthgain.process import Setup, simulate
@@ -191,4 +198,13 @@ def simulate(setup: Setup, *, rng: RNGLike = None) -> Simulation:
     synthetic, syn_labels = m.sample(setup.n_synthetic, rng=gen)
     if setup.noise > 0:
         synthetic = synthetic + setup.noise * gen.standard_normal(synthetic.shape)
+    if setup.scale != 1.0:  # the same draws in other units
+        c = setup.scale
+        g, m = _scaled(g, c), _scaled(m, c)
+        anchors, synthetic = c * anchors, c * synthetic
     return Simulation(setup, g, anchors, labels, m, synthetic, syn_labels)
+
+
+def _scaled(mix: GaussianMixture, c: float) -> GaussianMixture:
+    """``mix`` with every coordinate multiplied by ``c``."""
+    return GaussianMixture._from_trusted(mix.weights, c * mix.means, c * c * mix.covariances)

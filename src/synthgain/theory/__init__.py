@@ -5,7 +5,8 @@ Entropies and total variation of known distributions come from
 :mod:`synthgain.measures`.
 """
 
-from ._chain import Chain, ChainDraws, chain_from_setup, simulate_chain
+from ._chain import FIT_RIDGE, Chain, ChainDraws, chain_from_setup, simulate_chain
+from ._discrete import curation_counterexample, discrete_terms, z4_counterexample
 from ._information import (
     asymptotic_parameter_information,
     crossed_mutual_information,
@@ -20,11 +21,24 @@ from ._sweep import (
     sweep_settings,
     sweep_terms,
 )
-from ._terms import NOISE_REPS, TheoryTerms, Verdict, check_inequalities, compute_terms
+from ._terms import (
+    BASES,
+    NOISE_REPS,
+    REFERENCES,
+    TheoryTerms,
+    Verdict,
+    check_inequalities,
+    compute_terms,
+    differential_margin,
+    unit_dependence,
+)
 
 __all__ = [
+    "BASES",
+    "FIT_RIDGE",
     "NOISE_REPS",
     "PROCESS_STREAM",
+    "REFERENCES",
     "SWEEP_PARAMS",
     "TERMS_STREAM",
     "Chain",
@@ -37,9 +51,14 @@ __all__ = [
     "check_inequalities",
     "compute_terms",
     "crossed_mutual_information",
+    "curation_counterexample",
+    "differential_margin",
+    "discrete_terms",
     "gaussian_mean_estimation_mi",
     "noisy_mutual_information",
     "simulate_chain",
     "sweep_settings",
     "sweep_terms",
+    "unit_dependence",
+    "z4_counterexample",
 ]

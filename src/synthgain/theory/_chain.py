@@ -20,12 +20,16 @@ from .._rng import RNGLike, child_generator, seed_sequence
 from .._validation import check_int
 from ..exceptions import ConvergenceWarning, DegenerateDataWarning, ValidationError
 from ..mixture import GaussianMixture, MixtureStack, fit_gmm_batched
-from ..process import Setup, Simulation, reestimate_components, simulate
+from ..process import GENERATOR_RIDGE, Setup, Simulation, reestimate_components, simulate
 
 __all__ = ["Chain", "ChainDraws", "chain_from_setup", "simulate_chain"]
 
 # Child streams of simulate_chain's rng (task indices, as SeedSequence.spawn numbers them)
 _ANCHORS, _STREAMS, _NOISE, _FITS = 0, 1, 2, 3
+#: The fits' covariance ridge at ``scale = 1`` (scikit-learn's ``reg_covar``); it is
+#: multiplied by ``scale**2`` with the coordinates, so that a fit at any scale is the
+#: fit at scale 1 in other units.
+FIT_RIDGE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -189,12 +193,14 @@ def simulate_chain(
         child_generator(root, key) for key in (_ANCHORS, _STREAMS, _NOISE, _FITS)
     )
     k, nk, d, n = s.K, s.n_anchor_per_component, s.d, s.n_synthetic
+    c2 = s.scale**2  # ridges move with the units (exactly 1 at scale 1)
     g = chain.ground_truth
     # anchors: N_k points of each of G's first K components, for each prompt
     z = g_anchor.standard_normal((bp, k, nk, d))
     pts = g.means[:k, None, :] + np.einsum("kij,pknj->pkni", g.cholesky[:k], z)
     anchors = pts.reshape(bp, k * nk, d)  # component k's points at rows k N_k .. (k+1) N_k - 1
-    means_k, covs_k = reestimate_components(anchors, np.repeat(np.arange(k), nk), k)
+    means_k, covs_k = reestimate_components(anchors, np.repeat(np.arange(k), nk), k,
+                                            ridge=GENERATOR_RIDGE * c2)
     _, gm, gc = chain._generator_arrays(means_k, covs_k)
     chol = np.linalg.cholesky(gc)  # (B_p, k_tot, d, d)
     # generator streams: labels and standard normals shared by every prompt
@@ -202,16 +208,19 @@ def simulate_chain(
     zs = g_stream.standard_normal((bs, n, d))
     mu = gm[:, labels]  # (B_p, B_s, n, d)
     generated = mu + np.einsum("psnij,snj->psni", chol[:, labels], zs)
-    synthetic = generated + s.noise * g_noise.standard_normal(generated.shape)
+    synthetic = generated + s.noise_sd * g_noise.standard_normal(generated.shape)
+    reg = FIT_RIDGE * c2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         warnings.simplefilter("always", DegenerateDataWarning)
-        fa = fit_gmm_batched(anchors, s.k_anchor_fit, rng=g_fit)
-        fs = fit_gmm_batched(synthetic.reshape(bp * bs, n, d), s.k_synthetic_fit, rng=g_fit)
+        fa = fit_gmm_batched(anchors, s.k_anchor_fit, rng=g_fit, reg_covar=reg)
+        fs = fit_gmm_batched(synthetic.reshape(bp * bs, n, d), s.k_synthetic_fit, rng=g_fit,
+                             reg_covar=reg)
         fe = None
         if ne:
-            extra = generated[:, :, None] + s.noise * g_noise.standard_normal((bp, bs, ne, n, d))
-            fe = fit_gmm_batched(extra.reshape(bp * bs * ne, n, d), s.k_synthetic_fit, rng=g_fit)
+            extra = generated[:, :, None] + s.noise_sd * g_noise.standard_normal((bp, bs, ne, n, d))
+            fe = fit_gmm_batched(extra.reshape(bp * bs * ne, n, d), s.k_synthetic_fit, rng=g_fit,
+                                 reg_covar=reg)
     return ChainDraws(anchors, means_k, covs_k, generated, synthetic, fa, fs, len(caught), fe)
 
 
