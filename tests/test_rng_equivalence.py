@@ -172,7 +172,6 @@ COVERED_ELSEWHERE = {
     "synthgain.audit.vendi_score": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
     "synthgain.audit.markov_generate": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
     "synthgain.audit.information_terms": "audit/test_information.py::test_seed_int_equals_seed_sequence",
-    "synthgain.audit.kl_gap_knn": "audit/test_information.py::test_seed_int_equals_seed_sequence",
     "synthgain.audit.kl_gap_mixture": "audit/test_information.py::test_seed_int_equals_seed_sequence",
     "synthgain.audit.run_audit":
         "audit/test_pipeline.py::test_seed_int_equals_seed_sequence_and_streams_are_named",

@@ -77,8 +77,8 @@ def test_every_measure_in_exactly_one_chart_and_kl_apart_from_js_tv(tmp_path):
             assert kl and all(r.kind == "kl" for r in kl)
             assert js_tv and all(r.kind in ("js", "tv") for r in js_tv)
     html = report.read_text()
-    assert html.count('alt="KL divergence, both directions') == 1
-    assert html.count('alt="JS and TV lower bounds') == 1
+    assert html.count('alt="KL divergence over chance, both directions') == 1
+    assert html.count('alt="JS and TV lower bounds over chance') == 1
     assert "KL(anchor || synthetic)" in html and "JS(anchor, synthetic)" in html
     labels = {(r.group, r.key): r.label for r in result.records}
     assert labels["divergences", "tv_synthetic_target"] == "TV(synthetic, target)"

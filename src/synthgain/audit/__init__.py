@@ -15,7 +15,6 @@ from ._information import (
     Projection,
     difference,
     information_terms,
-    kl_gap_knn,
     kl_gap_mixture,
     project,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "difference",
     "embed_texts",
     "information_terms",
-    "kl_gap_knn",
     "kl_gap_mixture",
     "load_dataset",
     "markov_generate",

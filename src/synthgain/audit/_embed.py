@@ -145,9 +145,10 @@ class LSAEmbedder:
         return z / np.where(norms > 0, norms, 1.0)
 
 
-def _embed_lsa(texts: Sequence[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    """:class:`LSAEmbedder` fitted on ``texts`` and applied to them."""
-    z = LSAEmbedder(dim=_LSA_DIM).fit(texts).transform(texts)
+def _embed_lsa(texts: Sequence[str], batch_size: int, progress: Progress | None,
+               fit_on: Sequence[str]) -> np.ndarray:
+    """:class:`LSAEmbedder` fitted on ``fit_on`` and applied to ``texts``."""
+    z = LSAEmbedder(dim=_LSA_DIM).fit(fit_on).transform(texts)
     if progress is not None:
         progress(len(texts), len(texts))
     return z.astype(np.float32)
@@ -160,6 +161,7 @@ def embed_texts(
     cache_dir: str | Path | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
+    fit_on: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Embed texts with an offline model, reusing an on-disk cache keyed by content.
 
@@ -168,13 +170,17 @@ def embed_texts(
     texts : sequence of str, length n
     model : {"auto", "minilm", "lsa"}
         ``"auto"`` picks ``"minilm"`` when the ``text`` extra is installed, else ``"lsa"``.
-        ``"lsa"`` is fitted on ``texts``: embed all datasets of one audit in one call
-        so that they share a space.
+        ``"lsa"`` is fitted on ``fit_on`` (default: ``texts``) and applied to ``texts``:
+        embed all datasets of one audit in one call so that they share a space.
     cache_dir : path, optional
         Directory for cached embeddings (``<sha256>.npy``, the hash of the model name and
         every text). None disables the cache.
     batch_size : int
         Texts per batch; ``progress(done, total)`` is called after each batch.
+    fit_on : sequence of str, optional
+        The corpus a fitted model (``"lsa"``) is fitted on; the pretrained model ignores
+        it. The audit fits on the anchor and synthetic texts, so a target does not move
+        the space.
 
     Returns
     -------
@@ -188,15 +194,19 @@ def embed_texts(
         model = available_models()[0]
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"{model}-{_cache_key(model, texts)}.npy"
+        key = _cache_key(model, texts) if model != "lsa" or fit_on is None else \
+            _cache_key(model, [*texts, "\x00fit_on\x00", *fit_on])
+        path = Path(cache_dir) / f"{model}-{key}.npy"
         if path.is_file():
             cached = np.load(path, allow_pickle=False)
             if cached.shape[0] == len(texts):
                 if progress is not None:
                     progress(len(texts), len(texts))
                 return cached
-    kernel = _embed_minilm if model == "minilm" else _embed_lsa
-    emb = kernel(texts, batch_size, progress)
+    if model == "minilm":
+        emb = _embed_minilm(texts, batch_size, progress)
+    else:
+        emb = _embed_lsa(texts, batch_size, progress, texts if fit_on is None else fit_on)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")

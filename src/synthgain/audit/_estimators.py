@@ -14,6 +14,12 @@ name               what                                        outputs
 ``knn_kl_gap``     KL gap of kNN estimates                     ``gap``
 ``entropy_diff``   H(x) - H(y), Kozachenko-Leonenko            ``dh``
 ``ksg_mi``         I(x; y) of paired rows, KSG1                ``mi``
+``prdc``           precision, recall, density, coverage of     ``precision``, ``recall``,
+                   y (synthetic) against x (real)              ``density``, ``coverage``
+``novelty``        near-copies of x among y's rows; mean       ``near_copy_rate``,
+                   nearest-x distance over x's typical         ``distance_ratio``
+                   nearest-neighbour distance (unit-free)
+``vendi_diff``     Vendi(x) - Vendi(y), cosine kernel          ``vendi``
 =================  ==========================================  ========================
 """
 
@@ -27,9 +33,10 @@ from .._rng import child_generator, seed_sequence
 from ..measures import entropy, kl_divergence, mutual_information
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
+from ._metrics import kth_neighbour_distance, novelty, prdc, vendi_score
 
 __all__ = ["ESTIMATORS", "c2st", "entropy_diff", "knn_kl", "knn_kl_gap", "ksg_mi",
-           "mixture_kl_gap"]
+           "mixture_kl_gap", "novelty_measure", "prdc_measure", "vendi_diff"]
 
 Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
 
@@ -69,15 +76,20 @@ def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000) 
 
 
 def knn_kl_gap(target: np.ndarray, k: int = 5) -> Measure:
-    """KL(x || target) - KL(y || target) by kNN (features standardised)."""
+    """KL(x || target) - KL(y || target) by kNN, every sample scaled per feature by the
+    target's standard deviation (one map for both terms, so the gap is unit-free)."""
+    sd = target.std(axis=0)
+    scale = np.where(sd > 0, sd, 1.0)
+    t = target / scale
+
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
         kk = max(1, min(k, x.shape[0] - 1))
         root = seed_sequence(gen)
         ga, gb = child_generator(root, "x"), child_generator(root, "y")
-        a = kl_divergence(x, target, method="wang_kulkarni_verdu", k=kk, standardize=True,
-                          rng=ga).value
-        b = kl_divergence(y, target, method="wang_kulkarni_verdu", k=kk, standardize=True,
-                          rng=gb).value
+        a = kl_divergence(x / scale, t, method="wang_kulkarni_verdu", k=kk,
+                          standardize=False, rng=ga).value
+        b = kl_divergence(y / scale, t, method="wang_kulkarni_verdu", k=kk,
+                          standardize=False, rng=gb).value
         return {"gap": a - b}
     return measure
 
@@ -102,7 +114,37 @@ def ksg_mi(k: int = 3) -> Measure:
     return measure
 
 
+def prdc_measure(k: int = 5, workers: int = -1) -> Measure:
+    """Precision, recall, density and coverage of ``y`` (fake) against ``x`` (real)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        kk = max(1, min(k, x.shape[0] - 1, y.shape[0] - 1))
+        return {key: est.value for key, est in prdc(x, y, k=kk, workers=workers).items()}
+    return measure
+
+
+def novelty_measure(copy_ratio: float = 0.25, workers: int = -1) -> Measure:
+    """Share of ``y``'s rows that are near-copies of an ``x`` row, and ``y``'s mean
+    distance to its nearest ``x`` row over the median nearest-neighbour distance within
+    ``x`` (a ratio: free of the embedding's units)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        nov = novelty(x, y, copy_ratio=copy_ratio, workers=workers)
+        typical = float(np.median(kth_neighbour_distance(x, 1, workers)))
+        ratio = float(nov.distance.mean() / typical) if typical > 0 else float("inf")
+        return {"near_copy_rate": nov.memorisation.value, "distance_ratio": ratio}
+    return measure
+
+
+def vendi_diff(n_groups: int = 2) -> Measure:
+    """Vendi(x) - Vendi(y) under the cosine kernel (all-zero rows are left out)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        vx, vy = (vendi_score(z[np.any(z != 0, axis=1)], n_groups=n_groups, rng=0).value
+                  for z in (x, y))
+        return {"vendi": vx - vy}
+    return measure
+
+
 ESTIMATORS: dict[str, Callable[..., Measure]] = {
     "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
     "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
+    "prdc": prdc_measure, "novelty": novelty_measure, "vendi_diff": vendi_diff,
 }

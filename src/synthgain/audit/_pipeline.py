@@ -13,21 +13,40 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .._rng import RNGLike, child_generator, seed_sequence
-from .._validation import check_int
+from .._validation import check_int, check_real
 from ..exceptions import ValidationError
-from ..measures import Estimate, kl_divergence
+from ..measures import Estimate
 from ..mixture import fit_gmm
-from ._c2st import classifier_two_sample_test
+from ._calibration import why_invalid
 from ._embed import Progress, available_models, embed_texts
-from ._information import information_terms, kl_gap_knn, kl_gap_mixture, project
+from ._estimators import (
+    BOUNDS,
+    c2st,
+    entropy_diff,
+    knn_kl,
+    knn_kl_gap,
+    ksg_mi,
+    mixture_kl_gap,
+    novelty_measure,
+    prdc_measure,
+    vendi_diff,
+)
+from ._information import difference, project
 from ._io import Dataset
-from ._metrics import novelty, prdc, vendi_score
+from ._metrics import novelty
+from ._null import compare, matched_rows
 from ._probe import probe
 from ._records import Metric, metric
 
-__all__ = ["SCHEMA", "AuditResult", "run_audit"]
+__all__ = ["MIN_ROWS", "SCHEMA", "AuditResult", "run_audit"]
 
-SCHEMA = "synthgain.audit/1"
+SCHEMA = "synthgain.audit/2"
+#: fewest rows of any dataset the audit accepts
+MIN_ROWS = 5
+#: the estimators that have rows in the calibration table (the others, PRDC, Vendi and
+#: novelty, have no known truth to calibrate against and are read against their null only)
+CALIBRATED = frozenset({"knn_kl", "c2st", "mixture_kl_gap", "knn_kl_gap", "entropy_diff",
+                        "ksg_mi"})
 #: points per dataset drawn on the report's map (enough to see the shape, few enough
 #: that the PNG stays small and the scatter readable)
 _MAP_POINTS = 2000
@@ -66,6 +85,8 @@ class AuditResult:
         Each dataset on the first two principal axes of the pooled data (for the map).
     nearest_distance : ndarray
         Each synthetic row's distance to its nearest anchor (for the histogram).
+    near_copy : ndarray of bool
+        Each synthetic row's near-copy flag (all rows).
     timings, cpu_timings : dict of str to float
         Wall-clock and process CPU seconds of each stage.
     """
@@ -81,6 +102,7 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     map_mixtures: dict[str, Any] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
+    near_copy: np.ndarray | None = None
 
     @property
     def metrics(self) -> dict[str, dict[str, Estimate | None]]:
@@ -101,34 +123,42 @@ class AuditResult:
             "inputs": self.inputs,
             "config": self.config,
             "notes": list(self.notes),
-            "metrics": {
-                g: {k: (None if v is None else _jsonable(v.to_dict())) for k, v in d.items()}
-                for g, d in self.metrics.items()
-            },
+            "metrics": self._metrics_doc(),
             "near_copies": self.near_copies,
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_timings.items()},
         }
 
+    def _metrics_doc(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for r in self.records:
+            out.setdefault(r.group, {})[r.key] = _jsonable(r.to_dict())
+        return out
+
     def summary(self) -> list[str]:
         """A few lines for the terminal: the headline numbers with their intervals."""
         rows = [
-            ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic)"),
-            ("divergences", "js_synthetic_target", "JS(synthetic, target)"),
-            ("kl_gap", "mixture", "KL gap (mixture, PCA space)"),
-            ("information", "information_gain", "information gain dI"),
-            ("fidelity", "precision", "precision"),
-            ("fidelity", "coverage", "coverage"),
-            ("diversity", "vendi_synthetic", "Vendi score (synthetic)"),
-            ("novelty", "memorisation", "near-copy rate"),
+            ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic) over chance"),
+            ("divergences", "js_synthetic_target", "JS(synthetic, target) over chance"),
+            ("kl_gap", "mixture", "KL gap (mixture, PCA space) over chance"),
+            ("information", "information_gain", "dI - H(anchor)"),
+            ("fidelity", "precision", "precision over chance"),
+            ("fidelity", "coverage", "coverage over chance"),
+            ("diversity", "vendi_synthetic", "Vendi(synthetic) - Vendi(anchor)"),
+            ("novelty", "memorisation", "near-copy rate over chance"),
             ("probe", "gain_both", "probe accuracy gain (anchor+synthetic vs anchor)"),
         ]
+        recs = {(r.group, r.key): r for r in self.records}
         lines = []
         for group, key, label in rows:
-            est = self.metrics.get(group, {}).get(key)
-            if est is not None:
-                lo, hi = est.ci()
-                lines.append(f"{label}: {est.value:.4g} (95% CI {lo:.3g} to {hi:.3g})")
+            rec = recs.get((group, key))
+            if rec is None:
+                continue
+            if rec.estimate is None:
+                lines.append(f"{label}: withheld ({rec.reason})")
+                continue
+            lo, hi = rec.estimate.ci()
+            lines.append(f"{label}: {rec.estimate.value:.4g} (95% CI {lo:.3g} to {hi:.3g})")
         return lines
 
 
@@ -158,7 +188,11 @@ def _embed_all(data: dict[str, Dataset], model: str, cache_dir: Any, progress: P
         )
     resolved = available_models()[0] if model == "auto" else model
     texts = [t for d in data.values() for t in (d.texts or [])]
-    emb = embed_texts(texts, model=resolved, cache_dir=cache_dir, progress=progress)
+    # the space is fitted on the anchor and synthetic texts only (a fitted model such as
+    # LSA would otherwise move with the optional target)
+    corpus = [t for n, d in data.items() if n != "target" for t in (d.texts or [])]
+    emb = embed_texts(texts, model=resolved, cache_dir=cache_dir, progress=progress,
+                      fit_on=corpus)
     out, start = {}, 0
     for k, d in data.items():
         out[k] = np.asarray(emb[start : start + len(d)], dtype=np.float64)
@@ -219,15 +253,6 @@ def _as_dataset(x: Any, name: str) -> Dataset:
     return Dataset.from_arrays(x, name=name)
 
 
-def _nonzero_rows(x: np.ndarray, name: str, notes: list[str]) -> np.ndarray:
-    """Rows with a non-zero norm (the cosine kernel of the Vendi score is undefined at 0)."""
-    keep = np.any(x != 0, axis=1)
-    if not keep.all():
-        notes.append(f"The Vendi score of the {name} data leaves out {int((~keep).sum()):,} "
-                     "all-zero embedding rows (e.g. texts with no word known to the embedder).")
-    return x[keep]
-
-
 def run_audit(
     anchor: Dataset | Any,
     synthetic: Dataset | Any,
@@ -235,11 +260,12 @@ def run_audit(
     *,
     model: str = "auto",
     cache_dir: str | Path | None = None,
-    max_rows: int = 10_000,
-    knn_rows: int = 5_000,
+    compare_rows: int = 1000,
+    repeats: int = 10,
     n_pca: int = 8,
     k: int = 5,
     copy_ratio: float = 0.25,
+    near_copy_limit: float = 0.1,
     max_near_copies: int = 50,
     rng: RNGLike = None,
     workers: int = -1,
@@ -247,186 +273,327 @@ def run_audit(
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
 
+    Every comparison of two datasets is made at matched sizes and read against a null:
+    the same measure on two splits of real data of one distribution at the same sizes
+    (:func:`synthgain.audit.compare`); the number reported is the excess over that null,
+    with an interval that includes the rows' sampling error. Comparisons of the anchors
+    with the synthetic data use splits of the anchors; those with the target, splits of
+    the target; so the anchor/synthetic numbers are the same with or without a target.
+    An estimator is used only at the sizes where its calibration table shows it valid
+    (docs/estimators.md); otherwise its value is withheld (None) with the reason.
+
     Parameters
     ----------
     anchor, synthetic, target : Dataset or array_like of shape (n, d)
-        The real seed examples, the synthetic data made from them, and a held-out sample
+        The real seed examples, the synthetic data made from them and a held-out sample
         of the task's distribution (optional: without it the target-based measures are
-        skipped). Arrays are taken as precomputed embeddings.
+        skipped). Arrays are taken as precomputed embeddings. Each needs at least 5 rows.
     model : {"auto", "minilm", "lsa"}
-        Text model, used when the datasets hold text (see :func:`embed_texts`).
+        Text model, used when the datasets hold text (see :func:`embed_texts`). ``lsa`` is
+        fitted on the anchor and synthetic texts only, so the target does not move it.
     cache_dir : path, optional
         Embedding cache.
-    max_rows : int
-        Rows per dataset used by precision/recall/density/coverage (uniform subsample,
-        same size for anchor and synthetic; stated in ``notes``).
-    knn_rows : int
-        Rows per dataset for the kNN divergences, entropies and mutual information, and
-        for each side of the classifier test.
+    compare_rows : int
+        Largest matched size ``m`` (rows per dataset in each evaluation of a comparison).
+    repeats : int
+        Evaluations of each comparison and of its null (each on fresh random subsets).
     n_pca : int
-        Dimension of the whitened principal subspace for entropies, dI and the mixture
-        KL gap.
+        Dimension of the anchors' whitened principal subspace, where entropies, dI and
+        (when the full space is not valid at the size at hand) kNN KL are computed, and of
+        the target's for the mixture KL gap.
     k : int
         Neighbours for PRDC and the kNN KL divergences.
     copy_ratio : float
         Near-copy margin (see :func:`novelty`).
+    near_copy_limit : float
+        Above this share of near-copies, kNN divergences between the anchors and the
+        synthetic data are withheld (samples that share rows break kNN estimators; see
+        the near-duplicate rows of the calibration table).
     rng : None, int, SeedSequence or Generator
-        Root seed; each step draws from its own named child stream
-        (``child_generator(rng, "knn_subsample")``, ...), so results are reproducible
-        and ``rng=s`` equals ``rng=SeedSequence(s)``. None: fresh entropy.
+        Root seed; each step draws from its own named child stream, so results are
+        reproducible and ``rng=s`` equals ``rng=SeedSequence(s)``. None: fresh entropy.
     workers : int
-        Threads for the neighbour searches (-1: all cores). BLAS runs single-threaded
-        inside the audit (the searches parallelise over blocks instead; threaded LAPACK
-        on small matrices is slow on a shared machine). Results do not depend on it.
+        Threads for the neighbour searches (-1: all cores). Results do not depend on it.
 
     Returns
     -------
     AuditResult
-
-    Notes
-    -----
-    ``timings`` / ``cpu_timings`` of the result hold each stage's wall-clock and CPU
-    seconds: embed, divergences, information, kl_gap, fidelity, diversity, novelty,
-    probe, map.
     """
-    max_rows = check_int(max_rows, "max_rows", low=10)
-    knn_rows = check_int(knn_rows, "knn_rows", low=10)
+    compare_rows = check_int(compare_rows, "compare_rows", low=2)
+    repeats = check_int(repeats, "repeats", low=2)
     workers = check_int(workers, "workers", low=-1)
+    near_copy_limit = check_real(near_copy_limit, "near_copy_limit", low=0.0, high=1.0)
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
     with threadpool_limits(limits=1, user_api="blas"):
-        return _audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
-                      max_rows=max_rows, knn_rows=knn_rows, n_pca=n_pca, k=k,
-                      copy_ratio=copy_ratio, max_near_copies=max_near_copies, rng=rng,
-                      workers=workers, progress=progress)
+        return _Audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
+                      cap=compare_rows, repeats=repeats, n_pca=n_pca, k=k,
+                      copy_ratio=copy_ratio, near_copy_limit=near_copy_limit,
+                      max_near_copies=max_near_copies, rng=rng, workers=workers,
+                      progress=progress).run()
 
 
-def _audit(anchor: Any, synthetic: Any, target: Any, *, model: str, cache_dir: Any,
-           max_rows: int, knn_rows: int, n_pca: int, k: int, copy_ratio: float,
-           max_near_copies: int, rng: RNGLike, workers: int, progress: Progress | None
-           ) -> AuditResult:
-    data = {"anchor": _as_dataset(anchor, "anchor"), "synthetic": _as_dataset(synthetic,
-                                                                              "synthetic")}
-    if target is not None:
-        data["target"] = _as_dataset(target, "target")
-    clock = _Clock()
-    with clock.stage("embed"):
-        emb, model_used = _embed_all(data, model, cache_dir, progress)
-    dims = {k_: v.shape[1] for k_, v in emb.items()}
-    if len(set(dims.values())) > 1:
-        raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
-    root = seed_sequence(rng)
+def _check_sizes(data: dict[str, Dataset]) -> None:
+    for name, d in data.items():
+        if len(d) < MIN_ROWS:
+            raise ValidationError(
+                f"{'File ' + repr(d.source) if d.source != '<array>' else 'The ' + name + ' data'}"
+                f" has {len(d)} row{'s' if len(d) != 1 else ''}; the audit needs at least "
+                f"{MIN_ROWS} {name} rows (it compares samples, and below {MIN_ROWS} rows no "
+                "measure of a sample is defined). Add rows to it.")
 
-    def stream(*key: int | str) -> np.random.Generator:
-        return child_generator(root, *key)
 
-    notes: list[str] = []
-    for name, x in emb.items():
-        if x.shape[0] > knn_rows:
-            notes.append(f"kNN divergences, entropies and the classifier test use a uniform "
-                         f"subsample of {knn_rows:,} of the {x.shape[0]:,} {name} rows.")
-    knn_gen = stream("knn_subsample")
-    sub = {n_: _sub(x, knn_rows, knn_gen) for n_, x in emb.items()}
-    metrics: dict[str, dict[str, Estimate | None]] = {}
-    parts: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # kind and datasets
+class _Audit:
+    """One run of the audit: its inputs, streams, records and notes."""
 
-    with clock.stage("divergences"):
-        div: dict[str, Estimate | None] = {}
-        kl_gen = stream("kl_knn")
-        for i, (p, q) in enumerate(_PAIRS):
-            if p not in emb or q not in emb:
-                continue
-            for a_, b_ in ((p, q), (q, p)):
-                parts["divergences", f"kl_{a_}_{b_}"] = ("kl", (a_, b_))
-                div[f"kl_{a_}_{b_}"] = kl_divergence(sub[a_], sub[b_], k=k,
-                                                     method="wang_kulkarni_verdu", rng=kl_gen)
-            c2 = classifier_two_sample_test(sub[p], sub[q], max_rows=knn_rows,
-                                            rng=stream("c2st", i))
-            div[f"js_{p}_{q}"], div[f"tv_{p}_{q}"] = c2["js"], c2["tv"]
-            parts["divergences", f"js_{p}_{q}"] = ("js", (p, q))
-            parts["divergences", f"tv_{p}_{q}"] = ("tv", (p, q))
-        metrics["divergences"] = div
+    def __init__(self, anchor: Any, synthetic: Any, target: Any, *, model: str,
+                 cache_dir: Any, cap: int, repeats: int, n_pca: int, k: int,
+                 copy_ratio: float, near_copy_limit: float, max_near_copies: int,
+                 rng: RNGLike, workers: int, progress: Progress | None) -> None:
+        self.data = {"anchor": _as_dataset(anchor, "anchor"),
+                     "synthetic": _as_dataset(synthetic, "synthetic")}
+        if target is not None:
+            self.data["target"] = _as_dataset(target, "target")
+        _check_sizes(self.data)
+        self.model, self.cache_dir, self.progress = model, cache_dir, progress
+        self.cap, self.repeats, self.n_pca, self.k = cap, repeats, n_pca, k
+        self.copy_ratio, self.near_copy_limit = copy_ratio, near_copy_limit
+        self.max_near_copies, self.workers, self.rng = max_near_copies, workers, rng
+        self.root = seed_sequence(rng)
+        self.records: list[Metric] = []
+        self.notes: list[str] = []
+        self.clock = _Clock()
 
-    with clock.stage("information"):
-        ref = emb.get("target", emb["anchor"])
-        proj = project(ref, n_pca)
-        prompts = _prompts(data["anchor"], data["synthetic"], emb["anchor"])
-        p_sub = None
-        s_for_info = sub["synthetic"]
-        if prompts is not None:
-            vecs, rows = prompts
-            n_keep = min(knn_rows, rows.shape[0])
-            keep = np.sort(stream("prompt_subsample").choice(rows.shape[0], n_keep,
-                                                             replace=False))
-            s_for_info, p_sub = emb["synthetic"][rows[keep]], proj(vecs[keep])
-            notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids"
-                         + (f" (subsample of {keep.shape[0]:,})."
-                            if keep.shape[0] < rows.shape[0] else "."))
+    def stream(self, *key: int | str) -> np.random.Generator:
+        return child_generator(self.root, *key)
+
+    # --- one comparison -> records ------------------------------------------------------
+    def compare(self, group: str, keys: dict[str, str], estimator: str, measure: Any,
+                p: str, q: str, *, x: np.ndarray | None = None, y: np.ndarray | None = None,
+                reference: str | None = None, ref_x: np.ndarray | None = None,
+                null: str = "split", min_rows: int = 2, space_dim: int | None = None,
+                kinds: dict[str, str] | None = None, withhold: str | None = None,
+                stream: tuple[int | str, ...] = ()) -> dict[str, Any]:
+        """Run ``measure`` on datasets ``p`` and ``q`` through :func:`compare` and record
+        each output named in ``keys`` (output -> metrics key); withheld outputs get None
+        and the reason."""
+        xp = self.emb[p] if x is None else x
+        yq = self.emb[q] if y is None else y
+        sizes = [xp.shape[0], yq.shape[0]]
+        if null == "split":
+            assert ref_x is not None and reference is not None
+            sizes.append(ref_x.shape[0] // 2)
+        m = matched_rows(*sizes, cap=self.cap)
+        d = xp.shape[1] if space_dim is None else space_dim
+        kinds = kinds or {}
+        ds = (p, q)
+
+        def withheld(reason: str) -> dict[str, Any]:
+            for out, key in keys.items():
+                self.records.append(metric(group, key, None, kind=kinds.get(out),
+                                           datasets=ds, reason=reason))
+            return {}
+
+        if withhold is not None:
+            return withheld(withhold)
+        if m < min_rows:
+            src = (f"{reference} (split in two)" if null == "split" and
+                   ref_x is not None and ref_x.shape[0] // 2 == m else
+                   "the smaller dataset")
+            return withheld(f"needs at least {min_rows} rows per dataset at matched sizes; "
+                            f"{src} gives {m}")
+        res = compare(measure, xp, yq, ref_x, rows=m, repeats=self.repeats,
+                      null=null,  # type: ignore[arg-type]
+                      reference_name=reference or "", method=estimator,
+                      bounds=BOUNDS.get(estimator), rng=self.stream("compare", group,
+                                                                   *stream, *ds))
+        for out, key in keys.items():
+            c = res[out]
+            reason = why_invalid(estimator, out, m, d) if estimator in CALIBRATED else None
+            est = None if reason is not None else c.estimate
+            self.records.append(metric(group, key, est, kind=kinds.get(out), datasets=ds,
+                                       raw=c.raw, null=c.null, reason=reason))
+        return res
+
+    # --- the stages ------------------------------------------------------------------------
+    def run(self) -> AuditResult:
+        data, clock = self.data, self.clock
+        with clock.stage("embed"):
+            self.emb, model_used = _embed_all(data, self.model, self.cache_dir, self.progress)
+        dims = {k_: v.shape[1] for k_, v in self.emb.items()}
+        if len(set(dims.values())) > 1:
+            raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
+        emb, has_t = self.emb, "target" in self.emb
+        n = {k_: v.shape[0] for k_, v in emb.items()}
+        self.notes.append(
+            f"Every comparison uses matched sizes of at most {self.cap:,} rows per dataset, "
+            f"{self.repeats} random subsets, and is read against its null: the same measure "
+            "on two splits of the anchors (anchor vs synthetic) or of the target (pairs with "
+            "the target) at the same sizes.")
+        with clock.stage("novelty"):
+            nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
+                          workers=self.workers)
+            near = _near_copy_rows(data, nov, self.max_near_copies)
+            rate = float(nov.memorisation.value)
+            self.compare("novelty", {"near_copy_rate": "memorisation",
+                                     "distance_ratio": "distance_ratio"}, "novelty",
+                         novelty_measure(self.copy_ratio, self.workers), "anchor",
+                         "synthetic", reference="anchors", ref_x=emb["anchor"])
+            self.notes.append(f"{int(nov.memorisation.params['count']):,} of {n['synthetic']:,}"
+                              f" synthetic rows ({rate:.1%}) are near-copies of an anchor "
+                              "(all rows; listed in the report).")
+        copies = (f"{rate:.1%} of the synthetic rows are near-copies of anchors (limit "
+                  f"{self.near_copy_limit:.0%}): kNN estimates between samples that share "
+                  "rows are invalid (calibration table, near-duplicate case)"
+                  if rate > self.near_copy_limit else None)
+        # the information space: the whitened principal subspace of the anchor and synthetic
+        # rows pooled (both sides of every comparison made in it are in the fit, as are the
+        # splits of the null; a subspace fitted on one side only would favour that side)
+        proj = project(np.concatenate([emb["anchor"], emb["synthetic"]]), self.n_pca)
+        r = proj.components.shape[0]
+        sub_a = proj(emb["anchor"])
+
+        with clock.stage("divergences"):
+            for i, (p, q) in enumerate(_PAIRS):
+                if p not in emb or q not in emb:
+                    continue
+                ref, ref_name = (("anchor", "anchors") if (p, q) == ("anchor", "synthetic")
+                                 else ("target", "target"))
+                sizes = [n[p], n[q], n[ref] // 2]
+                m = matched_rows(*sizes, cap=self.cap)
+                full = why_invalid("knn_kl", "kl", m, dims[p]) is None
+                space = proj if not full else None
+                for a_, b_ in ((p, q), (q, p)):
+                    x = emb[a_] if space is None else space(emb[a_])
+                    y = emb[b_] if space is None else space(emb[b_])
+                    rx = emb[ref] if space is None else space(emb[ref])
+                    self.compare("divergences", {"kl": f"kl_{a_}_{b_}"}, "knn_kl",
+                                 knn_kl(self.k), a_, b_, x=x, y=y, reference=ref_name,
+                                 ref_x=rx, kinds={"kl": "kl"}, min_rows=3,
+                                 withhold=copies if {a_, b_} == {"anchor", "synthetic"}
+                                 else None, stream=(i,))
+                if space is not None:
+                    self.notes.append(f"KL({p}, {q}) is computed in the {r}-d whitened "
+                                      "principal subspace of the anchor and synthetic rows: "
+                                      "the kNN estimator "
+                                      f"is not valid in {dims[p]} dimensions at {m:,} rows "
+                                      "(calibration table).")
+                self.compare("divergences", {"js": f"js_{p}_{q}", "tv": f"tv_{p}_{q}"},
+                             "c2st", c2st(), p, q, reference=ref_name, ref_x=emb[ref],
+                             kinds={"js": "js", "tv": "tv"}, min_rows=10, stream=(i,))
+
+        with clock.stage("information"):
+            self._information(proj, sub_a, n)
+
+        with clock.stage("kl_gap"):
+            if has_t:
+                t_sub = _sub(emb["target"], self.cap, self.stream("kl_gap_target"))
+                self.compare("kl_gap", {"gap": "mixture", "kl_x": "mixture_kl_anchor_target",
+                                        "kl_y": "mixture_kl_synthetic_target"},
+                             "mixture_kl_gap", mixture_kl_gap(t_sub, self.n_pca),
+                             "anchor", "synthetic", null="permutation", min_rows=10)
+                self.compare("kl_gap", {"gap": "knn"}, "knn_kl_gap",
+                             knn_kl_gap(t_sub, self.k), "anchor", "synthetic",
+                             null="permutation", min_rows=3)
+            else:
+                self.notes.append("No target set: the KL-gap analogue and the probe are not "
+                                  "computed.")
+
+        with clock.stage("fidelity"):
+            self.compare("fidelity", {o: o for o in ("precision", "recall", "density",
+                                                     "coverage")},
+                         "prdc", prdc_measure(self.k, self.workers), "anchor", "synthetic",
+                         reference="anchors", ref_x=emb["anchor"], min_rows=3)
+
+        with clock.stage("diversity"):
+            for name, x in emb.items():
+                zero = int((~np.any(x != 0, axis=1)).sum())
+                if zero:
+                    self.notes.append(f"The Vendi score of the {name} data leaves out "
+                                      f"{zero:,} all-zero embedding rows (e.g. texts with no "
+                                      "word known to the embedder).")
+            for name in ("synthetic", "target"):
+                if name in emb:
+                    self.compare("diversity", {"vendi": f"vendi_{name}"}, "vendi_diff",
+                                 vendi_diff(), name, "anchor", reference="anchors",
+                                 ref_x=emb["anchor"], kinds={"vendi": "vendi"}, min_rows=2)
+
+        with clock.stage("probe"):
+            if has_t and all(d.labels is not None for d in data.values()):
+                for key, est in probe(emb["anchor"], data["anchor"].labels,
+                                      emb["synthetic"], data["synthetic"].labels,
+                                      emb["target"], data["target"].labels).items():
+                    self.records.append(metric("probe", key, est))
+            elif has_t:
+                self.notes.append("No labels on every dataset: the probe is not run.")
+
+        with clock.stage("map"):
+            pool_gen = self.stream("map_pool")
+            pooled = np.concatenate([_sub(x, _MAP_POINTS, pool_gen) for x in emb.values()])
+            p2 = project(pooled, 2)
+            points = {n_: p2(_sub(x, _MAP_POINTS, self.stream("map_points", n_)))
+                      for n_, x in emb.items()}
+            map_mix = {n_: fit_gmm(pts, min(_MAP_COMPONENTS,
+                                            pts.shape[0] // _MAP_POINTS_PER_COMPONENT or 1),
+                                   rng=self.stream("map_mixture", n_)).mixture
+                       for n_, pts in points.items() if n_ != "target"}
+        withheld = [f"{m_.label}: {m_.reason}" for m_ in self.records if m_.estimate is None
+                    and m_.reason]
+        self.notes += [f"Withheld: {w}." for w in withheld]
+        inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(emb[n_].shape[1]),
+                       "labels": d.labels is not None, "provenance": d.anchor_ids is not None}
+                  for n_, d in data.items()}
+        config = {"model": model_used, "compare_rows": self.cap, "repeats": self.repeats,
+                  "n_pca": self.n_pca, "k": self.k, "copy_ratio": self.copy_ratio,
+                  "near_copy_limit": self.near_copy_limit,
+                  "rng": self.rng if isinstance(self.rng, int) else None}
+        return AuditResult(self.records, inputs, config, near, self.notes, points,
+                           nov.distance, self.copy_ratio, clock.wall, map_mix, clock.cpu,
+                           nov.near_copy)
+
+    def _information(self, proj: Any, sub_a: np.ndarray, n: dict[str, int]) -> None:
+        """dH, and with provenance I(prompt; synthetic) and dI, in the whitened principal
+        subspace of the anchor and synthetic rows (unit-free: rescaling the embedding does
+        not move them)."""
+        emb = self.emb
+        r = proj.components.shape[0]
+        s_proj = proj(emb["synthetic"])
+        self.compare("information", {"dh": "delta_h"}, "entropy_diff", entropy_diff(),
+                     "anchor", "synthetic", x=sub_a, y=s_proj, reference="anchors",
+                     ref_x=sub_a, min_rows=r + 2, space_dim=r)
+        prompts = _prompts(self.data["anchor"], self.data["synthetic"], emb["anchor"])
+        keys = ("entropy_synthetic", "mi_prompt_synthetic", "information_gain")
+        if prompts is None:
+            why = (f"needs provenance (anchor_id) on at least {_MIN_PROMPTED_ROWS} synthetic "
+                   "rows")
+            self.notes.append("No provenance (anchor_id) on enough synthetic rows: the "
+                              "information gain dI = H(S_gen) - I(anchor; synthetic) is not "
+                              "computed.")
+            for key in keys:
+                self.records.append(metric("information", key, None,
+                                           datasets=("anchor", "synthetic"), reason=why))
+            return
+        vecs, rows = prompts
+        sp = s_proj[rows]
+        self.notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids.")
+        h = self.compare("information", {"dh": "entropy_synthetic"}, "entropy_diff",
+                         entropy_diff(), "synthetic", "anchor", x=sp, y=sub_a,
+                         reference="anchors", ref_x=sub_a, min_rows=r + 2, space_dim=r,
+                         stream=("provenance",))
+        mi = self.compare("information", {"mi": "mi_prompt_synthetic"}, "ksg_mi", ksg_mi(),
+                          "anchor", "synthetic", x=proj(vecs), y=sp, null="pairing",
+                          min_rows=r + 2, space_dim=r)
+        rec = {m_.key: m_ for m_ in self.records if m_.group == "information"}
+        h_est, mi_est = rec[keys[0]].estimate, rec[keys[1]].estimate
+        if h and mi and h_est is not None and mi_est is not None:
+            gain = difference(h_est, mi_est, "information_gain_minus_anchor_entropy")
+            self.records.append(metric("information", "information_gain", gain,
+                                       datasets=("anchor", "synthetic"),
+                                       raw=h["dh"].raw - mi["mi"].raw))
         else:
-            notes.append("No provenance (anchor_id) on the synthetic rows: the information "
-                         "gain dI = H(S_gen) - I(anchor; synthetic) is not computed.")
-        metrics["information"] = information_terms(proj(sub["anchor"]), proj(s_for_info),
-                                                   p_sub, rng=stream("information"))
-
-    with clock.stage("kl_gap"):
-        if "target" in emb:
-            mix = kl_gap_mixture(sub["anchor"], sub["synthetic"], sub["target"], n_pca=n_pca,
-                                 rng=stream("kl_gap_mixture"))
-            knn = kl_gap_knn(sub["anchor"], sub["synthetic"], sub["target"], k=k,
-                             rng=stream("kl_gap_knn"))
-            metrics["kl_gap"] = {"mixture": mix["gap"], "knn": knn["gap"],
-                                 "mixture_kl_anchor_target": mix["kl_anchor_target"],
-                                 "mixture_kl_synthetic_target": mix["kl_synthetic_target"]}
-        else:
-            notes.append("No target set: the KL-gap analogue and the probe are not computed.")
-
-    with clock.stage("fidelity"):
-        m = min(emb["anchor"].shape[0], emb["synthetic"].shape[0], max_rows)
-        if m < max(emb["anchor"].shape[0], emb["synthetic"].shape[0]):
-            notes.append(f"Precision, recall, density and coverage use {m:,} rows of each of "
-                         "the anchor and synthetic data (equal sizes, uniform subsample).")
-        xa_m = _sub(emb["anchor"], m, stream("prdc_anchor_subsample"))
-        xs_m = _sub(emb["synthetic"], m, stream("prdc_synthetic_subsample"))
-        metrics["fidelity"] = dict(prdc(xa_m, xs_m, k=min(k, m - 1),
-                                        workers=workers))
-
-    with clock.stage("diversity"):
-        metrics["diversity"] = {f"vendi_{n_}": vendi_score(_nonzero_rows(x, n_, notes),
-                                                          rng=stream("vendi", n_))
-                                for n_, x in emb.items()}
-        parts.update({("diversity", f"vendi_{n_}"): ("vendi", (n_,)) for n_ in emb})
-    with clock.stage("novelty"):
-        nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=copy_ratio, workers=workers)
-        metrics["novelty"] = {"mean_nearest_anchor_distance": nov.novelty,
-                              "memorisation": nov.memorisation}
-        near = _near_copy_rows(data, nov, max_near_copies)
-
-    with clock.stage("probe"):
-        if "target" in emb and all(d.labels is not None for d in data.values()):
-            metrics["probe"] = dict(probe(emb["anchor"], data["anchor"].labels,
-                                          emb["synthetic"], data["synthetic"].labels,
-                                          emb["target"], data["target"].labels))
-        elif "target" in emb:
-            notes.append("No labels on every dataset: the probe is not run.")
-
-    with clock.stage("map"):
-        pool_gen = stream("map_pool")
-        pooled = np.concatenate([_sub(x, _MAP_POINTS, pool_gen) for x in emb.values()])
-        p2 = project(pooled, 2)
-        points = {n_: p2(_sub(x, _MAP_POINTS, stream("map_points", n_))) for n_, x in emb.items()}
-        map_mix = {n_: fit_gmm(pts, min(_MAP_COMPONENTS, pts.shape[0] // _MAP_POINTS_PER_COMPONENT or 1),
-                               rng=stream("map_mixture", n_)).mixture
-                   for n_, pts in points.items() if n_ != "target"}
-    inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(emb[n_].shape[1]),
-                   "labels": d.labels is not None, "provenance": d.anchor_ids is not None}
-              for n_, d in data.items()}
-    config = {"model": model_used, "max_rows": max_rows, "knn_rows": knn_rows, "n_pca": n_pca,
-              "k": k, "copy_ratio": copy_ratio, "rng": rng if isinstance(rng, int) else None}
-    records = [metric(g, key, est, kind=parts.get((g, key), (None, ()))[0],
-                      datasets=parts.get((g, key), (None, ()))[1])
-               for g, group in metrics.items() for key, est in group.items()]
-    return AuditResult(records, inputs, config, near, notes, points, nov.distance,
-                       copy_ratio, clock.wall, map_mix, clock.cpu)
+            self.records.append(metric("information", "information_gain", None,
+                                       datasets=("anchor", "synthetic"),
+                                       reason="one of its parts is withheld"))
 
 
 def _near_copy_rows(data: dict[str, Dataset], nov: Any, limit: int) -> list[dict[str, Any]]:

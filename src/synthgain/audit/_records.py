@@ -4,8 +4,10 @@ datasets it is about, so that writers read fields and never parse key strings.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..measures import Estimate
+from ._null import Null
 
 __all__ = ["Metric", "metric"]
 
@@ -32,9 +34,16 @@ class Metric:
         ``recall``, ``density``, ``coverage``, ``vendi``, ``novelty``, ``memorisation``,
         ``accuracy``, ``gain``).
     unit : str
-        ``nats``, ``share``, ``directions``, ``distance`` or ``accuracy``.
+        ``nats``, ``share``, ``directions``, ``ratio`` or ``accuracy``.
     datasets : tuple of str
         The datasets it is about, in order (``("anchor", "synthetic")``).
+    raw : float or None
+        For a comparison: the measure itself at matched sizes, before chance (the null)
+        is taken off; ``estimate`` is then the excess over the null.
+    null : Null or None
+        For a comparison: what chance gives at the same sizes, and how it was measured.
+    reason : str or None
+        Why the value is withheld (``estimate`` None), in plain words.
     """
 
     group: str
@@ -44,15 +53,32 @@ class Metric:
     kind: str
     unit: str
     datasets: tuple[str, ...] = ()
+    raw: float | None = None
+    null: Null | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metric's entry in metrics.json: the estimate's fields (``value`` None when
+        withheld), and ``raw``, ``null`` and ``reason`` where they apply."""
+        out: dict[str, Any] = ({"value": None} if self.estimate is None
+                               else self.estimate.to_dict())
+        if self.raw is not None:
+            out["raw"] = self.raw
+        if self.null is not None:
+            out["null"] = self.null.to_dict()
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return out
 
 
 #: key -> (label, kind, unit) of the measures whose key names no dataset pair
 _FIXED: dict[str, tuple[str, str, str]] = {
-    "entropy_anchor": ("entropy anchor", "entropy", "nats"),
-    "entropy_synthetic": ("entropy synthetic", "entropy", "nats"),
     "delta_h": ("dH = H(anchor) - H(synthetic)", "delta_h", "nats"),
+    "entropy_synthetic": ("H(synthetic) - H(anchor), rows with provenance", "entropy",
+                          "nats"),
     "mi_prompt_synthetic": ("I(prompt anchors; synthetic)", "mutual_information", "nats"),
-    "information_gain": ("information gain dI", "information_gain", "nats"),
+    "information_gain": ("dI - H(anchor): information gain from the anchors' entropy",
+                         "information_gain", "nats"),
     "mixture": ("KL gap (mixture, PCA space)", "kl_gap", "nats"),
     "knn": ("KL gap (kNN, full space)", "kl_gap", "nats"),
     "mixture_kl_anchor_target": ("KL(anchor model || target model)", "model_kl", "nats"),
@@ -62,8 +88,8 @@ _FIXED: dict[str, tuple[str, str, str]] = {
     "recall": ("recall", "recall", "share"),
     "density": ("density", "density", "share"),
     "coverage": ("coverage", "coverage", "share"),
-    "mean_nearest_anchor_distance": ("mean nearest anchor distance", "novelty", "distance"),
-    "memorisation": ("memorisation", "memorisation", "share"),
+    "distance_ratio": ("nearest-anchor distance / anchors' own", "novelty", "ratio"),
+    "memorisation": ("near-copy rate", "memorisation", "share"),
     "accuracy_anchor": ("accuracy anchor", "accuracy", "accuracy"),
     "accuracy_synthetic": ("accuracy synthetic", "accuracy", "accuracy"),
     "accuracy_both": ("accuracy both", "accuracy", "accuracy"),
@@ -73,15 +99,16 @@ _FIXED: dict[str, tuple[str, str, str]] = {
 
 
 def metric(group: str, key: str, estimate: Estimate | None, *, kind: str | None = None,
-           datasets: tuple[str, ...] = ()) -> Metric:
+           datasets: tuple[str, ...] = (), raw: float | None = None, null: Null | None = None,
+           reason: str | None = None) -> Metric:
     """The record of one measure: a divergence (``kind`` ``kl``/``js``/``tv``) or a
     Vendi score (``vendi``) names its ``datasets``; the others are looked up by key."""
     if kind in ("kl", "js", "tv"):
         p, q = datasets
         label = f"KL({p} || {q})" if kind == "kl" else f"{kind.upper()}({p}, {q})"
-        return Metric(group, key, estimate, label, kind, "nats" if kind != "tv" else "share",
-                      datasets)
-    if kind == "vendi":
-        return Metric(group, key, estimate, datasets[0], kind, "directions", datasets)
-    label, fixed_kind, unit = _FIXED[key]
-    return Metric(group, key, estimate, label, fixed_kind, unit, datasets)
+        unit = "nats" if kind != "tv" else "share"
+    elif kind == "vendi":
+        label, unit = f"Vendi({datasets[0]}) - Vendi({datasets[1]})", "directions"
+    else:
+        label, kind, unit = _FIXED[key]
+    return Metric(group, key, estimate, label, kind, unit, datasets, raw, null, reason)

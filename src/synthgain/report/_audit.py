@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..plots.audit import interval_chart, map_figure, novelty_histogram
 from ._readings import reading
 
-__all__ = ["render_audit_report", "write_audit"]
+__all__ = ["READING_GUIDE", "render_audit_report", "write_audit"]
 
 @dataclass(frozen=True)
 class _Chart:
@@ -22,41 +24,59 @@ class _Chart:
     kinds: tuple[str, ...] | None  # Metric.kind values, in display order
 
 
-_KL = _Chart("KL divergence, both directions (kNN, full embedding space)", "nats", 0.0,
-             ("kl",))
-_JS_TV = _Chart("JS and TV lower bounds (calibrated classifier)",
+_KL = _Chart("KL divergence over chance, both directions (kNN)", "nats", 0.0, ("kl",))
+_JS_TV = _Chart("JS and TV lower bounds over chance (calibrated classifier)",
                 "JS: nats, 0 to log 2 = 0.693; TV: probability, 0 to 1", 0.0,
                 ("js", "tv"))
 
+#: one line, said once at the top of the report, on how to read every comparison
+READING_GUIDE = (
+    "Every comparison below is made at matched sizes (the same number of rows from each "
+    "dataset) and read against chance: the same measure on two random halves of real "
+    "data of one distribution (the anchors, or the target), at the same sizes. The value "
+    "shown is the measure minus that null, so 0 means \"no more than chance gives\"; the "
+    "95% interval includes the sampling error of the rows. Divergences below 0 are shown "
+    "as 0 (no detectable difference; the raw value is kept in metrics.json). A measure "
+    "is withheld, with the reason, where its estimator is not valid at the sizes at hand "
+    "(calibration table, docs/estimators.md). Information quantities are in nats "
+    "(natural-log units: 1 nat = 1.44 bits); entropies are differences, taken in a "
+    "whitened space, so they do not depend on the units of the embedding.")
+
 _SECTIONS = (
+    ("novelty", "Novelty",
+     "How new the synthetic rows are: near-copies of anchors, and distance to the nearest "
+     "anchor relative to the anchors' own spacing, each against held-out anchors.",
+     (_Chart("Novelty over chance", "share of rows; distance ratio", 0.0, None),)),
     ("divergences", "Divergences",
-     "How different each pair of datasets is. KL by k-nearest neighbours in the full "
-     "embedding space (unbounded, in nats); JS and TV as lower bounds from a calibrated "
-     "classifier that tries to tell the two samples apart (bounded; shown apart from KL so "
-     "that their scale is readable).", (_KL, _JS_TV)),
+     "How different each pair of datasets is, beyond what two samples of one distribution "
+     "differ by chance. KL by k-nearest neighbours (unbounded, in nats); JS and TV as lower "
+     "bounds from a calibrated classifier that tries to tell the two samples apart "
+     "(bounded; shown apart from KL so that their scale is readable).", (_KL, _JS_TV)),
     ("kl_gap", "KL gap against the target",
      "The paper's metric on real data: is a model of the synthetic data closer to the "
-     "target than a model of the anchors?",
-     (_Chart("KL gap (positive: the synthetic data moves the model towards the target)",
-             "nats", 0.0, ("kl_gap",)),
-      _Chart("KL of each fitted model to the target model (PCA space)", "nats", None,
+     "target than a model of the anchors? The null relabels rows between anchors and "
+     "synthetic data at random (same sizes, same target).",
+     (_Chart("KL gap over chance (positive: the synthetic data moves the model towards "
+             "the target)", "nats", 0.0, ("kl_gap",)),
+      _Chart("KL of each fitted model to the target model, over chance", "nats", 0.0,
              ("model_kl",)))),
     ("information", "Information terms of the paper",
-     "Entropies, dH and the information gain dI, by kNN estimators in the whitened "
-     "principal subspace of the target (or the anchors without a target).",
-     (_Chart("Entropies and the information gain dI", "nats", None,
-             ("entropy", "information_gain")),
-      _Chart("dH and the information the prompts carry", "nats", 0.0,
-             ("delta_h", "mutual_information")))),
+     "dH, and with provenance I(prompt; synthetic) and the information gain dI, by kNN "
+     "estimators in the whitened principal subspace of the anchor and synthetic rows.",
+     (_Chart("dH, entropy and dI relative to the anchors' entropy", "nats", 0.0,
+             ("delta_h", "entropy", "information_gain")),
+      _Chart("Information the prompts carry, over chance", "nats", 0.0,
+             ("mutual_information",)))),
     ("fidelity", "Fidelity and coverage (Naeem et al. 2020)",
      "Precision and density say whether synthetic rows look real; recall and coverage "
-     "whether they reach the variety of the anchors.",
-     (_Chart("Precision, recall, density and coverage",
-             "share of rows (density: neighbourhoods per row, over k)", 1.0, None),)),
+     "whether they reach the variety of the anchors. Each is shown minus what held-out "
+     "anchors score against the other anchors.",
+     (_Chart("Precision, recall, density and coverage over chance",
+             "share of rows (density: neighbourhoods per row, over k)", 0.0, None),)),
     ("diversity", "Diversity (Vendi score)",
-     "The effective number of distinct directions under the cosine kernel (covariance "
-     "form; interval from a delete-a-group jackknife).",
-     (_Chart("Vendi score of each dataset", "effective number of directions", None,
+     "The effective number of distinct directions under the cosine kernel, as a difference "
+     "from the anchors' at the same size.",
+     (_Chart("Vendi score minus the anchors'", "effective number of directions", 0.0,
              None),)),
     ("probe", "Probe: measured generalization gain",
      "A logistic regression trained on anchors, on synthetic data, and on both, scored on "
@@ -80,8 +100,9 @@ def _fmt(v: float) -> str:
 
 def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Chart, ...]
              ) -> dict[str, Any] | None:
-    records = [r for r in result.records if r.group == group and r.estimate is not None]
-    if not records:
+    every = [r for r in result.records if r.group == group]
+    records = [r for r in every if r.estimate is not None]
+    if not every:
         return None
     order: list[Any] = []
     figures = []
@@ -94,27 +115,41 @@ def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Cha
                 ref=chart.ref)})
     order += [r for r in records if r not in order]  # (none: every measure has a chart)
     rows = []
-    for rec in order:
+    for rec in every:
+        raw = "" if rec.raw is None else _fmt(rec.raw)
+        chance = "" if rec.null is None else _fmt(rec.null.value)
+        if rec.estimate is None:
+            rows.append({"name": rec.label, "value": "withheld", "ci": "", "raw": raw,
+                         "chance": chance, "reading": reading(rec)})
+            continue
         lo, hi = rec.estimate.ci()
         rows.append({"name": rec.label, "value": _fmt(rec.estimate.value),
-                     "ci": f"{_fmt(lo)} to {_fmt(hi)}", "reading": reading(rec)})
+                     "ci": f"{_fmt(lo)} to {_fmt(hi)}", "raw": raw, "chance": chance,
+                     "reading": reading(rec)})
     return {"title": title, "intro": intro, "rows": rows, "figures": figures}
 
 
 def _headline(result: Any) -> list[dict[str, str]]:
-    picks = [("kl_gap", "mixture", "KL gap (mixture)"),
-             ("information", "information_gain", "information gain dI (nats)"),
-             ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic) lower bound"),
-             ("fidelity", "precision", "precision"), ("fidelity", "coverage", "coverage"),
-             ("diversity", "vendi_synthetic", "Vendi score, synthetic"),
-             ("novelty", "memorisation", "near-copy rate"),
+    picks = [("kl_gap", "mixture", "KL gap (mixture), nats over chance"),
+             ("information", "information_gain", "dI - H(anchor), nats"),
+             ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic) over chance"),
+             ("fidelity", "precision", "precision over chance"),
+             ("fidelity", "coverage", "coverage over chance"),
+             ("diversity", "vendi_synthetic", "Vendi(synthetic) - Vendi(anchor)"),
+             ("novelty", "memorisation", "near-copy rate over chance"),
              ("probe", "gain_both", "probe gain, anchor + synthetic")]
+    recs = {(r.group, r.key): r for r in result.records}
     cards = []
     for group, key, label in picks:
-        est = result.metrics.get(group, {}).get(key)
-        if est is not None:
-            value = f"{est.value:.1%}" if key == "memorisation" else _fmt(est.value)
-            cards.append({"value": value, "label": label})
+        rec = recs.get((group, key))
+        if rec is None:
+            continue
+        if rec.estimate is None:
+            cards.append({"value": "withheld", "label": label})
+            continue
+        est = rec.estimate
+        value = f"{est.value:+.1%}" if key == "memorisation" else _fmt(est.value)
+        cards.append({"value": value, "label": label})
     return cards
 
 
@@ -137,21 +172,20 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
     sections = [s for s in (_section(result, *spec) for spec in _SECTIONS) if s is not None]
     figures = {"map": map_figure(result.points_2d, result.map_mixtures),
                "novelty": novelty_histogram(result.nearest_distance)}
-    mem = result.metrics["novelty"]["memorisation"]
-    mean_d = result.metrics["novelty"]["mean_nearest_anchor_distance"]
-    lo, hi = mean_d.ci()
+    flags = result.near_copy
+    count = 0 if flags is None else int(flags.sum())
+    total = int(result.nearest_distance.shape[0])
     near_copy_intro = (
-        f"{int(mem.params['count']):,} of {mem.n[1]:,} synthetic rows ({mem.value:.1%}) are "
+        f"{count:,} of {total:,} synthetic rows ({count / max(total, 1):.1%}, all rows) are "
         f"near-copies: within {result.copy_threshold_ratio:g} times the distance from their "
-        "nearest anchor to that anchor's own nearest neighbour. Mean distance from a "
-        f"synthetic row to its nearest anchor (how new the synthetic rows are): "
-        f"{_fmt(mean_d.value)} (95% CI {_fmt(lo)} to {_fmt(hi)}), median "
-        f"{_fmt(mean_d.params['median'])}."
+        "nearest anchor to that anchor's own nearest neighbour. Median distance from a "
+        "synthetic row to its nearest anchor: "
+        f"{_fmt(float(np.median(result.nearest_distance)))} (embedding units)."
         + (f" The table lists the {len(doc['near_copies'])} closest." if doc["near_copies"]
            else ""))
     return env.get_template("audit.html.j2").render(
         doc=doc, figures=figures, sections=sections, headline=_headline(result),
-        near_copy_intro=near_copy_intro)
+        near_copy_intro=near_copy_intro, guide=READING_GUIDE)
 
 
 def write_audit(result: Any, out_dir: str | Path) -> dict[str, Path]:

@@ -1,4 +1,5 @@
-"""Plain-language readings of the audit's numbers, one sentence or two per measure."""
+"""Plain-language readings of the audit's numbers: one line per measure, relative to its
+null (what chance gives at the same sizes)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 __all__ = ["LABELS", "reading"]
 
 LABELS = {
-    "kl": "KL divergence (kNN, full space)",
+    "kl": "KL divergence (kNN)",
     "js": "Jensen-Shannon divergence (classifier lower bound)",
     "tv": "total variation (classifier lower bound)",
 }
@@ -18,51 +19,80 @@ def _ci(est: Any) -> str:
     return f"{est.value:.3g} (95% CI {lo:.3g} to {hi:.3g})"
 
 
+def _verdict(est: Any, positive: str, negative: str, none: str) -> str:
+    lo, hi = est.ci()
+    if lo > 0:
+        return positive
+    if hi < 0:
+        return negative
+    return none
+
+
 def _divergence(kind: str, datasets: tuple[str, ...], est: Any) -> str:
     p, q = datasets
-    if kind == "kl":
-        return (f"KL({p} || {q}) = {_ci(est)} nats: how much a {p} point is surprising "
-                f"under the {q} data. 0 means indistinguishable; kNN estimates in high "
-                "dimension are rough, so compare them with each other rather than read "
-                "them alone.")
-    lo, _ = est.ci()
-    verdict = ("the classifier cannot tell them apart (no detectable difference)"
-               if lo <= 0 else "the classifier tells them apart")
-    scale = "log 2 = 0.693" if kind == "js" else "1"
-    return (f"{kind.upper()}({p}, {q}) >= {_ci(est)}, on a scale from 0 to {scale}: "
-            f"{verdict}. It is a lower bound: the true divergence is at least this.")
+    name = f"KL({p} || {q})" if kind == "kl" else f"{kind.upper()}({p}, {q})"
+    found = _verdict(est, f"the {p} and {q} data differ by more than chance",
+                     "", "no difference beyond chance is detected")
+    bound = "" if kind == "kl" else " (a lower bound: the true divergence is at least this)"
+    return f"{name} over chance = {_ci(est)}{bound}: {found}."
 
 
 _FIXED = {
-    "entropy_anchor": "Differential entropy of the anchors in the whitened principal "
-                      "subspace (nats): their spread.",
-    "entropy_synthetic": "Differential entropy of the synthetic data in the same subspace.",
-    "delta_h": "dH = H(anchor) - H(synthetic). Negative: the synthetic data is more spread "
-               "out than the anchors; positive: it is more concentrated.",
-    "mi_prompt_synthetic": "I(prompt anchors; synthetic): how much of each synthetic row is "
-                           "predictable from the anchors in its prompt.",
-    "information_gain": "dI = H(synthetic) - I(anchors; synthetic): the paper's information "
-                        "gain, what the generator adds beyond its prompts. Larger tightens "
-                        "the paper's generalization bound (Theorem 4.10).",
-    "mixture": "KL Gap = KL(anchor model || target model) - KL(synthetic model || target "
-               "model), with mixtures fitted in the principal subspace. Positive: a model "
-               "of the synthetic data is closer to the target than a model of the anchors, "
-               "the paper's sign of generalization gain.",
-    "knn": "The same gap from kNN estimates in the full embedding space.",
-    "mixture_kl_anchor_target": "KL(anchor model || target model), nats.",
-    "mixture_kl_synthetic_target": "KL(synthetic model || target model), nats.",
-    "precision": "Share of synthetic rows that fall inside the anchors' neighbourhoods "
-                 "(faithfulness). 1 = all look real.",
-    "recall": "Share of anchors that fall inside the synthetic rows' neighbourhoods: how "
-              "much of the real variety the synthetic data reaches.",
-    "density": "How many anchor neighbourhoods the average synthetic row sits in, over k. "
-               "About 1 for data like the anchors; above 1 means crowded in dense regions.",
-    "coverage": "Share of anchors with a synthetic row inside their neighbourhood. About "
-                "1 - 2^-k (0.97 for k = 5) when both come from one distribution.",
-    "mean_nearest_anchor_distance": "Mean distance from a synthetic row to its nearest "
-                                    "anchor: how new the synthetic rows are.",
-    "memorisation": "Share of synthetic rows that are near-copies of an anchor (much closer "
-                    "to it than any other anchor is).",
+    "delta_h": ("dH = H(anchor) - H(synthetic) over chance",
+                "the synthetic data is more concentrated than the anchors",
+                "the synthetic data is more spread out than the anchors",
+                "as spread out as the anchors, within chance"),
+    "entropy_synthetic": ("H(synthetic) - H(anchor), provenance rows, over chance",
+                          "more spread out than the anchors", "more concentrated than "
+                          "the anchors", "as spread out as the anchors, within chance"),
+    "mi_prompt_synthetic": ("I(prompt anchors; synthetic) over chance (pairing shuffled)",
+                            "the rows depend on their prompts' anchors", "",
+                            "no dependence on the prompts beyond chance"),
+    "information_gain": ("dI - H(anchor) = [H(synthetic) - H(anchor)] - I(prompt; "
+                         "synthetic)",
+                         "the generator adds more spread than the anchors have, beyond "
+                         "what the prompts explain",
+                         "less is left beyond the prompts than the anchors' own spread",
+                         "what is left beyond the prompts is as spread as the anchors"),
+    "mixture": ("KL gap (mixtures) over chance",
+                "a model of the synthetic data is closer to the target than one of the "
+                "anchors (the paper's sign of gain)",
+                "a model of the synthetic data is further from the target than one of the "
+                "anchors", "no gap beyond chance"),
+    "knn": ("KL gap (kNN) over chance", "the synthetic data is closer to the target",
+            "the synthetic data is further from the target", "no gap beyond chance"),
+    "mixture_kl_anchor_target": ("KL(anchor model || target model) over chance",
+                                 "further from the target than a random mix of the two",
+                                 "closer to the target than a random mix of the two",
+                                 "within chance"),
+    "mixture_kl_synthetic_target": ("KL(synthetic model || target model) over chance",
+                                    "further from the target than a random mix of the two",
+                                    "closer to the target than a random mix of the two",
+                                    "within chance"),
+    "precision": ("precision over chance", "synthetic rows fall inside the anchors' "
+                  "neighbourhoods more often than held-out anchors do",
+                  "synthetic rows look less real than held-out anchors",
+                  "synthetic rows look as real as held-out anchors"),
+    "recall": ("recall over chance", "", "the synthetic data reaches less of the anchors' "
+               "variety than held-out anchors do", "reaches the anchors' variety as "
+               "held-out anchors do"),
+    "density": ("density over chance", "synthetic rows crowd into the anchors' dense "
+                "regions", "synthetic rows sit in sparser regions than held-out anchors",
+                "as dense as held-out anchors"),
+    "coverage": ("coverage over chance", "", "fewer anchors have a synthetic row nearby "
+                 "than have a held-out anchor nearby", "covers the anchors as held-out "
+                 "anchors do"),
+    "distance_ratio": ("nearest-anchor distance ratio over chance", "synthetic rows are "
+                       "further from the anchors than held-out anchors are (new, or off "
+                       "the task)", "synthetic rows sit closer to anchors than held-out "
+                       "anchors do (copying)", "as far from the anchors as held-out "
+                       "anchors"),
+    "memorisation": ("near-copy rate over chance", "more synthetic rows are near-copies "
+                     "of anchors than held-out anchors are", "", "no more near-copies "
+                     "than held-out anchors have"),
+}
+
+_PROBE = {
     "accuracy_anchor": "Target accuracy of the probe trained on the anchors only.",
     "accuracy_synthetic": "Target accuracy of the probe trained on the synthetic data only.",
     "accuracy_both": "Target accuracy of the probe trained on anchors and synthetic data.",
@@ -74,14 +104,20 @@ _FIXED = {
 
 
 def reading(record: Any) -> str:
-    """One plain sentence (or two) saying what the number of an audit ``Metric`` means."""
+    """One plain line saying what the number of an audit ``Metric`` means, relative to its
+    null; for a withheld measure, why it is withheld."""
     est = record.estimate
+    if est is None:
+        return f"Withheld: {record.reason or 'not computable'}."
     if record.kind in ("kl", "js", "tv"):
         return _divergence(record.kind, record.datasets, est)
     if record.kind == "vendi":
-        return (f"Vendi score of the {record.datasets[0]} data = {_ci(est)}: the effective "
-                "number of distinct directions in it (1 = all alike).")
-    text = _FIXED.get(record.key, "")
-    if record.kind == "memorisation":
-        text += f" Here {est.value:.1%} ({int(est.params.get('count', 0)):,} rows)."
-    return f"{_ci(est)}. {text}"
+        a, b = record.datasets
+        return (f"Vendi({a}) - Vendi({b}) over chance = {_ci(est)} directions: "
+                + _verdict(est, f"the {a} data is more diverse than the {b} data",
+                           f"the {a} data is less diverse than the {b} data",
+                           "as diverse, within chance") + ".")
+    if record.key in _PROBE:
+        return f"{_ci(est)}. {_PROBE[record.key]}"
+    name, pos, neg, none = _FIXED[record.key]
+    return f"{name} = {_ci(est)}: {_verdict(est, pos or none, neg or none, none)}."

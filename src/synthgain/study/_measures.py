@@ -151,7 +151,7 @@ def study_measures(
         _require(reference.shape[0], k + 1, "reference")
         mix = kl_gap_mixture(anchor, synthetic, reference, n_pca=n_pca, n_samples=N_MONTE_CARLO,
                              rng=g("kl_gap_mixture"))
-        # the kNN KL gap of audit.kl_gap_knn, in the raw embedding coordinates
+        # the kNN KL gap (as the audit's knn_kl_gap), in the raw embedding coordinates
         # (standardize=False: the study's documented values), tie-breaking jitter seeded
         kl_a = kl_divergence(anchor, reference, method="wang_kulkarni_verdu", k=ka,
                              standardize=False, rng=g("kl_anchor_reference"))
