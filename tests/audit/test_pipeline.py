@@ -128,3 +128,90 @@ def test_records_carry_label_kind_unit_and_datasets():
     assert rec["kl_gap", "mixture"].kind == "kl_gap"
     # the grouped view is the same estimates
     assert r.metrics["fidelity"]["precision"] is rec["fidelity", "precision"].estimate
+
+
+def test_anchor_synthetic_numbers_do_not_depend_on_the_target():
+    # the nulls of anchor/synthetic comparisons are splits of the anchors, the information
+    # space is fitted on anchor + synthetic rows, and each comparison has its own stream
+    a, s, t = _sets()
+    with_t = {(r.group, r.key): r.to_dict() for r in run_audit(a, s, t, rng=4).records}
+    without = run_audit(a, s, rng=4).records
+    shared = [r for r in without if "target" not in r.datasets]
+    assert len(shared) >= 15
+    for r in shared:
+        assert r.to_dict() == with_t[r.group, r.key], r.key
+
+
+def test_text_space_does_not_move_with_the_target(tmp_path):
+    words = "the cat sat on a mat while dogs ran in the park and birds sang".split()
+    g = np.random.default_rng(0)
+    make = lambda n: [" ".join(g.choice(words, 8)) for _ in range(n)]  # noqa: E731
+    anchors, synth, target = make(40), make(60), make(50)
+    sets = [Dataset.from_arrays(texts=x, name=n) for x, n in
+            ((anchors, "anchor"), (synth, "synthetic"), (target, "target"))]
+    r3 = run_audit(*sets, model="lsa", rng=1)
+    r2 = run_audit(*sets[:2], model="lsa", rng=1)
+    d3 = {(r.group, r.key): r.to_dict() for r in r3.records}
+    for r in r2.records:
+        if "target" not in r.datasets:
+            assert r.to_dict() == d3[r.group, r.key], r.key
+    assert np.array_equal(r2.nearest_distance, r3.nearest_distance)
+
+
+def test_no_impossible_values_and_raw_kept_in_metrics_json(tmp_path):
+    # near-copies, i.i.d. data and unequal sizes: the shapes that produced negative KL,
+    # JS and TV "lower bounds" below 0 before
+    g = np.random.default_rng(3)
+    a = g.normal(size=(40, 16))
+    cases = [(a, a[g.integers(0, 40, 200)] + 1e-4 * g.normal(size=(200, 16)),
+              g.normal(size=(80, 16))),
+             (a, g.normal(size=(300, 16)), g.normal(size=(100, 16)))]
+    for x, y, z in cases:
+        res = run_audit(x, y, z, rng=0)
+        for rec in res.records:
+            if rec.estimate is None or rec.kind not in ("kl", "js", "tv",
+                                                        "mutual_information"):
+                continue
+            lo, hi = rec.estimate.ci()
+            assert 0.0 <= lo <= rec.estimate.value <= hi, rec.key
+            if rec.kind == "tv":
+                assert hi <= 1.0
+            if rec.kind == "js":
+                assert hi <= np.log(2.0) + 1e-12
+    doc = json.loads(write_audit(res, tmp_path)["metrics"].read_text())
+    kl = doc["metrics"]["divergences"]["kl_anchor_synthetic"]
+    assert {"raw", "null"} <= set(kl) and kl["null"]["method"] == "split of the anchors"
+    assert kl["params"]["excess"] == pytest.approx(kl["raw"] - kl["null"]["value"])
+    gap = doc["metrics"]["kl_gap"]["mixture"]
+    assert gap["null"]["method"] == "permutation"
+
+
+def test_near_copies_withhold_knn_between_anchor_and_synthetic():
+    g = np.random.default_rng(5)
+    a = g.normal(size=(60, 8))
+    s = a[g.integers(0, 60, 120)] + 1e-5 * g.normal(size=(120, 8))
+    res = run_audit(a, s, rng=0)
+    rec = {(r.group, r.key): r for r in res.records}
+    kl = rec["divergences", "kl_anchor_synthetic"]
+    assert kl.estimate is None and "near-copies" in kl.reason
+    mem = rec["novelty", "memorisation"].estimate
+    assert mem.ci()[0] > 0.5  # almost every row is a copy, far above held-out anchors
+
+
+def test_small_inputs_run_what_is_valid_or_name_the_file(tmp_path):
+    g = np.random.default_rng(0)
+    for n_anchor in (5, 6, 10, 15):
+        res = run_audit(g.normal(size=(n_anchor, 32)), g.normal(size=(40, 32)),
+                        g.normal(size=(30, 32)), rng=0)
+        withheld = [r for r in res.records if r.estimate is None]
+        assert withheld and all(r.reason for r in withheld)
+        assert any(n.startswith("Withheld: ") for n in res.notes)
+    path = tmp_path / "few.npy"
+    np.save(path, g.normal(size=(4, 32)))
+    few = load_dataset(path)
+    with pytest.raises(ValidationError, match=r"File '.*few.npy' has 4 rows; the audit needs "
+                       r"at least 5 anchor rows"):
+        run_audit(few, g.normal(size=(40, 32)))
+    with pytest.raises(ValidationError, match="The synthetic data has 1 row; the audit needs "
+                       "at least 5"):
+        run_audit(g.normal(size=(10, 32)), g.normal(size=(1, 32)))

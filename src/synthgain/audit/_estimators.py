@@ -16,9 +16,6 @@ name               what                                        outputs
 ``ksg_mi``         I(x; y) of paired rows, KSG1                ``mi``
 ``prdc``           precision, recall, density, coverage of     ``precision``, ``recall``,
                    y (synthetic) against x (real)              ``density``, ``coverage``
-``novelty``        near-copies of x among y's rows; mean       ``near_copy_rate``,
-                   nearest-x distance over x's typical         ``distance_ratio``
-                   nearest-neighbour distance (unit-free)
 ``vendi_diff``     Vendi(x) - Vendi(y), cosine kernel          ``vendi``
 =================  ==========================================  ========================
 """
@@ -33,10 +30,10 @@ from .._rng import child_generator, seed_sequence
 from ..measures import entropy, kl_divergence, mutual_information
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
-from ._metrics import kth_neighbour_distance, novelty, prdc, vendi_score
+from ._metrics import prdc, vendi_score
 
 __all__ = ["ESTIMATORS", "c2st", "entropy_diff", "knn_kl", "knn_kl_gap", "ksg_mi",
-           "mixture_kl_gap", "novelty_measure", "prdc_measure", "vendi_diff"]
+           "mixture_kl_gap", "prdc_measure", "vendi_diff"]
 
 Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
 
@@ -122,18 +119,6 @@ def prdc_measure(k: int = 5, workers: int = -1) -> Measure:
     return measure
 
 
-def novelty_measure(copy_ratio: float = 0.25, workers: int = -1) -> Measure:
-    """Share of ``y``'s rows that are near-copies of an ``x`` row, and ``y``'s mean
-    distance to its nearest ``x`` row over the median nearest-neighbour distance within
-    ``x`` (a ratio: free of the embedding's units)."""
-    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
-        nov = novelty(x, y, copy_ratio=copy_ratio, workers=workers)
-        typical = float(np.median(kth_neighbour_distance(x, 1, workers)))
-        ratio = float(nov.distance.mean() / typical) if typical > 0 else float("inf")
-        return {"near_copy_rate": nov.memorisation.value, "distance_ratio": ratio}
-    return measure
-
-
 def vendi_diff(n_groups: int = 2) -> Measure:
     """Vendi(x) - Vendi(y) under the cosine kernel (all-zero rows are left out)."""
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
@@ -146,5 +131,5 @@ def vendi_diff(n_groups: int = 2) -> Measure:
 ESTIMATORS: dict[str, Callable[..., Measure]] = {
     "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
     "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
-    "prdc": prdc_measure, "novelty": novelty_measure, "vendi_diff": vendi_diff,
+    "prdc": prdc_measure, "vendi_diff": vendi_diff,
 }
