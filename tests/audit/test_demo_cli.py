@@ -40,3 +40,20 @@ def test_text_demo_and_cli(tmp_path):
     assert res.exit_code == 2
     flat = " ".join(res.output.split())  # the console wraps long lines
     assert "missing.jsonl' does not exist" in flat
+
+
+def test_audit_cli_flags_are_checked_by_name(tmp_path):
+    import numpy as np
+
+    g = np.random.default_rng(0)
+    for name, n in (("a", 30), ("s", 40)):
+        np.save(tmp_path / f"{name}.npy", g.normal(size=(n, 4)))
+    res = CliRunner().invoke(app, ["audit", str(tmp_path / "a.npy"), str(tmp_path / "s.npy"),
+                                   "--repeats", "1", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--repeats" in res.output
+    np.save(tmp_path / "few.npy", g.normal(size=(3, 4)))
+    res = CliRunner().invoke(app, ["audit", str(tmp_path / "few.npy"), str(tmp_path / "s.npy"),
+                                   "--out", str(tmp_path / "o")])
+    out = " ".join(res.output.split())  # the console wraps long lines
+    assert res.exit_code != 0 and "few.npy' has 3 rows; the audit needs at least 5" in out
+    assert "Traceback" not in res.output

@@ -19,8 +19,9 @@ def audit(
     label_column: str | None = typer.Option(None, help="Column holding class labels (enables the probe)."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
-    compare_rows: int = typer.Option(1_000, "--compare-rows", help="Largest matched size: rows per dataset in each evaluation of a comparison."),
-    repeats: int = typer.Option(10, "--repeats", help="Random subsets per comparison and per null."),
+    compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
+    repeats: int = typer.Option(10, "--repeats", min=2, help="Random subsets per comparison and per null."),
+    near_copy_limit: float = typer.Option(0.1, "--near-copy-limit", min=0.0, max=1.0, help="Share of near-copies above which kNN divergences between anchors and synthetic data are withheld."),
     seed: int = typer.Option(0, help="Root random seed."),
     workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -41,7 +42,8 @@ def audit(
             def progress(done: int, total: int) -> None:
                 err_console.print(f"embedding {done:,}/{total:,}", end="\r")
         result = run_audit(*sets, model=model, cache_dir=cache_dir or out / "cache",
-                           compare_rows=compare_rows, repeats=repeats, rng=seed, workers=workers,
+                           compare_rows=compare_rows, repeats=repeats,
+                           near_copy_limit=near_copy_limit, rng=seed, workers=workers,
                            progress=progress)
         paths = write_audit(result, out)
     for line in result.summary():
