@@ -19,7 +19,9 @@ Every comparative measure of the audit goes through :func:`compare`. For two dat
 3. **The reported value** is ``raw - null``: the excess over chance. For a divergence
    (whose null truth is 0) it is the estimate with the estimator's small-sample bias at
    these sizes removed; it is clipped to the quantity's range (a divergence below 0 is
-   "no detectable difference", reported as 0, with the unclipped value kept).
+   "no detectable difference", reported as 0, with the unclipped value kept). An
+   interval wholly outside the range (a divergence significantly *below* chance) says
+   the estimator is not valid for these data; :attr:`Comparison.outside` flags it.
 4. **The interval** includes the sampling error of the rows, not only of the
    estimator's own randomness. The spread ``s_0`` of ``g_r`` over splits is, by the
    permutation principle, the sampling standard deviation of one evaluation of ``f`` on
@@ -103,11 +105,16 @@ class Comparison:
         The measure at matched sizes (mean over the repeats), before the null is taken
         off.
     null : Null
+    outside : bool
+        The unclipped interval lies wholly outside the quantity's range (a divergence
+        significantly below what chance gives): the estimator is not valid for these data,
+        and the caller should withhold the value rather than report the clipped bound.
     """
 
     estimate: Estimate
     raw: float
     null: Null
+    outside: bool = False
 
 
 def matched_rows(*sizes: int, cap: int) -> int:
@@ -226,13 +233,14 @@ def compare(
         se = math.sqrt(max(s_f, s_0) ** 2 * phi + s_0 ** 2 * phi0)
         excess = raw - nv
         lo, hi = excess - t * se, excess + t * se
-        value = excess
+        value, outside = excess, False
         if bounds is not None and key in bounds:
             b_lo, b_hi = bounds[key]
+            outside = hi < b_lo or lo > b_hi
             value, lo, hi = (min(max(v, b_lo), b_hi) for v in (excess, lo, hi))
         nul = Null(nv, s_0, null_method, repeats, m)
         est = Estimate(value, se, f"{method}_{key}_minus_null" if method else key, (m, m),
                        {"raw": raw, "null": nv, "excess": excess, "repeats": repeats,
                         "null_method": null_method}, interval=(lo, hi))
-        out[key] = Comparison(est, raw, nul)
+        out[key] = Comparison(est, raw, nul, outside)
     return out

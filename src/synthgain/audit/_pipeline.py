@@ -409,6 +409,12 @@ class _Audit:
         for out, key in keys.items():
             c = res[out]
             reason = why_invalid(estimator, out, m, d) if estimator in CALIBRATED else None
+            if reason is None and c.outside:
+                reason = (f"the estimate ({c.raw:.3g}) is below what chance gives "
+                          f"({c.null.value:.3g}) by more than its interval allows, which a "
+                          f"{'divergence' if out != 'mi' else 'mutual information'} cannot "
+                          "be: the estimator is not valid for these data (duplicate or tied "
+                          "rows, or datasets in different regions of the space)")
             est = None if reason is not None else c.estimate
             self.records.append(metric(group, key, est, kind=kinds.get(out), datasets=ds,
                                        raw=c.raw, null=c.null, reason=reason))
