@@ -1,29 +1,48 @@
-"""Loading anchor, synthetic and target datasets from JSONL, CSV, Parquet or .npy files.
+"""Loading anchor, synthetic and target datasets: the files LLM post-training data comes in.
+
+Containers: ``.jsonl``/``.ndjson``, ``.json`` (an array of objects, or JSON Lines as
+``datasets.Dataset.to_json`` writes them), ``.csv``, ``.parquet``, ``.arrow`` (the shards
+of a dataset saved by Hugging Face ``save_to_disk``) and ``.npy`` (embeddings), each also
+gzip-compressed (``.jsonl.gz``, ...), and a directory of shards of one of them. The rows'
+layout (plain text, Alpaca, chat, ShareGPT, preference pairs) is recognised from their
+fields (:mod:`._layouts`).
 
 Every problem with a file is reported as a :class:`~synthgain.exceptions.ValidationError`
-naming the file, the row (1-based, counting data rows only: the CSV header is not a row,
-and in JSONL the row is the line number) and the column.
+naming the file (the shard, in a directory), the row (1-based, counting data rows only:
+the CSV header is not a row, in JSONL the row is the line number, in a JSON array the
+element) and the column, with the remedy.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import ValidationError
+from ._containers import FORMATS, READERS, container_of, read_bytes, read_rows, shards_of
+from ._layouts import (
+    FILE,
+    INTERNAL,
+    KNOWN_LAYOUTS,
+    ROW,
+    Layout,
+    check_options,
+    describe,
+    detect_layout,
+    extract_texts,
+    option,
+    where,
+)
 
 __all__ = ["Dataset", "load_dataset"]
 
-_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
-             ".pq": "parquet", ".npy": "npy"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,14 @@ class Dataset:
     labels : ndarray of shape (n,) or None
     anchor_ids : list of tuple of str or None
         For synthetic rows, the ids of the anchors used in the row's prompt.
+    meta : dict
+        What the loader knew: ``layout`` (``"text"``, ``"alpaca"``, ``"chat"``,
+        ``"sharegpt"``, ``"preference"``, ``"embeddings"``), ``field`` (the part
+        measured: ``"response"``, ``"prompt"``, ``"conversation"``), ``column``,
+        ``description`` (the line :meth:`describe` returns), ``rows`` (each row's 1-based
+        number in its file), ``files`` (each row's shard, when read from a directory),
+        ``shards``, and for preference pairs ``rejected`` (the rejected side's texts,
+        row for row; see :meth:`rejected`).
     """
 
     name: str
@@ -56,6 +83,39 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def describe(self) -> str:
+        """One line on what was read and what is measured, e.g. ``read 3,000 rows in chat
+        layout (column 'messages'); measuring the last assistant turn of each
+        conversation``."""
+        return str(self.meta.get("description", f"{len(self):,} rows from arrays"))
+
+    def locate(self, i: int) -> str:
+        """Where row ``i`` (0-based) came from, for messages: ``File 'x.jsonl', row 3``."""
+        files, rows = self.meta.get("files"), self.meta.get("rows")
+        row = rows[i] if rows else i + int(self.meta.get("row_base", 0))
+        return f"File '{files[i] if files else self.source}', row {row}"
+
+    def rejected(self) -> Dataset:
+        """The rejected side of preference pairs, as a dataset of its own.
+
+        Row for row with this one (the chosen side): the same ids, labels and anchor ids,
+        the rejected texts (the same ``field``), and no embeddings. So the two sides can be
+        audited and compared like any two datasets.
+        """
+        texts = self.meta.get("rejected")
+        if texts is None:
+            raise ValidationError(
+                f"Dataset {self.name!r} ('{self.source}') holds no rejected responses: only "
+                "preference pairs (fields 'chosen' and 'rejected') read for their responses "
+                "or conversations do."
+            )
+        meta = {k: v for k, v in self.meta.items() if k != "rejected"}
+        meta["side"] = "rejected"
+        meta["description"] = describe(Layout("preference"), str(meta["field"]), len(self),
+                                       meta.get("shards"), {}, side="rejected")
+        return replace(self, name=f"{self.name} (rejected)", texts=list(texts),
+                       embeddings=None, meta=meta)
 
     @classmethod
     def from_arrays(
@@ -118,82 +178,23 @@ def _check_finite(emb: np.ndarray, where: str, column: str, *, row_base: int) ->
         )
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"File '{path}', row {lineno}: not valid JSON ({exc.msg} at character "
-                f"{exc.pos}). Each line must be one JSON object."
-            ) from None
-        if not isinstance(obj, dict):
-            raise ValidationError(
-                f"File '{path}', row {lineno}: expected a JSON object, got "
-                f"{type(obj).__name__}."
-            )
-        obj["__row__"] = lineno
-        rows.append(obj)
-    return rows
-
-
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows = []
-    for i, row in enumerate(reader, start=1):
-        row = dict(row)
-        row["__row__"] = i
-        rows.append(row)
-    return rows
-
-
-def _read_parquet(path: Path) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
+def _load_npy(data: bytes, path: Path, name: str) -> Dataset:
     try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for a corrupt file
-        raise ValidationError(f"File '{path}' is not a readable Parquet file: {exc}") from None
-    rows = table.to_pylist()
-    for i, row in enumerate(rows, start=1):
-        row["__row__"] = i
-    return rows
-
-
-def _text_of(value: Any, path: Path, row: int, column: str) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            value = value.decode("utf-8", errors="surrogateescape")
-            pos = exc.start
-            raise ValidationError(
-                f"File '{path}', row {row}, column {column!r}: the text is not valid UTF-8 "
-                f"(byte {exc.object[pos]:#04x} at position {pos}). Re-encode the file as UTF-8."
-            ) from None
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:
+        raise ValidationError(f"File '{path}' is not a readable .npy array: {exc}") from None
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValidationError(
-            f"File '{path}', row {row}, column {column!r}: the text is missing. Fill or drop "
-            "this row."
+            f"File '{path}' must hold a non-empty 2-D array of embeddings (rows, dim). Got "
+            f"shape {arr.shape}."
         )
-    if not isinstance(value, str):
-        raise ValidationError(
-            f"File '{path}', row {row}, column {column!r}: expected text, got "
-            f"{type(value).__name__} {value!r}."
-        )
-    for pos, ch in enumerate(value):
-        if "\udc80" <= ch <= "\udcff":
-            raise ValidationError(
-                f"File '{path}', row {row}, column {column!r}: the text is not valid UTF-8 "
-                f"(byte {ord(ch) - 0xDC00:#04x} at character {pos}). Re-encode the file as "
-                "UTF-8."
-            )
-    return value
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(f"File '{path}' must hold numbers. Got dtype {arr.dtype}.")
+    emb = np.asarray(arr, dtype=np.float64)
+    _check_finite(emb, f"File '{path}'", "<array>", row_base=0)
+    line = f"read {emb.shape[0]:,} embeddings of dimension {emb.shape[1]} from a .npy array"
+    return Dataset(name, str(path), [str(i) for i in range(emb.shape[0])], embeddings=emb,
+                   meta={"row_base": 0, "layout": "embeddings", "description": line})
 
 
 def _embedding_of(value: Any, path: Path, row: int, column: str) -> list[float]:
@@ -228,38 +229,24 @@ def _embedding_of(value: Any, path: Path, row: int, column: str) -> list[float]:
     return out
 
 
-def _embeddings(rows: list[dict[str, Any]], path: Path, column: str) -> np.ndarray:
+def _embeddings(rows: list[dict[str, Any]], column: str) -> np.ndarray:
     vecs: list[list[float]] = []
     for r in rows:
-        v = _embedding_of(r[column], path, r["__row__"], column)
+        v = _embedding_of(r[column], r[FILE], r[ROW], column)
         if vecs and len(v) != len(vecs[0]):
+            first = rows[0]
+            other = "" if first[FILE] == r[FILE] else f" of '{first[FILE]}'"
             raise ValidationError(
-                f"File '{path}', row {r['__row__']}, column {column!r}: the embedding has "
-                f"{len(v)} values but row {rows[0]['__row__']} has {len(vecs[0])}. All "
-                "embeddings must have the same size."
+                f"{where(r)}, column {column!r}: the embedding has {len(v)} values but row "
+                f"{first[ROW]}{other} has {len(vecs[0])}. All embeddings must have the same "
+                "size."
             )
         vecs.append(v)
     if not vecs or not vecs[0]:
-        raise ValidationError(f"File '{path}', column {column!r}: the embeddings are empty.")
-    return np.asarray(vecs, dtype=np.float64)
-
-
-def _load_npy(path: Path, name: str) -> Dataset:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise ValidationError(f"File '{path}' is not a readable .npy array: {exc}") from None
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValidationError(
-            f"File '{path}' must hold a non-empty 2-D array of embeddings (rows, dim). Got "
-            f"shape {arr.shape}."
+            f"File '{rows[0][FILE]}', column {column!r}: the embeddings are empty."
         )
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValidationError(f"File '{path}' must hold numbers. Got dtype {arr.dtype}.")
-    emb = np.asarray(arr, dtype=np.float64)
-    _check_finite(emb, f"File '{path}'", "<array>", row_base=0)
-    return Dataset(name, str(path), [str(i) for i in range(emb.shape[0])], embeddings=emb,
-                   meta={"row_base": 0})
+    return np.asarray(vecs, dtype=np.float64)
 
 
 def load_dataset(
@@ -271,19 +258,29 @@ def load_dataset(
     anchor_id_column: str | None = "anchor_id",
     id_column: str | None = "id",
     name: str | None = None,
+    layout: str = "auto",
+    field: str = "response",
+    option_names: Mapping[str, str] | None = None,
 ) -> Dataset:
-    """Read one dataset from a JSONL, CSV, Parquet or .npy file.
+    """Read one dataset from a file or a directory of shards, in any of the LLM layouts.
 
     Parameters
     ----------
     path : str or Path
-        ``.jsonl``/``.ndjson`` (one JSON object per line), ``.csv`` (header row),
-        ``.parquet``, or ``.npy`` (a 2-D float array of embeddings, rows in order).
+        ``.jsonl``/``.ndjson`` (one JSON object per line), ``.json`` (an array of objects,
+        or JSON Lines), ``.csv`` (header row), ``.parquet``, ``.arrow`` (Arrow IPC, as
+        Hugging Face ``save_to_disk`` writes), each optionally gzip-compressed
+        (``.jsonl.gz``, ...); ``.npy`` (a 2-D float array of embeddings, rows in order);
+        or a directory of shards of one of these formats (read in name order; files
+        starting with ``.`` and the metadata files of a saved dataset are skipped, and so
+        are shards with no rows).
     text_column : str or None
-        Column holding the text. Used when ``embedding_column`` is None.
+        Column holding plain text. When the first row has it, the file is read in the
+        text layout; otherwise the layout is recognised from the fields (Alpaca, chat,
+        ShareGPT, preference pairs: :mod:`synthgain.audit._layouts`).
     embedding_column : str or None
         Column holding each row's embedding as a list of numbers (a JSON list in CSV).
-        When given, the text column is optional (kept if present, for the report).
+        When given, texts are optional (kept if a layout is recognised, for the report).
     label_column : str or None
         Optional class labels (for the probe).
     anchor_id_column : str or None
@@ -294,81 +291,148 @@ def load_dataset(
         Row identifiers, used if present; otherwise the 0-based row index.
     name : str, optional
         The dataset's role, for messages and the report (defaults to the file name).
+    layout : {"auto", "text", "alpaca", "chat", "sharegpt", "preference"}
+        ``"auto"`` recognises the layout from the first row's fields; any other value
+        forces it.
+    field : {"response", "prompt", "conversation"}
+        What is measured in a structured layout: the response (chat: the last assistant
+        turn; Alpaca: ``output``; preference: ``chosen``, with ``rejected`` kept in
+        ``meta["rejected"]``), the prompt (the user turns before the last assistant turn)
+        or the whole conversation (``"{role}: {content}"`` turns joined by a blank line).
+    option_names : mapping of str to str, optional
+        How the options are named in error messages, e.g. ``{"text_column":
+        "--text-column"}`` from the command line; by default as Python arguments
+        (``text_column=``).
 
     Returns
     -------
     Dataset
+        With ``meta["layout"]``, ``meta["field"]`` and the line ``describe()`` returns.
 
     Raises
     ------
     ValidationError
-        For a missing file or column, an empty file, undecodable text, mixed embedding
-        sizes or non-finite embeddings; the message names the file, row and column.
+        For a missing file or column, an empty file, a directory with no readable shard,
+        shards in different layouts, undecodable or missing text, a conversation with no
+        turn of the requested role, an empty response, mixed embedding sizes or
+        non-finite embeddings; the message names the file, row and column, and the remedy.
     """
+    names = dict(option_names or {})
+    check_options(layout, field, names)
     p = Path(path)
     label = name or p.name
+    if p.is_dir():
+        return _load_directory(p, label, names, text_column, embedding_column, label_column,
+                               anchor_id_column, id_column, layout, field)
     if not p.is_file():
         raise ValidationError(f"File '{p}' does not exist (or is not a file).")
-    kind = _SUFFIXES.get(p.suffix.lower())
+    kind, gz = container_of(p)
     if kind is None:
+        suffix = "".join(p.suffixes[-2:]) if gz else p.suffix
         raise ValidationError(
-            f"File '{p}': unsupported format {p.suffix!r}. Use .jsonl, .csv, .parquet or .npy."
+            f"File '{p}': unsupported format {suffix!r}. Use {FORMATS}, or a directory of "
+            "shards."
         )
-    if p.stat().st_size == 0:
+    data = read_bytes(p, gz)
+    if not data:
         raise ValidationError(f"File '{p}' is empty: it has no rows.")
     if kind == "npy":
-        return _load_npy(p, label)
-    rows = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[kind](p)
+        return _load_npy(data, p, label)
+    rows = READERS[kind](data, p)
     if not rows:
         raise ValidationError(f"File '{p}' is empty: it has no rows.")
-    return _from_rows(rows, p, label, text_column, embedding_column, label_column,
-                      anchor_id_column, id_column)
+    lay = detect_layout(rows[0], layout, text_column)
+    return _from_rows(rows, p, label, lay, field, names, None, embedding_column,
+                      label_column, anchor_id_column, id_column, text_column)
+
+
+def _load_directory(d: Path, label: str, names: dict[str, str], text_column: str | None,
+                    embedding_column: str | None, label_column: str | None,
+                    anchor_id_column: str | None, id_column: str | None, layout: str,
+                    field: str) -> Dataset:
+    rows: list[dict[str, Any]] = []
+    first: tuple[Path, Layout | None] | None = None
+    shards = shards_of(d)
+    for shard in shards:
+        part = read_rows(shard)
+        if not part:
+            continue
+        lay = detect_layout(part[0], layout, text_column)
+        if first is None:
+            first = (shard, lay)
+        elif lay != first[1]:
+            raise ValidationError(
+                f"Directory '{d}': shard '{shard.name}' is in {_label(lay)} but "
+                f"'{first[0].name}' is in {_label(first[1])}. The shards of one dataset must "
+                "share one layout: put the shards of each layout in a directory of their own."
+            )
+        rows += part
+    if first is None:
+        raise ValidationError(
+            f"Directory '{d}' holds no readable shard: its {len(shards)} shard(s) have no "
+            "rows. Pass a directory with data, or one file."
+        )
+    return _from_rows(rows, d, label, first[1], field, names, len(shards), embedding_column,
+                      label_column, anchor_id_column, id_column, text_column)
+
+
+def _label(lay: Layout | None) -> str:
+    return lay.label() if lay is not None else "no layout recognised"
 
 
 def _from_rows(
     rows: list[dict[str, Any]],
     p: Path,
     label: str,
-    text_column: str | None,
+    lay: Layout | None,
+    field: str,
+    names: Mapping[str, str],
+    shards: int | None,
     embedding_column: str | None,
     label_column: str | None,
     anchor_id_column: str | None,
     id_column: str | None,
+    text_column: str | None,
 ) -> Dataset:
-    columns = [c for c in rows[0] if c != "__row__"]
+    columns = [c for c in rows[0] if c not in INTERNAL]
 
-    def require(col: str, what: str, hint: str) -> None:
+    def require(col: str, what: str, arg: str) -> None:
         for r in rows:
             if col not in r:
                 raise ValidationError(
-                    f"File '{p}', row {r['__row__']}: missing {what} column {col!r} (columns "
-                    f"found: {', '.join(map(repr, columns)) or 'none'}). {hint}"
+                    f"{where(r)}: missing {what} column {col!r} (columns found: "
+                    f"{', '.join(map(repr, columns)) or 'none'}). Pass "
+                    f"{option(names, arg)} naming the column."
                 )
 
     emb = None
     if embedding_column is not None:
-        require(embedding_column, "embedding", "Pass embedding_column= naming the column.")
-        emb = _embeddings(rows, p, embedding_column)
-    texts = None
-    if text_column is not None and (embedding_column is None or text_column in columns):
-        require(text_column, "text",
-                "Pass text_column= naming the text column, or embedding_column= for "
-                "precomputed embeddings.")
-        texts = [_text_of(r[text_column], p, r["__row__"], text_column) for r in rows]
-    if emb is None and texts is None:
+        require(embedding_column, "embedding", "embedding_column")
+        emb = _embeddings(rows, embedding_column)
+    if lay is None and emb is None:
+        if text_column is None:
+            raise ValidationError(
+                f"File '{p}': no text or embedding column given. Pass "
+                f"{option(names, 'text_column')} or {option(names, 'embedding_column')}."
+            )
         raise ValidationError(
-            f"File '{p}': no text or embedding column given. Pass text_column= or "
-            "embedding_column=."
+            f"{where(rows[0])}: missing text column {text_column!r} (columns found: "
+            f"{', '.join(map(repr, columns)) or 'none'}). Pass {option(names, 'text_column')} "
+            f"naming the text column, or {option(names, 'embedding_column')} for precomputed "
+            f"embeddings. The layouts read as they are: {KNOWN_LAYOUTS}."
         )
+    texts = rejected = None
+    if lay is not None:
+        texts, rejected = extract_texts(rows, lay, field, names, require_text=emb is None)
     labels = None
     if label_column is not None:
-        require(label_column, "label", "Pass label_column= naming the label column.")
+        require(label_column, "label", "label_column")
         for r in rows:
             v = r[label_column]
             if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
                 raise ValidationError(
-                    f"File '{p}', row {r['__row__']}, column {label_column!r}: the label is "
-                    "missing. Fill or drop this row."
+                    f"{where(r)}, column {label_column!r}: the label is missing. Fill or drop "
+                    "this row."
                 )
         labels = np.asarray([str(r[label_column]) for r in rows])
     prov = None
@@ -376,5 +440,22 @@ def _from_rows(
         prov = [_as_id_tuple(r.get(anchor_id_column)) for r in rows]
     has_id = id_column is not None and id_column in columns
     ids = [str(r.get(id_column) if has_id else i) for i, r in enumerate(rows)]  # type: ignore[arg-type]
-    return Dataset(label, str(p), ids, texts, emb, labels, prov,
-                   meta={"rows": [r["__row__"] for r in rows]})
+    meta: dict[str, Any] = {"rows": [r[ROW] for r in rows], "field": field}
+    if shards is not None:
+        meta["files"] = [str(r[FILE]) for r in rows]
+        meta["shards"] = shards
+    if emb is None and lay is not None:
+        meta.update(layout=lay.name, column=lay.column)
+        line = describe(lay, field, len(rows), shards, names)
+    else:
+        meta.update(layout="embeddings", column=embedding_column)
+        source = f" from {shards:,} shards" if shards is not None else ""
+        line = (f"read {len(rows):,} rows{source} with precomputed embeddings "
+                f"(column {embedding_column!r})")
+        if lay is not None:
+            meta["text_layout"] = lay.name
+            line += f"; texts from the {lay.label()} kept for the report"
+    meta["description"] = line
+    if rejected is not None:
+        meta["rejected"] = rejected
+    return Dataset(label, str(p), ids, texts, emb, labels, prov, meta=meta)

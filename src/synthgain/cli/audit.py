@@ -8,15 +8,21 @@ import typer
 
 from ._util import console, err_console, show_progress, user_errors
 
+#: The loader's options as this command names them, for its error messages.
+FLAGS = {"text_column": "--text-column", "embedding_column": "--embedding-column",
+         "label_column": "--label-column", "field": "--field", "layout": "--layout"}
+
 
 def audit(
-    anchor: Path = typer.Argument(..., help="Anchor (real seed) data: .jsonl, .csv, .parquet or .npy."),
+    anchor: Path = typer.Argument(..., help="Anchor (real seed) data: .jsonl, .json, .csv, .parquet, .arrow or .npy (each optionally .gz), or a directory of shards."),
     synthetic: Path = typer.Argument(..., help="Synthetic data made from the anchors."),
     target: Path | None = typer.Option(None, "--target", help="Held-out data from the task's distribution."),
     out: Path = typer.Option(Path("audit-output"), "--out", help="Directory for metrics.json and report.html."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     embedding_column: str | None = typer.Option(None, help="Column holding precomputed embeddings."),
     label_column: str | None = typer.Option(None, help="Column holding class labels (enables the probe)."),
+    field: str = typer.Option("response", "--field", help="What is measured in chat, Alpaca or preference data: response (the last assistant turn), prompt (the user turns before it) or conversation (all turns)."),
+    layout: str = typer.Option("auto", "--layout", help="Row layout: auto (recognised from the fields), text, alpaca, chat, sharegpt or preference."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
@@ -31,12 +37,16 @@ def audit(
     from ..report import write_audit
 
     with user_errors():
-        kw = {"text_column": text_column, "embedding_column": embedding_column,
-              "label_column": label_column}
-        sets = [load_dataset(anchor, name="anchor", **kw),
-                load_dataset(synthetic, name="synthetic", **kw)]
-        if target is not None:
-            sets.append(load_dataset(target, name="target", **kw))
+        sets = []
+        for role, path in (("anchor", anchor), ("synthetic", synthetic), ("target", target)):
+            if path is None:
+                continue
+            sets.append(load_dataset(path, name=role, text_column=text_column,
+                                     embedding_column=embedding_column,
+                                     label_column=label_column, layout=layout, field=field,
+                                     option_names=FLAGS))
+            console.print(f"{role}: {sets[-1].describe()}", markup=False, highlight=False,
+                          soft_wrap=True)
         progress = None
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:
