@@ -206,15 +206,13 @@ def _prompts(anchor: Dataset, synthetic: Dataset, ea: np.ndarray
         return None
     index = {a: i for i, a in enumerate(anchor.ids)}
     rows, vecs = [], []
-    row_numbers = synthetic.meta.get("rows")
     for j, ids in enumerate(synthetic.anchor_ids):
         if not ids:
             continue
         for a in ids:
             if a not in index:
-                row = row_numbers[j] if row_numbers else j
                 raise ValidationError(
-                    f"File '{synthetic.source}', row {row}, column 'anchor_id': anchor id "
+                    f"{synthetic.locate(j)}, column 'anchor_id': anchor id "
                     f"{a!r} is not an id of the anchor data ('{anchor.source}'). Anchor ids "
                     "refer to the anchors' `id` column, or their 0-based row index."
                 )
