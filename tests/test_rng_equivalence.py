@@ -35,6 +35,7 @@ from synthgain.study import (
     generate_text,
     load_quotes_split,
 )
+from synthgain.theory import check_information_estimators
 
 PACKAGES = ["synthgain.mixture", "synthgain.measures", "synthgain.process", "synthgain.theory",
             "synthgain.experiments.klgap", "synthgain.experiments.theory_sweep",
@@ -98,6 +99,10 @@ CASES = {
         lambda rng: kl_gap(MIX, MIX2, MIX, rounds=3, n_eval=100, rng=rng),
     "synthgain.experiments.klgap.monte_carlo_divergence":
         lambda rng: monte_carlo_divergence(MIX, MIX2, n_samples=200, rounds=3, rng=rng),
+    "synthgain.theory.check_information_estimators": lambda rng: _plain(
+        check_information_estimators(np.random.default_rng(0).normal(size=(4, 4, 3)),
+                                     np.random.default_rng(1).normal(size=(4, 3)), 1.0,
+                                     n_designs=3, rng=rng).to_dict()),
     "synthgain.study.add_word_noise":
         lambda rng: add_word_noise(["a b c d", "e f g h i"], 0.5, ["x", "y", "z"], rng=rng),
     "synthgain.study.load_quotes_split": lambda rng: _split_lists(load_quotes_split(3, rng=rng)),
@@ -162,6 +167,8 @@ COVERED_ELSEWHERE = {
     "synthgain.theory.sweep_terms": "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
     "synthgain.experiments.theory_sweep.sweep_terms_klgap":
         "theory/test_sweep.py::test_rng_int_equals_its_seed_sequence",
+    "synthgain.experiments.theory_sweep.ggmi_robustness":
+        "theory/test_sweep.py::test_ggmi_robustness",
     "synthgain.theory.compute_terms":
         "theory/test_terms.py::test_reproducible_and_int_rng_equals_its_seed_sequence",
     "synthgain.theory.crossed_mutual_information":

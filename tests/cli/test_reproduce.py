@@ -33,7 +33,7 @@ def test_reproduce_figure2_and_5(tmp_path):
 def test_reproduce_reports_bad_input_in_one_line(tmp_path):
     res = runner.invoke(app, ["reproduce", "figure7", "--out", str(tmp_path)])
     assert res.exit_code == 2
-    assert "`FIGURE` must be one of figure2, figure4, figure5. Got 'figure7'" in res.output
+    assert "`FIGURE` must be one of figure2, figure4, figure5, klgap-mechanism." in res.output
     res = runner.invoke(app, ["reproduce", "figure4", "--estimator", "kde", "--out",
                               str(tmp_path), "--settings", "1"])
     assert res.exit_code == 2 and "`estimators` must be one of" in res.output
@@ -88,3 +88,13 @@ def test_reproduce_resume_refuses_other_options_and_other_figures(tmp_path):
     assert res.exit_code == 2 and "other options" in res.output
     res = runner.invoke(app, ["reproduce", "figure2", "--out", str(tmp_path), "--resume"])
     assert res.exit_code == 2 and "figure4 only" in res.output
+
+
+def test_reproduce_klgap_mechanism(tmp_path):
+    res = runner.invoke(app, ["reproduce", "klgap-mechanism", "--settings", "2", "--rounds", "2",
+                              "--n-eval", "50", "-q", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "K sweep at L=0: rho(K, KL Gap)" in res.output
+    for name in ("mechanism_rows.csv", "mechanism_points.csv", "mechanism_trends.csv",
+                 "klgap_mechanism.png"):
+        assert (tmp_path / name).stat().st_size > 0

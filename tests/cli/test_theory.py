@@ -19,6 +19,25 @@ def test_theory_one_setup_writes_terms(tmp_path):
     assert df.set_index("term").loc["delta_eps", "value"] == 0.0  # no curation noise
 
 
+def test_theory_verdicts_are_the_same_at_every_scale(tmp_path):
+    verdicts = {}
+    for scale in ("1", "3", "10"):
+        res = runner.invoke(app, ["theory", *TINY, "--scale", scale, "--out",
+                                  str(tmp_path / scale)])
+        assert res.exit_code == 0, res.output
+        df = pd.read_csv(tmp_path / scale / "theory_verdicts.csv")
+        verdicts[scale] = df[["name", "verdict", "basis"]].values.tolist()
+        assert "reads" in res.output  # the column of what each verdict is evidence of
+    assert verdicts["1"] == verdicts["3"] == verdicts["10"]
+    assert [v[0] for v in verdicts["1"]][:3] == ["lemma_3_1", "lemma_4_5", "lemma_4_5_step_21"]
+
+
+def test_theory_counterexamples():
+    res = runner.invoke(app, ["theory", "--counterexamples"])
+    assert res.exit_code == 0, res.output
+    assert "Z_4" in res.output and "-1.38629" in res.output and "-0.346574" in res.output
+
+
 def test_theory_sweep_with_klgap(tmp_path):
     res = runner.invoke(app, ["theory", *TINY, "--sweep", "J", "--values", "1,2", "--settings",
                               "2", "--klgap", "--klgap-rounds", "3", "--out", str(tmp_path)])

@@ -111,3 +111,25 @@ def test_sweep_errors():
         chain_from_setup({"K": 2})
     with pytest.raises(ValidationError, match="`klgap_rounds` must be an int"):
         sweep_terms_klgap("J", [2], klgap_rounds=1)
+
+
+def test_ggmi_robustness():
+    from synthgain.experiments.theory_sweep import ggmi_robustness
+
+    variants = {"sigma=1": {"noise_scale": 1.0}, "q=G": {"reference": "ground_truth"}}
+    kw = {"settings": 2, "variants": variants, "klgap_rounds": 3, "klgap_n_eval": 100,
+          "n_boot": 50, **SMALL}
+    rows, summary = ggmi_robustness(("J",), (1, 3), rng=7, **kw)
+    assert len(rows) == 2 * 4 and set(rows["variant"]) == set(variants)
+    # every variant sees the same settings and KL Gap; sigma = 1 is sweep_terms_klgap's row
+    ref = sweep_terms_klgap("J", [1, 3], settings=2, klgap_rounds=3, klgap_n_eval=100, rng=7,
+                            noise_scale=1.0, **SMALL)
+    one = rows[rows["variant"] == "sigma=1"]
+    assert one["GGMI"].tolist() == ref["GGMI"].tolist()
+    assert one["kl_gap"].tolist() == ref["kl_gap"].tolist()
+    assert rows[rows["variant"] == "q=G"]["kl_gap"].tolist() == ref["kl_gap"].tolist()
+    assert rows[rows["variant"] == "q=G"]["GGMI"].tolist() != ref["GGMI"].tolist()
+    assert set(summary["estimate"]) == {"GGMI", "GGMI_matched"}
+    assert set(summary["sweep"]) == {"J", "all"}
+    again = ggmi_robustness(("J",), (1, 3), rng=np.random.SeedSequence(7), **kw)[1]
+    assert summary.equals(again)  # rng=s equals rng=SeedSequence(s)

@@ -16,7 +16,7 @@ from ..exceptions import ValidationError
 from ..mixture import GaussianMixture, MixtureFit
 from ..process import GROUP_NAMES, Simulation
 
-__all__ = ["plot_figure2", "plot_figure4", "plot_figure5", "save_figure"]
+__all__ = ["plot_figure2", "plot_figure4", "plot_figure5", "plot_klgap_mechanism", "save_figure"]
 
 BLUE, ORANGE, TEAL = "#1f77b4", "#ff7f0e", "#17becf"
 _GROUP_COLORS = (BLUE, TEAL, ORANGE)
@@ -144,3 +144,53 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     fig.savefig(paths[0], dpi=150)
     fig.savefig(paths[1])
     return paths
+
+
+_MECH_STYLE = {"L=2": ("L = 2 (the paper's K sweep)", BLUE),
+               "L=0": ("L = 0", ORANGE), "share=1/3": ("L = (K + J) / 2, share 1/3", TEAL)}
+
+
+def plot_klgap_mechanism(points: pd.DataFrame) -> Figure:
+    """The KL Gap along K and its two terms, split by where their mass lies (medians).
+
+    Parameters
+    ----------
+    points : DataFrame
+        The per-(sweep, K) table of
+        :func:`synthgain.experiments.klgap_mechanism.mechanism_summary`.
+
+    Returns
+    -------
+    Figure
+        Four panels: the median gap per sweep; the median ``KL(pi_gen || G)`` with the
+        part from outside G's support; the median ``KL(pi_anchor || G)`` beside
+        ``log((K + J) / K)``; the median mass of ``pi_gen`` outside G's support.
+    """
+    need = {"sweep", "K", "median_gap", "median_synthetic_kl", "median_synthetic_kl_off",
+            "median_anchor_kl", "median_log_share", "median_synthetic_off_mass"}
+    missing = sorted(need - set(points.columns))
+    if missing:
+        raise ValidationError(f"`points` must be mechanism_summary's points. Missing {missing}.")
+    fig = Figure(figsize=(15, 3.6))
+    axes = fig.subplots(1, 4)
+    for sw, grp in points.groupby("sweep", sort=False):
+        label, color = _MECH_STYLE.get(str(sw), (str(sw), "0.3"))
+        k = grp["K"]
+        axes[0].plot(k, grp["median_gap"], "o-", color=color, label=label)
+        axes[1].plot(k, grp["median_synthetic_kl"], "o-", color=color, label=f"{label}: all")
+        axes[1].plot(k, grp["median_synthetic_kl_off"], "x--", color=color,
+                     label=f"{label}: off G's support")
+        axes[2].plot(k, grp["median_anchor_kl"], "o-", color=color, label=label)
+        axes[3].plot(k, grp["median_synthetic_off_mass"], "o-", color=color, label=label)
+    first = points.groupby("K")["median_log_share"].first()
+    axes[2].plot(first.index, first.values, "k:", label="log((K + J) / K)")
+    axes[0].axhline(0.0, color="0.5", lw=0.8)
+    titles = ("median KL Gap", "median KL(pi_gen || G)", "median KL(pi_anchor || G)",
+              "median mass of pi_gen off G's 99 % region")
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("K")
+        ax.legend(fontsize=6)
+    axes[1].set_yscale("symlog", linthresh=1.0)
+    fig.tight_layout()
+    return fig

@@ -9,7 +9,10 @@ from ._chain import FIT_RIDGE, Chain, ChainDraws, chain_from_setup, simulate_cha
 from ._discrete import curation_counterexample, discrete_terms, z4_counterexample
 from ._information import (
     asymptotic_parameter_information,
+    check_information_estimators,
     crossed_mutual_information,
+    design_covariances,
+    gaussian_design_mi,
     gaussian_mean_estimation_mi,
     noisy_mutual_information,
 )
@@ -49,11 +52,14 @@ __all__ = [
     "asymptotic_parameter_information",
     "chain_from_setup",
     "check_inequalities",
+    "check_information_estimators",
     "compute_terms",
     "crossed_mutual_information",
     "curation_counterexample",
+    "design_covariances",
     "differential_margin",
     "discrete_terms",
+    "gaussian_design_mi",
     "gaussian_mean_estimation_mi",
     "noisy_mutual_information",
     "simulate_chain",
