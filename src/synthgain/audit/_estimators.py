@@ -17,6 +17,9 @@ name               what                                        outputs
 ``prdc``           precision, recall, density, coverage of     ``precision``, ``recall``,
                    y (synthetic) against x (real)              ``density``, ``coverage``
 ``vendi_diff``     Vendi(x) - Vendi(y), cosine kernel          ``vendi``
+``distance_ratio`` y's mean distance to its nearest x row over  ``distance_ratio``
+                   the median nearest-neighbour distance
+                   within x (unit-free)
 =================  ==========================================  ========================
 """
 
@@ -27,13 +30,23 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .._rng import child_generator, seed_sequence
-from ..measures import entropy, kl_divergence, mutual_information
+from ..measures import entropy, kl_divergence, knn_distances, mutual_information
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
 from ._metrics import prdc, vendi_score
 
-__all__ = ["ESTIMATORS", "c2st", "entropy_diff", "knn_kl", "knn_kl_gap", "ksg_mi",
-           "mixture_kl_gap", "prdc_measure", "vendi_diff"]
+__all__ = [
+    "ESTIMATORS",
+    "c2st",
+    "distance_ratio",
+    "entropy_diff",
+    "knn_kl",
+    "knn_kl_gap",
+    "ksg_mi",
+    "mixture_kl_gap",
+    "prdc_measure",
+    "vendi_diff",
+]
 
 Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
 
@@ -119,6 +132,18 @@ def prdc_measure(k: int = 5, workers: int = -1) -> Measure:
     return measure
 
 
+def distance_ratio(workers: int = -1) -> Measure:
+    """Mean distance from a ``y`` row to its nearest ``x`` row, over the median distance
+    from an ``x`` row to its nearest other ``x`` row: how far the rows sit from the
+    reference in units of its own spacing."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        spacing = float(np.median(knn_distances(x, k=1, workers=workers)[:, 0]))
+        near = knn_distances(y, x, k=1, workers=workers)[:, 0]
+        return {"distance_ratio": float(near.mean() / spacing) if spacing > 0
+                else float("inf")}
+    return measure
+
+
 def vendi_diff(n_groups: int = 2) -> Measure:
     """Vendi(x) - Vendi(y) under the cosine kernel (all-zero rows are left out)."""
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
@@ -131,5 +156,5 @@ def vendi_diff(n_groups: int = 2) -> Measure:
 ESTIMATORS: dict[str, Callable[..., Measure]] = {
     "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
     "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
-    "prdc": prdc_measure, "vendi_diff": vendi_diff,
+    "prdc": prdc_measure, "vendi_diff": vendi_diff, "distance_ratio": distance_ratio,
 }

@@ -22,6 +22,7 @@ from ._embed import Progress, available_models, embed_texts
 from ._estimators import (
     BOUNDS,
     c2st,
+    distance_ratio,
     entropy_diff,
     knn_kl,
     knn_kl_gap,
@@ -552,18 +553,14 @@ class _Audit:
                            nov.near_copy)
 
     def _novelty_against_held_out_anchors(self, nov: Any) -> None:
-        """Near-copy rate and distance ratio of every synthetic row against all anchors,
-        minus what each anchor held out in turn gets against the others (the null: a
-        fresh real row of the anchors' distribution, at the same anchor set)."""
+        """Near-copy rate of every synthetic row against all anchors, minus what each
+        anchor held out in turn gets against the others (the null: a fresh real row of the
+        anchors' distribution, at the same anchor set); the distance ratio at matched
+        sizes against a split of the anchors."""
         a = self.emb["anchor"]
         method = "leave-one-out of the anchors"
         ds = ("anchor", "synthetic")
-        if a.shape[0] < 3:
-            for key in ("memorisation", "distance_ratio"):
-                self.records.append(metric("novelty", key, None, datasets=ds,
-                                           reason="needs at least 3 anchors"))
-            return
-        d0, flags0 = leave_one_out_novelty(a, copy_ratio=self.copy_ratio,
+        _, flags0 = leave_one_out_novelty(a, copy_ratio=self.copy_ratio,
                                            workers=self.workers)
         mem = share_difference(nov.near_copy, flags0, "near_copy_rate_minus_held_out",
                                copy_ratio=self.copy_ratio)
@@ -571,20 +568,12 @@ class _Audit:
             "novelty", "memorisation", mem, datasets=ds, raw=mem.params["share"],
             null=Null(mem.params["null_share"], float(flags0.std(ddof=1)), method, 1,
                       a.shape[0])))
-        typical = float(np.median(d0))
-        if typical <= 0:
-            self.records.append(metric("novelty", "distance_ratio", None, datasets=ds,
-                                       reason="more than half the anchors have a duplicate"))
-            return
-        r1, r0 = nov.distance / typical, d0 / typical
-        diff = float(r1.mean() - r0.mean())
-        se = float(np.sqrt(r1.var(ddof=1) / r1.shape[0] + r0.var(ddof=1) / r0.shape[0]))
-        est = Estimate(diff, se, "nearest_anchor_distance_ratio_minus_held_out",
-                       (r1.shape[0], r0.shape[0]), {"median_anchor_spacing": typical})
-        self.records.append(metric("novelty", "distance_ratio", est, datasets=ds,
-                                   raw=float(r1.mean()),
-                                   null=Null(float(r0.mean()), float(r0.std(ddof=1)),
-                                             method, 1, a.shape[0])))
+        # the mean distance is not a share of independent rows (the synthetic rows share
+        # their anchors), so it is compared like every other measure: matched halves of
+        # the anchors against a split of them
+        self.compare("novelty", {"distance_ratio": "distance_ratio"}, "distance_ratio",
+                     distance_ratio(self.workers), "anchor", "synthetic",
+                     reference="anchors", ref_x=a, min_rows=3)
 
     def _information(self, proj: Any, sub_a: np.ndarray, n: dict[str, int]) -> None:
         """dH, and with provenance I(prompt; synthetic) and dI, in the whitened principal
