@@ -76,10 +76,14 @@ def c2st(n_pca: int = 32) -> Measure:
     return measure
 
 
-def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000) -> Measure:
-    """KL(pi_x || pi_target) - KL(pi_y || pi_target) with fitted mixtures."""
+def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000,
+                   points_per_dim: int = 8) -> Measure:
+    """KL(pi_x || pi_target) - KL(pi_y || pi_target) with fitted mixtures, each component
+    on at least ``points_per_dim * (n_pca + 1)`` rows (one Gaussian below 144 rows in
+    8-d): with fewer, full covariances are too noisy for a gap at matched sizes."""
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
-        out = kl_gap_mixture(x, y, target, n_pca=n_pca, n_samples=n_samples, rng=gen)
+        out = kl_gap_mixture(x, y, target, n_pca=n_pca, n_samples=n_samples,
+                             points_per_dim=points_per_dim, rng=gen)
         return {"gap": out["gap"].value, "kl_x": out["kl_anchor_target"].value,
                 "kl_y": out["kl_synthetic_target"].value}
     return measure
