@@ -331,6 +331,14 @@ def render(rows: list[Row], seconds: float, quick: bool) -> str:
     return "\n".join(head + body) + "\n"
 
 
+def kept_section(path: Path) -> str:
+    """The calibration section of the page (written by benchmarks/calibration.py), kept."""
+    start, end = "<!-- calibration:start -->", "<!-- calibration:end -->"
+    old = path.read_text() if path.exists() else ""
+    i, j = old.find(start), old.find(end)
+    return "" if i < 0 or j < i else "\n" + old[i:j + len(end)] + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer replicates (smoke run)")
@@ -338,7 +346,8 @@ def main() -> None:
     args = parser.parse_args()
     t0 = time.perf_counter()
     rows = sample_rows(args.quick) + mixture_rows(args.quick)
-    args.out.write_text(render(rows, time.perf_counter() - t0, args.quick))
+    text = render(rows, time.perf_counter() - t0, args.quick)
+    args.out.write_text(text + kept_section(args.out))
     print(f"wrote {args.out} ({len(rows)} rows, {time.perf_counter() - t0:.0f} s)")
 
 

@@ -1,0 +1,582 @@
+"""The calibration table: where each of the audit's estimators gives a valid answer.
+
+Writes src/synthgain/audit/calibration.json (read by ``synthgain.audit._calibration``) and,
+with ``--docs``, the calibration section of docs/estimators.md. Run from the repository
+root::
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/calibration.py --jobs 2 --docs
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/calibration.py --quick --out /tmp/c.json
+
+Every estimator of ``synthgain.audit._estimators`` is run exactly as the audit runs it:
+through ``compare`` with ``repeats=10``, at matched rows ``m = min(n, 1000)`` per dataset,
+against the audit's null for it (a split of a reference sample of 2n rows of P's
+distribution for ``knn_kl``, ``c2st`` and ``entropy_diff``; a permutation of the two
+datasets, with a target sample of min(n, 1000) rows (the audit subsamples the target to
+the cap), for the KL gaps; the pairing shuffled for
+``ksg_mi``). The data are Gaussians and Gaussian mixtures with a spiked covariance (like
+real embeddings): variances 4 ... 1 on an 8-d signal subspace, 0.1 on the others; every
+difference between distributions lies in the signal subspace, so the divergences of the
+full distributions equal those of their 8-d marginals there. In d = 8 the signal
+subspace is the coordinate axes (the audit's whitened principal subspace); in d = 64 and
+384 it is a fixed random 8-d subspace (embedding coordinates are not principal axes).
+
+Each repetition of a cell (estimator, case, n, d) draws its data and runs ``compare``
+from its own stream, ``child_seed(SEED, estimator, case, "n=..", "d=..", rep)``, so a
+cell's numbers do not depend on the grid around it, on ``--jobs`` or on ``--quick``.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from functools import lru_cache  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy import integrate, stats  # noqa: E402
+
+import synthgain  # noqa: E402
+from synthgain._rng import child_generator, child_seed  # noqa: E402
+from synthgain.audit._estimators import BOUNDS, ESTIMATORS  # noqa: E402
+from synthgain.audit._null import compare  # noqa: E402
+from synthgain.measures import js_divergence, kl_divergence, total_variation  # noqa: E402
+from synthgain.mixture import GaussianMixture  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "synthgain" / "audit" / "calibration.json"
+DOCS = ROOT / "docs" / "estimators.md"
+START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
+COMMAND = "OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/calibration.py --jobs 2 --docs"
+
+SEED = 20250601
+REPEATS = 10  # the audit's compare repeats
+CAP = 1000  # the audit's matched-size cap
+NS = (10, 20, 50, 100, 300, 1000, 3000, 10000)
+DIMS = (8, 64, 384)
+REPS = 20  # independent repetitions per cell where affordable
+#: fewer repetitions at the expensive large-n cells (matched size 1000), to keep the default
+#: grid near 40 minutes on 2 cores; never fewer than 10, so that coverage >= 0.90 allows a
+#: miss (with 8, a single miss of a correct 95 % interval, p = 0.34, fails a cell)
+REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64; the "
+             "KL gaps' near-duplicates case only in d = 8")
+QUICK_NS, QUICK_DIMS, QUICK_REPS = (10, 50), (8, 64), 4  # the --quick grid
+
+SPIKE = np.linspace(4.0, 1.0, 8)  # variances on the signal subspace
+TAIL = 0.1  # variance of every other coordinate
+EPS = 0.01  # near-duplicates: Q = P + EPS x (a draw of P's centred distribution)
+SCALE = math.exp(1 / 16)  # entropy case: Q = SCALE x P, so H(P) - H(Q) = -8/16 nats
+MIX_A = 1.2  # mixture pair: means +-MIX_A sd along the first (P) or second (Q) axis
+RHOS = {"correlated_0.5": math.sqrt(1 - math.exp(-0.5 / 4)),
+        "correlated_2": math.sqrt(1 - math.exp(-2.0 / 4))}  # 8 coordinates, I = 0.5, 2
+TRUTH_DRAWS = 400_000  # Monte Carlo draws per divergence of the mixture pair
+
+OUTPUTS = {"knn_kl": ("kl",), "c2st": ("js", "tv"), "mixture_kl_gap": ("gap", "kl_x", "kl_y"),
+           "knn_kl_gap": ("gap",), "entropy_diff": ("dh",), "ksg_mi": ("mi",)}
+NULLS = {"knn_kl": "split", "c2st": "split", "entropy_diff": "split",
+         "mixture_kl_gap": "permutation", "knn_kl_gap": "permutation", "ksg_mi": "pairing"}
+CASES = {"knn_kl": ("null", "shift", "mixture", "near_duplicates"),
+         "c2st": ("null", "shift", "mixture", "near_duplicates"),
+         "mixture_kl_gap": ("null", "shift", "near_duplicates"),
+         "knn_kl_gap": ("null", "shift", "near_duplicates"),
+         "entropy_diff": ("null", "scale", "mixture", "near_duplicates"),
+         "ksg_mi": ("null", "correlated_0.5", "correlated_2", "near_duplicates")}
+ESTIMATOR_DIMS = {"entropy_diff": (8,), "ksg_mi": (8,)}
+LOWER_BOUNDS = {"c2st": ("js", "tv")}
+SHARES = {"c2st": ("tv",)}  # outputs in [0, 1]: the bias floor is 0.02, not 0.05 nats
+CRITERIA: dict[str, Any] = {
+    "point": {
+        "coverage_min": 0.90, "bias_floor": 0.05, "bias_floor_share": 0.02,
+        "bias_relative": 0.20, "excluded_cases": ["near_duplicates"],
+        "rule": "coverage >= 0.90 and |bias| <= max(floor, 0.20 |truth|) on every case "
+                "but near-duplicates (floor 0.05 nats; 0.02 for shares in [0, 1])"},
+    "lower_bound": {
+        "outputs": {k: list(v) for k, v in LOWER_BOUNDS.items()},
+        "lower_coverage_min": 0.90, "null_case": "null", "null_coverage_min": 0.90,
+        "excluded_cases": ["near_duplicates"],
+        "rule": "share of repetitions with ci_low <= truth >= 0.90 on every case but "
+                "near-duplicates, and coverage of 0 in the null case >= 0.90"},
+    "share_outputs": {k: list(v) for k, v in SHARES.items()},
+    "min_rows": "the smallest tabulated n (rows per dataset) at which the output is "
+                "valid there and at every larger tabulated n; null if none",
+}
+
+
+# --- the distributions -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Dist:
+    """A mixture on the signal subspace (covariance diag(SPIKE) per component) times
+    ``scale``; the other coordinates are N(0, TAIL) and independent."""
+
+    weights: tuple[float, ...]
+    means: tuple[tuple[float, ...], ...]  # in signal coordinates
+    scale: float = 1.0
+
+    def mixture(self) -> GaussianMixture:
+        c = self.scale ** 2 * np.diag(SPIKE)
+        return GaussianMixture(np.array(self.weights), self.scale * np.array(self.means),
+                               np.stack([c] * len(self.weights)))
+
+
+ZERO = (0.0,) * 8
+SD = np.sqrt(SPIKE)
+#: the mean shift: delta = SD / sqrt(8) on every signal axis, delta' Sigma^-1 delta = 1
+DELTA = tuple(float(v) for v in SD / math.sqrt(8))
+GAUSS = Dist((1.0,), (ZERO,))
+SHIFTED = Dist((1.0,), (DELTA,))
+MIX_P = Dist((0.5, 0.5), tuple(tuple(float(s * MIX_A * v) for v in e)
+                              for s, e in ((-1, np.eye(8)[0] * SD), (1, np.eye(8)[0] * SD))))
+MIX_Q = Dist((0.5, 0.5), tuple(tuple(float(s * MIX_A * v) for v in e)
+                              for s, e in ((-1, np.eye(8)[1] * SD), (1, np.eye(8)[1] * SD))))
+
+
+@lru_cache(maxsize=8)
+def basis(d: int) -> np.ndarray:
+    """The signal subspace, (d, 8) orthonormal: the first axes in d = 8, else random."""
+    if d == 8:
+        return np.eye(8)
+    q, _ = np.linalg.qr(child_generator(SEED, "basis", d).normal(size=(d, 8)))
+    return q
+
+
+def draw(dist: Dist, n: int, d: int, gen: np.random.Generator) -> np.ndarray:
+    """``n`` rows of ``dist`` in ``d`` dimensions, shape (n, d)."""
+    labels = gen.choice(len(dist.weights), n, p=np.array(dist.weights))
+    z = np.array(dist.means)[labels] + gen.normal(size=(n, 8)) * np.sqrt(SPIKE - TAIL)
+    x = math.sqrt(TAIL) * gen.normal(size=(n, d)) + z @ basis(d).T
+    return dist.scale * x
+
+
+def near_copies(x: np.ndarray, d: int, gen: np.random.Generator) -> np.ndarray:
+    """``x`` plus EPS times a draw of its centred distribution (near-duplicates)."""
+    return x + EPS * draw(GAUSS, x.shape[0], d, gen)
+
+
+# --- the truths ----------------------------------------------------------------------
+
+def js_unit_shift(c: float) -> float:
+    """JS(N(0, 1), N(c, 1)) by numerical integration (equal-covariance Gaussians reduce
+    to one dimension along the Mahalanobis direction)."""
+    def term(x: float) -> float:
+        lp, lq = stats.norm.logpdf(x), stats.norm.logpdf(x, loc=c)
+        lm = np.logaddexp(lp, lq) - math.log(2)
+        return 0.5 * (math.exp(lp) * (lp - lm) + math.exp(lq) * (lq - lm))
+    return float(integrate.quad(term, -12, 12 + c, limit=200, epsabs=1e-12)[0])
+
+
+def scale_divergences(d: int, c: float) -> dict[str, float]:
+    """KL, JS and TV of N(0, I_d) and N(0, c I_d) (c > 1): both depend on x only through
+    s = |x|^2, chi-square(d) or c chi-square(d), so their divergences are those of s."""
+    kl = 0.5 * d * (1 / c - 1 + math.log(c))
+    t = d * c * math.log(c) / (c - 1)  # where the two densities of s cross
+    tv = stats.chi2.cdf(t, d) - stats.chi2.cdf(t / c, d)
+
+    def term(s: float) -> float:
+        lp, lq = stats.chi2.logpdf(s, d), stats.chi2.logpdf(s / c, d) - math.log(c)
+        lm = np.logaddexp(lp, lq) - math.log(2)
+        return 0.5 * (math.exp(lp) * (lp - lm) + math.exp(lq) * (lq - lm))
+    hi = stats.chi2.ppf(1 - 1e-13, d) * c
+    js = integrate.quad(term, 0, hi, points=[t], limit=400, epsabs=1e-15)[0]
+    return {"kl": kl, "js": max(float(js), 0.0), "tv": float(tv)}
+
+
+@lru_cache(maxsize=1)
+def mixture_truths() -> dict[str, float]:
+    """KL, JS, TV of the mixture pair by Monte Carlo on the true mixtures (8-d marginals:
+    the other coordinates are independent and identical under both)."""
+    p, q = MIX_P.mixture(), MIX_Q.mixture()
+    g = lambda name: child_generator(SEED, "truth", name)  # noqa: E731
+    kl = kl_divergence(p, q, method="monte_carlo", n_samples=TRUTH_DRAWS, rng=g("kl"))
+    js = js_divergence(p, q, method="monte_carlo", n_samples=TRUTH_DRAWS, rng=g("js"))
+    tv = total_variation(p, q, method="monte_carlo", n_samples=TRUTH_DRAWS, rng=g("tv"))
+    return {"kl": kl.value, "js": js.value, "tv": tv.value,
+            "kl_se": float(kl.stderr or 0), "js_se": float(js.stderr or 0),
+            "tv_se": float(tv.stderr or 0)}
+
+
+def truths(estimator: str, case: str, d: int) -> dict[str, float]:
+    """The true value of each output of ``estimator``'s comparison in ``case``.
+
+    For the KL gaps, anchor P, synthetic Q, target T; the reported value is an excess
+    over the permutation null, whose halves are samples of M = (P + Q) / 2, so the
+    truth of output ``kl_x`` is KL(P||T) - KL(M||T) = gap / 2 + JS(P, Q) (and of
+    ``kl_y``, -gap / 2 + JS(P, Q)), an identity of KL and JS.
+    """
+    c_dup = 1 + EPS ** 2
+    if estimator in ("knn_kl", "c2st"):
+        if case == "null":
+            v = {"kl": 0.0, "js": 0.0, "tv": 0.0}
+        elif case == "shift":
+            v = {"kl": 0.5, "js": js_unit_shift(1.0), "tv": 2 * stats.norm.cdf(0.5) - 1}
+        elif case == "mixture":
+            v = mixture_truths()
+        else:
+            v = scale_divergences(d, c_dup)
+        return {k: v[k] for k in OUTPUTS[estimator]}
+    if estimator in ("mixture_kl_gap", "knn_kl_gap"):
+        dd = 8 if estimator == "mixture_kl_gap" else d  # the mixture gap works in 8 PCs
+        if case == "null":
+            gap, js = 0.0, 0.0
+        elif case == "shift":
+            gap, js = 0.5, js_unit_shift(1.0)
+        else:  # P = N(0, S), Q = N(0, c S), T = N(delta, S): KL(P||T) - KL(Q||T)
+            gap = -0.5 * dd * (c_dup - 1 - math.log(c_dup))
+            js = scale_divergences(dd, c_dup)["js"]
+        out = {"gap": gap, "kl_x": gap / 2 + js, "kl_y": -gap / 2 + js}
+        return {k: out[k] for k in OUTPUTS[estimator]}
+    if estimator == "entropy_diff":
+        dh = {"null": 0.0, "mixture": 0.0, "scale": -8 * math.log(SCALE),
+              "near_duplicates": -4 * math.log(c_dup)}[case]
+        return {"dh": dh}
+    rho2 = {"null": 0.0, "near_duplicates": 1 / c_dup}.get(case)
+    if rho2 is None:
+        rho2 = RHOS[case] ** 2
+    return {"mi": -4 * math.log1p(-rho2)}
+
+
+# --- one repetition ------------------------------------------------------------------
+
+def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(p, q, reference or target) of one repetition."""
+    if estimator == "ksg_mi":
+        x = draw(GAUSS, n, 8, g)
+        if case == "near_duplicates":
+            return x, near_copies(x, 8, g), None
+        rho = 0.0 if case == "null" else RHOS[case]
+        w = draw(GAUSS, n, 8, g)
+        return x, rho * x + math.sqrt(1 - rho ** 2) * w, None
+    if estimator in ("mixture_kl_gap", "knn_kl_gap"):
+        nt = min(n, CAP)  # the audit subsamples the target to the cap
+        if case == "shift":  # anchor shifted, synthetic drawn from the target
+            return draw(SHIFTED, n, d, g), draw(GAUSS, n, d, g), draw(GAUSS, nt, d, g)
+        p = draw(GAUSS, n, d, g)
+        q = near_copies(p, d, g) if case == "near_duplicates" else draw(GAUSS, n, d, g)
+        return p, q, draw(SHIFTED, nt, d, g)
+    p_dist, q_dist = {"null": (GAUSS, GAUSS), "shift": (GAUSS, SHIFTED),
+                      "mixture": (MIX_P, MIX_Q), "near_duplicates": (GAUSS, GAUSS),
+                      "scale": (GAUSS, Dist((1.0,), (ZERO,), SCALE))}[case]
+    p = draw(p_dist, n, d, g)
+    q = near_copies(p, d, g) if case == "near_duplicates" else draw(q_dist, n, d, g)
+    return p, q, draw(p_dist, 2 * n, d, g)
+
+
+def rep_seed(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEED
+             ) -> np.random.SeedSequence:
+    return child_seed(seed, estimator, case, f"n={n}", f"d={d}", rep)
+
+
+def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEED
+            ) -> dict[str, Any]:
+    """One repetition: the audit's comparison on fresh data; per output (value, lo, hi,
+    raw, null), or the error it raised."""
+    root = rep_seed(estimator, case, n, d, rep, seed)
+    p, q, extra = _data(estimator, case, n, d, child_generator(root, "data"))
+    kind = NULLS[estimator]
+    measure = ESTIMATORS[estimator](extra) if kind == "permutation" else ESTIMATORS[estimator]()
+    try:
+        res = compare(measure, p, q, extra if kind == "split" else None,
+                      rows=min(n, CAP), repeats=REPEATS, null=kind,  # type: ignore[arg-type]
+                      bounds=BOUNDS.get(estimator), method=estimator,
+                      rng=child_seed(root, "compare"))
+    except Exception as exc:  # recorded: an estimator that fails is invalid there
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    out = {}
+    for key, c in res.items():
+        assert c.estimate.interval is not None
+        lo, hi = c.estimate.interval
+        out[key] = (float(c.estimate.value), float(lo), float(hi), float(c.raw),
+                    float(c.null.value))
+    return out
+
+
+# --- cells -------------------------------------------------------------------------
+
+def cell_reps(n: int, d: int) -> int:
+    """Repetitions of a cell of the default grid (REPS_RULE)."""
+    return 10 if n > CAP or (n == CAP and d > 8) else REPS
+
+
+def grid(quick: bool = False) -> list[tuple[str, str, int, int]]:
+    """Every cell (estimator, case, n, d) of the default (or quick) grid."""
+    ns, dims = (QUICK_NS, QUICK_DIMS) if quick else (NS, DIMS)
+    return [(e, c, n, d) for e in OUTPUTS for d in ESTIMATOR_DIMS.get(e, DIMS) if d in dims
+            for c in CASES[e] if not (c == "near_duplicates" and "gap" in e and d > 8)
+            for n in ns]
+
+
+def summarize(estimator: str, case: str, n: int, d: int, results: list[dict[str, Any]]
+              ) -> list[dict[str, Any]]:
+    """Per output: truth, mean, bias, rmse, coverage (and lower coverage for bounds)."""
+    truth = truths(estimator, case, d)
+    errors = [r["error"] for r in results if "error" in r]
+    ok = [r for r in results if "error" not in r]
+    rows = []
+    for key in OUTPUTS[estimator]:
+        rec: dict[str, Any] = {"estimator": estimator, "output": key, "case": case, "n": n,
+                               "d": d, "rows": min(n, CAP), "reps": len(results),
+                               "truth": truth[key], "errors": len(errors)}
+        if errors:
+            rec["error"] = errors[0]
+        if ok:
+            a = np.array([r[key] for r in ok])  # (reps, 5): value, lo, hi, raw, null
+            t = truth[key]
+            rec.update(mean=float(a[:, 0].mean()), bias=float(a[:, 0].mean() - t),
+                       rmse=float(np.sqrt(np.mean((a[:, 0] - t) ** 2))),
+                       sd=float(a[:, 0].std(ddof=1)) if len(ok) > 1 else 0.0,
+                       coverage=float(np.mean((a[:, 1] <= t) & (t <= a[:, 2]))),
+                       mean_halfwidth=float(np.mean((a[:, 2] - a[:, 1]) / 2)),
+                       mean_raw=float(a[:, 3].mean()), mean_null=float(a[:, 4].mean()))
+            if key in LOWER_BOUNDS.get(estimator, ()):
+                rec["lower_coverage"] = float(np.mean(a[:, 1] <= t))
+        rows.append(rec)
+    return rows
+
+
+def run_cell(estimator: str, case: str, n: int, d: int, reps: int, seed: int = SEED
+             ) -> list[dict[str, Any]]:
+    """All repetitions of one cell, in this process (the tests' entry point)."""
+    return summarize(estimator, case, n, d,
+                     [run_rep(estimator, case, n, d, r, seed) for r in range(reps)])
+
+
+# --- validity ------------------------------------------------------------------------
+
+def cell_valid(rec: dict[str, Any]) -> bool:
+    """Whether one cell meets its output's criterion (CRITERIA)."""
+    e, key = rec["estimator"], rec["output"]
+    if rec["errors"] or "mean" not in rec:
+        return False
+    if key in LOWER_BOUNDS.get(e, ()):
+        c = CRITERIA["lower_bound"]
+        if rec["case"] in c["excluded_cases"]:
+            return True
+        ok = rec["lower_coverage"] >= c["lower_coverage_min"]
+        if rec["case"] == c["null_case"]:
+            ok = ok and rec["coverage"] >= c["null_coverage_min"]
+        return bool(ok)
+    c = CRITERIA["point"]
+    if rec["case"] in c["excluded_cases"]:
+        return True
+    floor = c["bias_floor_share"] if key in SHARES.get(e, ()) else c["bias_floor"]
+    return bool(rec["coverage"] >= c["coverage_min"]
+                and abs(rec["bias"]) <= max(floor, c["bias_relative"] * abs(rec["truth"])))
+
+
+def min_rows(cells: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int | None]]]:
+    """min_rows[estimator][output][str(d)] from the cells, under CRITERIA."""
+    valid: dict[tuple[str, str, int, int], bool] = {}
+    for rec in cells:
+        k = (rec["estimator"], rec["output"], rec["d"], rec["n"])
+        valid[k] = valid.get(k, True) and cell_valid(rec)
+    out: dict[str, dict[str, dict[str, int | None]]] = {}
+    for e, key, d in sorted({k[:3] for k in valid}):
+        ns = sorted(n for (e2, k2, d2, n) in valid if (e2, k2, d2) == (e, key, d))
+        best: int | None = None
+        for n in reversed(ns):
+            if not valid[(e, key, d, n)]:
+                break
+            best = n
+        out.setdefault(e, {}).setdefault(key, {})[str(d)] = best
+    return out
+
+
+# --- the run -----------------------------------------------------------------------
+
+def _cost(task: tuple[str, str, int, int, int]) -> float:
+    e, _, n, d, _ = task
+    return min(n, CAP) * (1 + d / 64) * (3 if "gap" in e else 1) + n * d / 1000
+
+
+def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | None = None
+        ) -> list[dict[str, Any]]:
+    """Every cell of the grid; repetitions spread over ``jobs`` processes."""
+    from joblib import Parallel, delayed, parallel_config
+
+    cells = grid(quick)
+    reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3])) for c in cells}
+    tasks = sorted(((*c, r) for c in cells for r in range(reps_of[c])), key=_cost,
+                   reverse=True)  # longest first, for an even finish
+    t0, results = time.perf_counter(), {}
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        par = Parallel(n_jobs=jobs, return_as="generator", batch_size=1)
+        for i, (task, res) in enumerate(zip(tasks, par(delayed(run_rep)(*t) for t in tasks),
+                                            strict=True)):
+            results[task] = res
+            if progress and (i + 1) % max(1, len(tasks) // 50) == 0:
+                progress(f"{i + 1}/{len(tasks)} repetitions, {time.perf_counter() - t0:.0f} s")
+    return [rec for c in cells
+            for rec in summarize(*c, [results[(*c, r)] for r in range(reps_of[c])])]
+
+
+def table(cells: list[dict[str, Any]], quick: bool, seconds: float, argv: Iterable[str]
+          ) -> dict[str, Any]:
+    return {
+        "generated_by": COMMAND if not quick else "benchmarks/calibration.py --quick",
+        "argv": list(argv), "synthgain_version": synthgain.__version__, "seed": SEED,
+        "repeats": REPEATS, "cap": CAP, "quick": quick, "seconds": round(seconds, 1),
+        "machine": f"{platform.machine()} ({platform.python_version()}), "
+                   f"{os.cpu_count()} cores",
+        "reps": {"default": QUICK_REPS if quick else REPS,
+                 "rule": "quick grid" if quick else REPS_RULE},
+        "grid": {"n": list(QUICK_NS if quick else NS),
+                 "d": list(QUICK_DIMS if quick else DIMS),
+                 "cases": {e: list(c) for e, c in CASES.items()},
+                 "dims": {e: list(ESTIMATOR_DIMS.get(e, DIMS)) for e in OUTPUTS},
+                 "null": NULLS},
+        "setup": {"spike_variances": SPIKE.tolist(), "tail_variance": TAIL,
+                  "near_duplicate_noise": EPS, "entropy_scale": SCALE, "mixture_a": MIX_A,
+                  "rho": RHOS, "shift": "delta = sd / sqrt(8) on each signal axis (KL 0.5)",
+                  "mixture_truth": mixture_truths(), "truth_draws": TRUTH_DRAWS},
+        "criteria": CRITERIA, "min_rows": min_rows(cells), "cells": cells,
+    }
+
+
+# --- docs --------------------------------------------------------------------------
+
+def _f(v: Any, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def _entry(r: dict[str, Any]) -> str:
+    """``bias / coverage`` of one cell (lower bounds: the share with ci_low <= truth)."""
+    if "mean" not in r:
+        return "err"
+    cov = r.get("lower_coverage", r["coverage"])
+    return f"{r['bias']:+.2f} / {cov:.2f}" + (" err" if r["errors"] else "")
+
+
+def _binding(cells: list[dict[str, Any]], e: str, key: str, d: int, need: int | None) -> str:
+    """The failing cell with the largest n below the valid range: why min rows is what
+    it is."""
+    bad = [r for r in cells if (r["estimator"], r["output"], r["d"]) == (e, key, d)
+           and not cell_valid(r) and (need is None or r["n"] < need)]
+    if not bad:
+        return "-"
+    r = max(bad, key=lambda r: (r["n"], r["case"]))
+    return f"{r['case']}, n = {r['n']:,}: {_entry(r)}"
+
+
+_INTRO = (
+    "Each estimator runs exactly as the audit runs it: through `compare` (`repeats={repeats}`) "
+    "at matched rows m = min(n, {cap}) per dataset, against its null (`knn_kl`, `c2st`, "
+    "`entropy_diff`: a split of a reference sample of 2n rows of P's distribution; the KL "
+    "gaps: a permutation of the two datasets, with a target of min(n, {cap}) rows, as the "
+    "audit subsamples it; `ksg_mi`: the pairing shuffled), on Gaussians and mixtures with a "
+    "spiked covariance (variances 4 to 1 on an 8-d signal subspace, 0.1 elsewhere; the "
+    "subspace is the first axes in d = 8 and a random one in d = 64, 384). Cases: `null` "
+    "(P = Q; for the gaps anchor and synthetic from one distribution, the target shifted), "
+    "`shift` (mean shift, KL 0.5 nats, JS 0.111, TV 0.383; for the gaps the anchor shifted "
+    "from the target and the synthetic drawn from it: gap 0.5), `mixture` (two "
+    "2-component mixtures of one mean, truth by Monte Carlo), `scale` (Q = 1.065 P: "
+    "H(P) - H(Q) = -0.5), `correlated_*` (I = 0.5 or 2 nats over 8 coordinate pairs), "
+    "`near_duplicates` (Q = P + noise of 0.01 times the scale). For the mixture gap's "
+    "`kl_x` and `kl_y` the truth is that of their excess over the permutation null, "
+    "KL(P||T) - KL(M||T) = gap/2 + JS(P, Q) and -gap/2 + JS(P, Q) with M = (P + Q)/2.")
+
+_RULES = (
+    "**Validity.** A point estimate is valid in a cell (n, d) when its interval covers the "
+    "truth in at least 90 % of the repetitions and |bias| <= max(0.05 nats, 0.2 x truth) "
+    "on every case except near-duplicates; a lower bound (C2ST JS, TV) when ci_low <= "
+    "truth in at least 90 % of the repetitions on every case except near-duplicates and "
+    "its interval covers 0 in 90 % under the null. **min rows** is the smallest n from "
+    "which the output is valid at every larger tabulated n (\"never\": at no tabulated "
+    "n); **binding failure** is the failing cell with the largest n below it.")
+
+_USE = (
+    "**How the audit uses it.** An output is reported only when its matched size is at "
+    "least min rows for its dimension (a dimension between tabulated ones is read at the "
+    "next larger one), else it is withheld with the reason "
+    "(`synthgain.audit._calibration.why_invalid`). Since m <= {cap}, a min rows above "
+    "{cap:,} means never. The `near_duplicates` rows are outside the criteria (never bold): "
+    "samples that share rows are handled by the audit's own near-copy rule.")
+
+
+def render(tab: dict[str, Any]) -> str:
+    """The calibration section of docs/estimators.md (between the markers)."""
+    mr, dims, ns, cells = tab["min_rows"], tab["grid"]["d"], tab["grid"]["n"], tab["cells"]
+    lines = [START, "", "## Calibration of the audit's estimators", "",
+             f"Generated by `{tab['generated_by']}` (do not edit by hand; "
+             f"{tab['seconds'] / 60:.0f} min on {tab['machine']}, seed {tab['seed']}); "
+             "every number is in `src/synthgain/audit/calibration.json`.", "",
+             _INTRO.format(repeats=tab["repeats"], cap=tab["cap"]), "", _RULES, "",
+             _USE.format(cap=tab["cap"]), "",
+             "| estimator | output | " + " | ".join(f"min rows, d = {d}" for d in dims)
+             + " | binding failure (" + ", ".join(f"d = {d}" for d in dims) + ") |",
+             "|---|---|" + "---|" * (len(dims) + 1)]
+    for e, outs in mr.items():
+        for key, by_d in outs.items():
+            vals = [("n/a" if str(d) not in by_d else
+                     ("never" if by_d[str(d)] is None else f"{by_d[str(d)]:,}")) for d in dims]
+            why = [_binding(cells, e, key, d, by_d[str(d)]) for d in dims if str(d) in by_d]
+            lines.append(f"| `{e}` | {key} | " + " | ".join(vals) + " | " + "; ".join(why)
+                         + " |")
+    lines += ["", "Bias / coverage per cell (lower bounds: bias / share with ci_low <= "
+              "truth), at n rows per dataset; `err`: the estimator raised; bold: the cell "
+              "fails its criterion.", "",
+              "| estimator | output | case | d | truth | " + " | ".join(f"n={n}" for n in ns)
+              + " |", "|---|---|---|---|---|" + "---|" * len(ns)]
+    by = {(r["estimator"], r["output"], r["case"], r["d"], r["n"]): r for r in cells}
+    for e, key, case, d in dict.fromkeys(k[:4] for k in by):
+        entries = [("" if (e, key, case, d, n) not in by else
+                    (_entry(by[(e, key, case, d, n)]) if cell_valid(by[(e, key, case, d, n)])
+                     else f"**{_entry(by[(e, key, case, d, n)])}**")) for n in ns]
+        truth = next(r["truth"] for k, r in by.items() if k[:4] == (e, key, case, d))
+        lines.append(f"| `{e}` | {key} | {case} | {d} | {_f(truth)} | " + " | ".join(entries)
+                     + " |")
+    lines += ["", f"Repetitions: {tab['reps']['rule']}; coverage is a share of these "
+              "repetitions (with 20, 0.90 allows 2 misses; with 10, one).", "", END]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(tab: dict[str, Any], path: Path = DOCS) -> None:
+    """Replace the marked calibration section of ``path`` (appended if absent)."""
+    text = path.read_text("utf-8")
+    section = render(tab)
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) \
+        else text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, "utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a tiny grid (smoke run)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (BLAS: 1 each)")
+    parser.add_argument("--out", type=Path, default=OUT, help="the JSON written")
+    parser.add_argument("--docs", action="store_true",
+                        help="rewrite the calibration section of docs/estimators.md")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    cells = run(args.quick, args.jobs, progress=lambda s: print(s, file=sys.stderr, flush=True))
+    tab = table(cells, args.quick, time.perf_counter() - t0, sys.argv if argv is None else argv)
+    args.out.write_text(json.dumps(tab, indent=1) + "\n", "utf-8")
+    if args.docs:
+        write_docs(tab)
+    print(f"wrote {args.out} ({len(cells)} cells, {time.perf_counter() - t0:.0f} s)")
+    for e, outs in tab["min_rows"].items():
+        for key, by_d in outs.items():
+            print(f"  {e:15s} {key:5s} " + "  ".join(f"d={d}: {v}" for d, v in by_d.items()))
+
+
+if __name__ == "__main__":
+    # run as the importable module ``calibration``, so that the worker processes unpickle
+    # its functions by reference (loky gives them this process's sys.path)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import calibration
+
+    calibration.main()
