@@ -179,9 +179,13 @@ def test_no_impossible_values_and_raw_kept_in_metrics_json(tmp_path):
             if rec.kind == "js":
                 assert hi <= np.log(2.0) + 1e-12
     doc = json.loads(write_audit(res, tmp_path)["metrics"].read_text())
+    js = doc["metrics"]["divergences"]["js_anchor_synthetic"]
+    assert js["value"] is not None and js["null"]["method"] == "split of the anchors"
+    assert js["params"]["excess"] == pytest.approx(js["raw"] - js["null"]["value"])
+    # a value withheld (the calibration table finds kNN KL valid at no size) keeps its
+    # raw value, its null and the reason
     kl = doc["metrics"]["divergences"]["kl_anchor_synthetic"]
-    assert {"raw", "null"} <= set(kl) and kl["null"]["method"] == "split of the anchors"
-    assert kl["params"]["excess"] == pytest.approx(kl["raw"] - kl["null"]["value"])
+    assert kl["value"] is None and kl["reason"] and {"raw", "null"} <= set(kl)
     gap = doc["metrics"]["kl_gap"]["mixture"]
     assert gap["null"]["method"] == "permutation"
 
