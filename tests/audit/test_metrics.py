@@ -96,35 +96,3 @@ def test_novelty_and_prdc_do_not_depend_on_workers():
     assert np.array_equal(n1.nearest, n2.nearest) and np.array_equal(n1.distance, n2.distance)
     assert prdc(a, s[:400], workers=1) == prdc(a, s[:400], workers=2)
 
-
-def test_leave_one_out_novelty_equals_holding_each_anchor_out():
-    from synthgain.audit._metrics import leave_one_out_novelty
-
-    g = np.random.default_rng(4)
-    a = g.normal(size=(40, 3))
-    a[5] = a[6] + 1e-4  # one within-anchor near-copy pair
-    dist, flags = leave_one_out_novelty(a, copy_ratio=0.25, workers=1)
-    for i in range(a.shape[0]):
-        rest = np.delete(a, i, axis=0)
-        res = novelty(rest, a[i : i + 1], copy_ratio=0.25, workers=1)
-        assert dist[i] == pytest.approx(res.distance[0], rel=1e-12)
-        assert flags[i] == res.near_copy[0]
-    assert flags[5] and flags[6] and flags.sum() == 2
-
-
-def test_share_difference_newcombe_interval():
-    from synthgain.audit._metrics import share_difference
-
-    est = share_difference(np.r_[np.ones(3), np.zeros(97)], np.r_[np.ones(3), np.zeros(47)],
-                           "d")
-    lo, hi = est.ci()
-    assert est.value == pytest.approx(0.03 - 0.06) and lo < est.value < hi and lo < 0 < hi
-    # Newcombe's (1998) method 10: the two Wilson intervals combined in quadrature
-    from scipy import stats
-
-    w1 = stats.binomtest(3, 100).proportion_ci(0.95, method="wilson")
-    w0 = stats.binomtest(3, 50).proportion_ci(0.95, method="wilson")
-    assert lo == pytest.approx(-0.03 - np.hypot(0.03 - w1.low, w0.high - 0.06))
-    assert hi == pytest.approx(-0.03 + np.hypot(w1.high - 0.03, 0.06 - w0.low))
-    full = share_difference(np.ones(10), np.zeros(10), "d")
-    assert -1 <= full.ci()[0] <= full.ci()[1] <= 1

@@ -199,7 +199,9 @@ def test_near_copies_withhold_knn_between_anchor_and_synthetic():
     kl = rec["divergences", "kl_anchor_synthetic"]
     assert kl.estimate is None and "near-copies" in kl.reason
     mem = rec["novelty", "memorisation"].estimate
-    assert mem.ci()[0] > 0.5  # almost every row is a copy, far above held-out anchors
+    # every row is a copy; against a random half of the anchors about half of them show
+    # (measured 0.48, interval 0.33 to 0.63), far above what held-out anchors give (0)
+    assert mem.ci()[0] > 0.25 and mem.params["share_all_rows"] == 1.0
 
 
 def test_small_inputs_run_what_is_valid_or_name_the_file(tmp_path):

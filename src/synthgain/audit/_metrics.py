@@ -20,8 +20,7 @@ from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate, knn_distances, nearest_neighbours, within_radius
 
-__all__ = ["NoveltyResult", "leave_one_out_novelty", "novelty", "prdc", "share_difference",
-           "vendi_score"]
+__all__ = ["NoveltyResult", "novelty", "prdc", "vendi_score"]
 
 def _pair(real: Any, fake: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     r = check_array(real, names[0], ndim=2, min_rows=2)
@@ -260,44 +259,3 @@ def novelty(
                          median=float(np.median(dist)))
     return NoveltyResult(dist, near, ratio, flag, nov, mem)
 
-
-def leave_one_out_novelty(anchors: Any, *, copy_ratio: float = 0.25, workers: int = -1
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """What a fresh real row gets against the anchors: each anchor held out in turn.
-
-    For anchor ``i`` against the other anchors: its distance to the nearest other anchor
-    ``j``, and whether it is a near-copy of ``j`` by :func:`novelty`'s rule, with ``j``'s
-    radius taken among the anchors other than ``i`` (its nearest neighbour, or its second
-    nearest when that is ``i``). Needs at least 3 anchors.
-
-    Returns
-    -------
-    distance : ndarray of shape (n,)
-    near_copy : ndarray of bool, shape (n,)
-    """
-    a = check_array(anchors, "anchors", ndim=2, min_rows=3)
-    c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
-    dist, idx = nearest_neighbours(a, k=2, algorithm="brute", workers=workers)
-    j = idx[:, 0]
-    # j's nearest anchor other than i: its first neighbour, unless that is i
-    first_is_i = idx[j, 0] == np.arange(a.shape[0])
-    radius = np.where(first_is_i, dist[j, 1], dist[j, 0])
-    return dist[:, 0], dist[:, 0] <= c * radius
-
-
-def share_difference(flags: np.ndarray, null_flags: np.ndarray, method: str,
-                     **params: Any) -> Estimate:
-    """``mean(flags) - mean(null_flags)`` of two independent sets of 0/1 indicators, with
-    Newcombe's (1998, method 10) interval from the two Wilson score intervals (inside
-    [-1, 1], sound at shares of 0 or 1)."""
-    n1, n0 = flags.shape[0], null_flags.shape[0]
-    k1, k0 = int(flags.sum()), int(null_flags.sum())
-    p1, p0 = k1 / n1, k0 / n0
-    c1 = stats.binomtest(k1, n1).proportion_ci(0.95, method="wilson")
-    c0 = stats.binomtest(k0, n0).proportion_ci(0.95, method="wilson")
-    lo = p1 - p0 - float(np.hypot(p1 - c1.low, c0.high - p0))
-    hi = p1 - p0 + float(np.hypot(c1.high - p1, p0 - c0.low))
-    se = float(np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0))
-    return Estimate(p1 - p0, se, method, (n1, n0),
-                    {"share": p1, "null_share": p0, "count": k1, "null_count": k0, **params},
-                    interval=(lo, hi))

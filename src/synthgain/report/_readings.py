@@ -87,9 +87,9 @@ _FIXED = {
                        "the task)", "synthetic rows sit closer to anchors than held-out "
                        "anchors do (copying)", "as far from the anchors as held-out "
                        "anchors"),
-    "memorisation": ("near-copy rate over chance", "more synthetic rows are near-copies "
-                     "of anchors than held-out anchors are", "", "no more near-copies "
-                     "than held-out anchors have"),
+    "memorisation": ("near-copy rate over chance (against half of the anchors)",
+                     "more synthetic rows are near-copies of anchors than held-out anchors "
+                     "are", "", "no more near-copies than held-out anchors have"),
 }
 
 _PROBE = {
