@@ -198,6 +198,8 @@ def test_near_copies_withhold_knn_between_anchor_and_synthetic():
     rec = {(r.group, r.key): r for r in res.records}
     kl = rec["divergences", "kl_anchor_synthetic"]
     assert kl.estimate is None and "near-copies" in kl.reason
+    js = rec["divergences", "js_anchor_synthetic"]
+    assert js.estimate is None and "near-copies" in js.reason
     mem = rec["novelty", "memorisation"].estimate
     # every row is a copy; against a random half of the anchors about half of them show
     # (measured 0.48, interval 0.33 to 0.63), far above what held-out anchors give (0)
