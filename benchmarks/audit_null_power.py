@@ -104,8 +104,9 @@ def _reasons(tallies: dict[Any, dict[Any, dict[str, Any]]]) -> list[str]:
 
 def _generic(reason: str) -> str:
     """A reason with its case-specific percentage taken out (so equal reasons group)."""
-    reason = re.sub(r"^\d+(\.\d+)?% of the synthetic rows", "more than the limit of the "
-                    "synthetic rows", reason)
+    reason = re.sub(r"^\d+(\.\d+)?% of the synthetic rows are near-copies of anchors "
+                    r"\(limit ", "more of the synthetic rows are near-copies of anchors than "
+                    "the limit (", reason)
     return re.sub(r"; only [\d,]+ here$", "", reason)
 
 
