@@ -199,11 +199,16 @@ def digits_section(results: list[dict[str, Any]]) -> tuple[list[str], dict[str, 
         mine = [o for o in orders if o["order"] == label]
         held = sum(o["holds"] is True for o in mine)
         sep = sum(o["separated"] is True for o in mine)
-        summary[label] = {"holds": held, "separated": sep, "seeds": len(mine)}
+        known = sum(o["holds"] is not None for o in mine)
+        summary[label] = {"holds": held, "separated": sep, "evaluable": known,
+                          "seeds": len(mine)}
         o_rows.append([label, *(mark[o["holds"]] for o in mine),
-                       f"{held}/{len(mine)}", f"{sep}/{len(mine)}"])
+                       *((f"{held}/{known}", f"{sep}/{known}") if known
+                         else ("withheld", "withheld"))])
     lines += ["", *_table(["order", *(f"seed {s}" for s in seeds), "holds",
-                           "intervals disjoint"], o_rows)]
+                           "intervals disjoint"], o_rows),
+              "", "`holds` and `intervals disjoint` count the seeds where both values are "
+              "reported."]
     return lines, summary
 
 
