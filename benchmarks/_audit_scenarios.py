@@ -140,7 +140,7 @@ def population(d: int) -> Population:
 
 
 def _datasets(anchor: np.ndarray, synthetic: np.ndarray, target: np.ndarray,
-              provenance: Sequence[int]) -> tuple[Dataset, Dataset, Dataset]:
+              provenance: Sequence[int] | np.ndarray) -> tuple[Dataset, Dataset, Dataset]:
     return (Dataset.from_arrays(anchor, name="anchor"),
             Dataset.from_arrays(synthetic, anchor_ids=[str(int(i)) for i in provenance],
                                 name="synthetic"),

@@ -44,16 +44,16 @@ import synthgain
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "audit.md"
 START, END = "<!-- null-power:start -->", "<!-- null-power:end -->"
-QUICK = {"sizes": sc.SIZES[:1], "dims": sc.DIMS[:1], "reps": 2, "power_reps": 1,
-         "digits_seeds": 1}
+QUICK_SIZES, QUICK_DIMS = sc.SIZES[:1], sc.DIMS[:1]
+QUICK_REPS, QUICK_POWER_REPS, QUICK_DIGITS_SEEDS = 2, 1, 1
 
 
 def _cases(args: argparse.Namespace) -> dict[str, list[sc.Case]]:
     if args.quick:
-        keep = lambda c: c.sizes in QUICK["sizes"] and c.d in QUICK["dims"]  # noqa: E731
-        return {"null": [c for c in sc.null_cases(QUICK["reps"]) if keep(c)],
-                "power": [c for c in sc.power_cases(QUICK["power_reps"]) if keep(c)],
-                "digits": sc.digits_cases(QUICK["digits_seeds"])}
+        keep = lambda c: c.sizes in QUICK_SIZES and c.d in QUICK_DIMS  # noqa: E731
+        return {"null": [c for c in sc.null_cases(QUICK_REPS) if keep(c)],
+                "power": [c for c in sc.power_cases(QUICK_POWER_REPS) if keep(c)],
+                "digits": sc.digits_cases(QUICK_DIGITS_SEEDS)}
     return {"null": sc.null_cases(args.reps), "power": sc.power_cases(args.power_reps),
             "digits": sc.digits_cases(args.digits_seeds)}
 
@@ -133,7 +133,7 @@ def null_section(results: list[dict[str, Any]]) -> tuple[list[str], dict[str, An
                     "withheld"], rows)
     below = [f"`{_name(m)}` at {_cell_name(c)} ({t['hits']}/{t['reported']})"
              for m, per in tallies.items() for c, t in per.items()
-             if t["reported"] and sc.rate(t) < 0.90]
+             if (r := sc.rate(t)) is not None and r < 0.90]
     lines += ["", f"Minimum over every measure and cell: **{worst[0]:.2f}** "
               f"(`{worst[1]}`, {worst[2]}); {reps} repetitions per cell. Below 0.90: "
               + ("; ".join(below) if below else "none") + "."]
