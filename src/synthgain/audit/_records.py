@@ -81,9 +81,10 @@ _FIXED: dict[str, tuple[str, str, str]] = {
                          "information_gain", "nats"),
     "mixture": ("KL gap (mixture, PCA space)", "kl_gap", "nats"),
     "knn": ("KL gap (kNN, full space)", "kl_gap", "nats"),
-    "mixture_kl_anchor_target": ("KL(anchor model || target model)", "model_kl", "nats"),
-    "mixture_kl_synthetic_target": ("KL(synthetic model || target model)", "model_kl",
-                                    "nats"),
+    "mixture_kl_anchor_target": ("KL(anchor model || target) - KL(mix model || target)",
+                                 "model_kl", "nats"),
+    "mixture_kl_synthetic_target": ("KL(synthetic model || target) - KL(mix model || "
+                                    "target)", "model_kl", "nats"),
     "precision": ("precision", "precision", "share"),
     "recall": ("recall", "recall", "share"),
     "density": ("density", "density", "share"),

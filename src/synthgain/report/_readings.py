@@ -61,14 +61,17 @@ _FIXED = {
                 "anchors", "no gap beyond chance"),
     "knn": ("KL gap (kNN) over chance", "the synthetic data is closer to the target",
             "the synthetic data is further from the target", "no gap beyond chance"),
-    "mixture_kl_anchor_target": ("KL(anchor model || target model) over chance",
-                                 "further from the target than a random mix of the two",
-                                 "closer to the target than a random mix of the two",
-                                 "within chance"),
-    "mixture_kl_synthetic_target": ("KL(synthetic model || target model) over chance",
-                                    "further from the target than a random mix of the two",
-                                    "closer to the target than a random mix of the two",
-                                    "within chance"),
+    "mixture_kl_anchor_target": ("KL(anchor model || target) minus that of a model of "
+                                 "anchor and synthetic rows mixed at random (the "
+                                 "permutation null: it depends on the synthetic data too)",
+                                 "the anchors are further from the target than the mix",
+                                 "the anchors are closer to the target than the mix",
+                                 "as close as the mix"),
+    "mixture_kl_synthetic_target": ("KL(synthetic model || target) minus that of a model of "
+                                    "anchor and synthetic rows mixed at random",
+                                    "the synthetic data is further from the target than the "
+                                    "mix", "the synthetic data is closer to the target than "
+                                    "the mix", "as close as the mix"),
     "precision": ("precision over chance", "synthetic rows fall inside the anchors' "
                   "neighbourhoods more often than held-out anchors do",
                   "synthetic rows look less real than held-out anchors",
