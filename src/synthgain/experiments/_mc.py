@@ -14,7 +14,7 @@ import numpy as np
 
 from .._rng import RNGLike, child_seed, seed_sequence
 from ..mixture import MixtureFit, fit_gmm_batched
-from ..process import Simulation
+from ..process import Setup, Simulation, simulate
 
 # children of a setting's SeedSequence; the evaluation draws of G, pi_anchor and pi_gen
 # use children 0, 1, 2 of _EVAL
@@ -46,6 +46,19 @@ def _fit_stack(x: np.ndarray, k: int, seeds: Sequence[np.random.SeedSequence], *
         fit = fit_gmm_batched(x, k, rng=list(seeds), n_init=1, max_iter=100, tol=1e-3,
                               reg_covar=1e-6 * scale**2, init="kmeans")
     return [fit[b] for b in range(len(fit))]
+
+
+def _simulate_and_fit(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence]
+                      ) -> tuple[list[Simulation], list[MixtureFit], list[MixtureFit]]:
+    """Each setting's simulation (stream ``_SIM``) and the batched anchor and synthetic
+    fits of a group of settings of one shape (streams ``_FIT_ANCHOR``, ``_FIT_SYN``)."""
+    sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
+    s0 = setups[0]
+    fa = _fit_stack(np.stack([m.anchors for m in sims]), s0.k_anchor_fit,
+                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds], scale=s0.scale)
+    fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
+                    [child_seed(ss, _FIT_SYN) for ss in seeds], scale=s0.scale)
+    return sims, fa, fs
 
 
 def fit_simulation(sim: Simulation, *, rng: RNGLike = None) -> tuple[MixtureFit, MixtureFit]:

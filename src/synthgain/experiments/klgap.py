@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, child_generator, child_seed, spawn_generators
+from .._rng import RNGLike, check_rng, child_generator, spawn_generators
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import (
@@ -60,13 +60,10 @@ from ..measures import (
     mc_divergence_rows,
 )
 from ..mixture import GaussianMixture, MixtureFit, MixtureStack
-from ..process import Setup, simulate
+from ..process import Setup
 from ._mc import (
     _EVAL,
-    _FIT_ANCHOR,
-    _FIT_SYN,
-    _SIM,
-    _fit_stack,
+    _simulate_and_fit,
     fit_simulation,
     setting_seed,
 )
@@ -530,12 +527,7 @@ def run_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSequence
 def _run_group(setups: list[Setup], seeds: list[np.random.SeedSequence],
                plan: dict[str, tuple[str, ...]], rounds: int, n_eval: int,
                opts: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
-    s0 = setups[0]
-    fa = _fit_stack(np.stack([m.anchors for m in sims]), s0.k_anchor_fit,
-                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds], scale=s0.scale)
-    fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
-                    [child_seed(ss, _FIT_SYN) for ss in seeds], scale=s0.scale)
+    sims, fa, fs = _simulate_and_fit(setups, seeds)
     gens = [[child_generator(ss, _EVAL, i) for i in range(3)]
             for ss in seeds]
     vals = _evaluate(MixtureStack.from_mixtures([m.ground_truth for m in sims]),

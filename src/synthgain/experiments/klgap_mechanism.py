@@ -31,8 +31,8 @@ from .._rng import child_generator, child_seed
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..mixture import MixtureStack
-from ..process import Setup, simulate
-from ._mc import _EVAL, _FIT_ANCHOR, _FIT_SYN, _SIM, _fit_stack
+from ..process import Setup
+from ._mc import _EVAL, _simulate_and_fit
 
 __all__ = ["MECHANISM_SWEEPS", "decompose_settings", "mechanism_settings", "mechanism_summary",
            "run_mechanism"]
@@ -127,12 +127,7 @@ def decompose_settings(setups: Sequence[Setup], seeds: Sequence[np.random.SeedSe
 
 def _group(setups: list[Setup], seeds: list[np.random.SeedSequence], rounds: int, n_eval: int,
            mass: float, n_support: int) -> list[dict[str, Any]]:
-    sims = [simulate(s, rng=child_seed(ss, _SIM)) for s, ss in zip(setups, seeds, strict=True)]
-    s0 = setups[0]
-    fa = _fit_stack(np.stack([m.anchors for m in sims]), s0.k_anchor_fit,
-                    [child_seed(ss, _FIT_ANCHOR) for ss in seeds], scale=s0.scale)
-    fs = _fit_stack(np.stack([m.synthetic for m in sims]), s0.k_synthetic_fit,
-                    [child_seed(ss, _FIT_SYN) for ss in seeds], scale=s0.scale)
+    sims, fa, fs = _simulate_and_fit(setups, seeds)
     out = []
     npts = rounds * n_eval
     for b, (s, ss) in enumerate(zip(setups, seeds, strict=True)):
