@@ -11,6 +11,7 @@ saves metrics.json and a self-contained report.html.
 from ._c2st import classifier_two_sample_test
 from ._demo import markov_generate, quotes_by_series, run_text_demo
 from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
+from ._gate import GateResult, evaluate_gate, parse_conditions
 from ._information import (
     Projection,
     difference,
@@ -23,30 +24,60 @@ from ._metrics import NoveltyResult, novelty, prdc, vendi_score
 from ._pipeline import SCHEMA, AuditResult, run_audit
 from ._probe import probe
 from ._records import Metric
+from ._rows import (
+    DEFAULT_DROP,
+    DROP_NAMES,
+    OutlierScores,
+    RowInfo,
+    drop_mask,
+    outlier_scores,
+    parse_drop,
+    row_flags,
+    row_table,
+)
+from ._text import TextAudit, audit_texts, text_row_flags
+from ._verdict import Thresholds, parse_thresholds
 
 __all__ = [
+    "DEFAULT_DROP",
+    "DROP_NAMES",
     "GRAM_MAX_ROWS",
     "SCHEMA",
     "AuditResult",
     "Dataset",
+    "GateResult",
     "LSAEmbedder",
     "Metric",
     "NoveltyResult",
+    "OutlierScores",
     "Projection",
+    "RowInfo",
+    "TextAudit",
+    "Thresholds",
+    "audit_texts",
     "available_models",
     "classifier_two_sample_test",
     "difference",
+    "drop_mask",
     "embed_texts",
+    "evaluate_gate",
     "information_terms",
     "kl_gap_mixture",
     "load_dataset",
     "markov_generate",
     "novelty",
+    "outlier_scores",
+    "parse_conditions",
+    "parse_drop",
+    "parse_thresholds",
     "prdc",
     "probe",
     "project",
     "quotes_by_series",
+    "row_flags",
+    "row_table",
     "run_audit",
     "run_text_demo",
+    "text_row_flags",
     "vendi_score",
 ]

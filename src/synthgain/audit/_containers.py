@@ -14,6 +14,7 @@ import json
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,136 @@ def shards_of(d: Path) -> list[Path]:
             "Move each split's shards into a directory of its own and pass one."
         )
     return shards
+
+
+# --- the records as read, to write a subset of them back --------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRecords:
+    """The records of a file (or of the shards of a directory) as they were read.
+
+    Enough to write a subset of the rows back in the same container and layout, each
+    record untouched: JSON Lines keeps each row's line as it was, a JSON array its
+    objects, CSV its header and cells (strings, as read), Parquet and Arrow their tables
+    (types and schema metadata included), ``.npy`` its array (dtype included).
+
+    Attributes
+    ----------
+    container : str
+        ``jsonl``, ``json``, ``csv``, ``parquet``, ``arrow`` or ``npy`` (a directory: the
+        container of its first shard with rows).
+    gzip : bool
+        Whether the file (the first shard) was gzip-compressed.
+    parts : list
+        One entry per file read, in row order: a list of lines (JSON Lines, and a
+        ``.json`` file holding JSON Lines), a list of objects (a JSON array), ``(header,
+        rows)`` (CSV), a ``pyarrow.Table`` (Parquet, Arrow) or an ndarray (``.npy``).
+    style : str
+        ``lines`` or ``array`` for ``.json``; ``stream`` or ``file`` for Arrow IPC.
+    """
+
+    container: str
+    gzip: bool
+    parts: list[Any]
+    style: str = ""
+
+    def __len__(self) -> int:
+        return sum(len(p[1]) if isinstance(p, tuple) else len(p) for p in self.parts)
+
+    @property
+    def suffix(self) -> str:
+        """The file name ending of this container: ``.jsonl.gz``, ``.parquet``, ..."""
+        return f".{self.container}" + (".gz" if self.gzip else "")
+
+
+def source_records(p: Path, kind: str, gz: bool, data: bytes | None = None) -> SourceRecords:
+    """The records of one file, kept for :func:`encode_records` (``data``: its bytes,
+    decompressed, when already read)."""
+    if data is None:
+        data = read_bytes(p, gz)
+    if kind == "npy":
+        import numpy as np
+
+        return SourceRecords(kind, gz, [np.load(io.BytesIO(data), allow_pickle=False)])
+    if kind == "jsonl" or (kind == "json" and not _decode(data).lstrip().startswith("[")):
+        lines = [line for line in _decode(data).splitlines() if line.strip()]
+        return SourceRecords(kind, gz, [lines], "lines" if kind == "json" else "")
+    if kind == "json":
+        return SourceRecords(kind, gz, [json.loads(_decode(data))], "array")
+    if kind == "csv":
+        reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
+        rows = [dict(r) for r in reader]
+        return SourceRecords(kind, gz, [(list(reader.fieldnames or []), rows)])
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if kind == "parquet":
+        return SourceRecords(kind, gz, [pq.read_table(pa.BufferReader(data))])
+    try:
+        return SourceRecords(kind, gz, [pa.ipc.open_stream(data).read_all()], "stream")
+    except Exception:
+        return SourceRecords(kind, gz, [pa.ipc.open_file(data).read_all()], "file")
+
+
+def merge_records(parts: Sequence[SourceRecords]) -> SourceRecords:
+    """The records of the shards of one directory, in order, as one (the first shard's
+    container and compression)."""
+    first = parts[0]
+    return SourceRecords(first.container, first.gzip, [q for p in parts for q in p.parts],
+                         first.style)
+
+
+def encode_records(src: SourceRecords, keep: Sequence[bool]) -> bytes:
+    """The bytes of a file holding the records of ``src`` where ``keep`` is True, in
+    ``src``'s container (gzip-compressed if it was). Does no argument checking beyond
+    the length of ``keep``."""
+    import numpy as np
+
+    mask = np.asarray(keep, dtype=bool)
+    if mask.shape != (len(src),):
+        raise ValidationError(
+            f"`keep` has {mask.shape[0] if mask.ndim else 0} entries but the records have "
+            f"{len(src)} rows.")
+    data = _encode(src, np.flatnonzero(mask))
+    return gzip.compress(data, mtime=0) if src.gzip else data
+
+
+def _encode(src: SourceRecords, idx: Any) -> bytes:
+    kind, parts = src.container, src.parts
+    if kind == "npy":
+        import numpy as np
+
+        raw = io.BytesIO()
+        np.save(raw, np.concatenate(parts)[idx], allow_pickle=False)
+        return raw.getvalue()
+    if kind == "jsonl" or src.style == "lines":
+        lines = [line for part in parts for line in part]
+        return "".join(lines[i] + "\n" for i in idx).encode("utf-8", "surrogateescape")
+    if kind == "json":
+        objs = [o for part in parts for o in part]
+        return (json.dumps([objs[i] for i in idx], ensure_ascii=False, indent=1) + "\n"
+                ).encode("utf-8", "surrogateescape")
+    if kind == "csv":
+        header = list(dict.fromkeys(c for h, _ in parts for c in h))
+        rows = [r for _, part in parts for r in part]
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows[i] for i in idx)
+        return text.getvalue().encode("utf-8", "surrogateescape")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 \
+        else parts[0]
+    table = table.take(pa.array(idx, type=pa.int64()))
+    sink = pa.BufferOutputStream()
+    if kind == "parquet":
+        pq.write_table(table, sink)
+    else:
+        writer = (pa.ipc.new_stream if src.style != "file" else pa.ipc.new_file)(
+            sink, table.schema)
+        writer.write_table(table)
+        writer.close()
+    return bytes(sink.getvalue().to_pybytes())

@@ -26,7 +26,18 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
-from ._containers import FORMATS, READERS, container_of, read_bytes, read_rows, shards_of
+from ._containers import (
+    FORMATS,
+    READERS,
+    SourceRecords,
+    container_of,
+    encode_records,
+    merge_records,
+    read_bytes,
+    read_rows,
+    shards_of,
+    source_records,
+)
 from ._layouts import (
     FILE,
     INTERNAL,
@@ -68,8 +79,9 @@ class Dataset:
         measured: ``"response"``, ``"prompt"``, ``"conversation"``), ``column``,
         ``description`` (the line :meth:`describe` returns), ``rows`` (each row's 1-based
         number in its file), ``files`` (each row's shard, when read from a directory),
-        ``shards``, and for preference pairs ``rejected`` (the rejected side's texts,
-        row for row; see :meth:`rejected`).
+        ``shards``, for preference pairs ``rejected`` (the rejected side's texts,
+        row for row; see :meth:`rejected`), and with ``keep_records=True`` ``records``
+        (the records as read, for :meth:`encode_rows`).
     """
 
     name: str
@@ -116,6 +128,27 @@ class Dataset:
                                        meta.get("shards"), {}, side="rejected")
         return replace(self, name=f"{self.name} (rejected)", texts=list(texts),
                        embeddings=None, meta=meta)
+
+    @property
+    def container_suffix(self) -> str | None:
+        """The ending of the file :meth:`encode_rows` writes (``.jsonl.gz``, ...), or None
+        when the records were not kept."""
+        src = self.meta.get("records")
+        return src.suffix if isinstance(src, SourceRecords) else None
+
+    def encode_rows(self, keep: Any) -> bytes:
+        """The bytes of a file holding the rows where ``keep`` (bool, one per row) is True,
+        in the container and layout they were read from, each record as it was read.
+
+        Needs ``load_dataset(..., keep_records=True)``. A directory of shards gives one
+        file in the container of its first shard.
+        """
+        src = self.meta.get("records")
+        if not isinstance(src, SourceRecords):
+            raise ValidationError(
+                f"Dataset {self.name!r} ('{self.source}') did not keep its records: load it "
+                "with load_dataset(..., keep_records=True) to write rows back.")
+        return encode_records(src, keep)
 
     @classmethod
     def from_arrays(
@@ -261,6 +294,7 @@ def load_dataset(
     layout: str = "auto",
     field: str = "response",
     option_names: Mapping[str, str] | None = None,
+    keep_records: bool = False,
 ) -> Dataset:
     """Read one dataset from a file or a directory of shards, in any of the LLM layouts.
 
@@ -303,6 +337,9 @@ def load_dataset(
         How the options are named in error messages, e.g. ``{"text_column":
         "--text-column"}`` from the command line; by default as Python arguments
         (``text_column=``).
+    keep_records : bool
+        Keep the records as read (``meta["records"]``), so that a subset of the rows can be
+        written back in the same container and layout (:meth:`Dataset.encode_rows`).
 
     Returns
     -------
@@ -323,7 +360,7 @@ def load_dataset(
     label = name or p.name
     if p.is_dir():
         return _load_directory(p, label, names, text_column, embedding_column, label_column,
-                               anchor_id_column, id_column, layout, field)
+                               anchor_id_column, id_column, layout, field, keep_records)
     if not p.is_file():
         raise ValidationError(f"File '{p}' does not exist (or is not a file).")
     kind, gz = container_of(p)
@@ -337,20 +374,25 @@ def load_dataset(
     if not data:
         raise ValidationError(f"File '{p}' is empty: it has no rows.")
     if kind == "npy":
-        return _load_npy(data, p, label)
-    rows = READERS[kind](data, p)
-    if not rows:
-        raise ValidationError(f"File '{p}' is empty: it has no rows.")
-    lay = detect_layout(rows[0], layout, text_column)
-    return _from_rows(rows, p, label, lay, field, names, None, embedding_column,
-                      label_column, anchor_id_column, id_column, text_column)
+        ds = _load_npy(data, p, label)
+    else:
+        rows = READERS[kind](data, p)
+        if not rows:
+            raise ValidationError(f"File '{p}' is empty: it has no rows.")
+        lay = detect_layout(rows[0], layout, text_column)
+        ds = _from_rows(rows, p, label, lay, field, names, None, embedding_column,
+                        label_column, anchor_id_column, id_column, text_column)
+    if keep_records:
+        ds.meta["records"] = source_records(p, kind, gz, data)
+    return ds
 
 
 def _load_directory(d: Path, label: str, names: dict[str, str], text_column: str | None,
                     embedding_column: str | None, label_column: str | None,
                     anchor_id_column: str | None, id_column: str | None, layout: str,
-                    field: str) -> Dataset:
+                    field: str, keep_records: bool = False) -> Dataset:
     rows: list[dict[str, Any]] = []
+    kept: list[SourceRecords] = []
     first: tuple[Path, Layout | None] | None = None
     shards = shards_of(d)
     for shard in shards:
@@ -367,13 +409,19 @@ def _load_directory(d: Path, label: str, names: dict[str, str], text_column: str
                 "share one layout: put the shards of each layout in a directory of their own."
             )
         rows += part
+        if keep_records:
+            kind, gz = container_of(shard)
+            kept.append(source_records(shard, str(kind), gz))
     if first is None:
         raise ValidationError(
             f"Directory '{d}' holds no readable shard: its {len(shards)} shard(s) have no "
             "rows. Pass a directory with data, or one file."
         )
-    return _from_rows(rows, d, label, first[1], field, names, len(shards), embedding_column,
-                      label_column, anchor_id_column, id_column, text_column)
+    ds = _from_rows(rows, d, label, first[1], field, names, len(shards), embedding_column,
+                    label_column, anchor_id_column, id_column, text_column)
+    if keep_records:
+        ds.meta["records"] = merge_records(kept)
+    return ds
 
 
 def _label(lay: Layout | None) -> str:

@@ -38,6 +38,9 @@ from ._metrics import novelty
 from ._null import compare, matched_rows
 from ._probe import probe
 from ._records import Metric, metric
+from ._rows import RowInfo, outlier_scores
+from ._text import audit_texts, minilm_token_counts
+from ._verdict import Thresholds, build_verdict, verdict_lines
 
 __all__ = ["MIN_ROWS", "SCHEMA", "AuditResult", "run_audit"]
 
@@ -90,6 +93,15 @@ class AuditResult:
         Each synthetic row's near-copy flag (all rows).
     timings, cpu_timings : dict of str to float
         Wall-clock and process CPU seconds of each stage.
+    row_info : RowInfo or None
+        Per synthetic row: id, provenance, nearest anchor, near-copy ratio, outlier score
+        (the table of :func:`synthgain.audit.row_table`, rows.parquet).
+    thresholds : Thresholds or None
+        The thresholds of the verdict (:meth:`verdict`); None: the defaults.
+    text_rows : dict of str to ndarray or None
+        The text facts of each synthetic row (:func:`synthgain.audit.text_row_flags`:
+        lengths, truncation, duplicate cluster, contamination, empty, refusal); None for
+        precomputed embeddings.
     """
 
     records: list[Metric]
@@ -104,6 +116,15 @@ class AuditResult:
     map_mixtures: dict[str, Any] = field(default_factory=dict)
     cpu_timings: dict[str, float] = field(default_factory=dict)
     near_copy: np.ndarray | None = None
+    row_info: RowInfo | None = None
+    thresholds: Thresholds | None = None
+    text_rows: dict[str, np.ndarray] | None = None
+
+    def verdict(self, thresholds: Thresholds | Any = None) -> dict[str, Any]:
+        """What the synthetic data adds and its three main problems, in plain words
+        (metrics.json ``verdict``; thresholds: ``self.thresholds`` unless given)."""
+        th = Thresholds.of(thresholds) if thresholds is not None else self.thresholds
+        return _jsonable(build_verdict(self, th))
 
     @property
     def metrics(self) -> dict[str, dict[str, Estimate | None]]:
@@ -126,6 +147,7 @@ class AuditResult:
             "notes": list(self.notes),
             "metrics": self._metrics_doc(),
             "near_copies": self.near_copies,
+            "verdict": self.verdict(),
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_timings.items()},
         }
@@ -150,7 +172,7 @@ class AuditResult:
             ("probe", "gain_both", "probe accuracy gain (anchor+synthetic vs anchor)"),
         ]
         recs = {(r.group, r.key): r for r in self.records}
-        lines = []
+        lines = verdict_lines(self.verdict())
         for group, key, label in rows:
             rec = recs.get((group, key))
             if rec is None:
@@ -257,6 +279,7 @@ def run_audit(
     synthetic: Dataset | Any,
     target: Dataset | Any | None = None,
     *,
+    evaluation: Dataset | None = None,
     model: str = "auto",
     cache_dir: str | Path | None = None,
     compare_rows: int = 1000,
@@ -269,6 +292,7 @@ def run_audit(
     rng: RNGLike = None,
     workers: int = -1,
     progress: Progress | None = None,
+    thresholds: Thresholds | dict[str, float] | None = None,
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
 
@@ -287,6 +311,8 @@ def run_audit(
         The real seed examples, the synthetic data made from them and a held-out sample
         of the task's distribution (optional: without it the target-based measures are
         skipped). Arrays are taken as precomputed embeddings. Each needs at least 5 rows.
+    evaluation : Dataset, optional
+        An evaluation set, with texts, used only for contamination (the text measures).
     model : {"auto", "minilm", "lsa"}
         Text model, used when the datasets hold text (see :func:`embed_texts`). ``lsa`` is
         fitted on the anchor and synthetic texts only, so the target does not move it.
@@ -313,6 +339,9 @@ def run_audit(
         reproducible and ``rng=s`` equals ``rng=SeedSequence(s)``. None: fresh entropy.
     workers : int
         Threads for the neighbour searches (-1: all cores). Results do not depend on it.
+    thresholds : Thresholds or dict of str to float, optional
+        The verdict's thresholds (:class:`synthgain.audit.Thresholds`; a dict sets some,
+        e.g. ``{"near_copy_rate": 0.1}``); they change no measure.
 
     Returns
     -------
@@ -324,12 +353,15 @@ def run_audit(
     near_copy_limit = check_real(near_copy_limit, "near_copy_limit", low=0.0, high=1.0)
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
+    th = Thresholds.of(thresholds)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _Audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
+        result = _Audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
                       cap=compare_rows, repeats=repeats, n_pca=n_pca, k=k,
                       copy_ratio=copy_ratio, near_copy_limit=near_copy_limit,
                       max_near_copies=max_near_copies, rng=rng, workers=workers,
-                      progress=progress).run()
+                      progress=progress, evaluation=evaluation).run()
+    result.thresholds = th
+    return result
 
 
 def _check_sizes(data: dict[str, Dataset]) -> None:
@@ -348,12 +380,19 @@ class _Audit:
     def __init__(self, anchor: Any, synthetic: Any, target: Any, *, model: str,
                  cache_dir: Any, cap: int, repeats: int, n_pca: int, k: int,
                  copy_ratio: float, near_copy_limit: float, max_near_copies: int,
-                 rng: RNGLike, workers: int, progress: Progress | None) -> None:
+                 rng: RNGLike, workers: int, progress: Progress | None,
+                 evaluation: Dataset | None = None) -> None:
         self.data = {"anchor": _as_dataset(anchor, "anchor"),
                      "synthetic": _as_dataset(synthetic, "synthetic")}
         if target is not None:
             self.data["target"] = _as_dataset(target, "target")
         _check_sizes(self.data)
+        self.evaluation = evaluation
+        if evaluation is not None and (evaluation.texts is None or any(
+                d.texts is None for d in self.data.values())):
+            raise ValidationError("`evaluation` (--eval) is used for the text measures only, "
+                                  "which need texts in every dataset and in the evaluation "
+                                  "set. Give text files, or leave it out.")
         self.model, self.cache_dir, self.progress = model, cache_dir, progress
         self.cap, self.repeats, self.n_pca, self.k = cap, repeats, n_pca, k
         self.copy_ratio, self.near_copy_limit = copy_ratio, near_copy_limit
@@ -372,6 +411,7 @@ class _Audit:
                 reference: str | None = None, ref_x: np.ndarray | None = None,
                 null: str = "split", min_rows: int = 2, space_dim: int | None = None,
                 kinds: dict[str, str] | None = None, withhold: str | None = None,
+                fixed: np.ndarray | None = None,
                 stream: tuple[int | str, ...] = ()) -> dict[str, Any]:
         """Run ``measure`` on datasets ``p`` and ``q`` through :func:`compare` and record
         each output named in ``keys`` (output -> metrics key); withheld outputs get None
@@ -404,8 +444,8 @@ class _Audit:
         res = compare(measure, xp, yq, ref_x, rows=m, repeats=self.repeats,
                       null=null,  # type: ignore[arg-type]
                       reference_name=reference or "", method=estimator,
-                      bounds=BOUNDS.get(estimator), rng=self.stream("compare", group,
-                                                                   *stream, *ds))
+                      bounds=BOUNDS.get(estimator), fixed=fixed,
+                      rng=self.stream("compare", group, *stream, *ds))
         for out, key in keys.items():
             c = res[out]
             reason = why_invalid(estimator, out, m, d) if estimator in CALIBRATED else None
@@ -425,6 +465,17 @@ class _Audit:
         data, clock = self.data, self.clock
         with clock.stage("embed"):
             self.emb, model_used = _embed_all(data, self.model, self.cache_dir, self.progress)
+        text_rows = None
+        with clock.stage("text"):
+            if all(d.texts is not None for d in data.values()):
+                txt = audit_texts(data["anchor"], data["synthetic"], data.get("target"),
+                                  self.evaluation, compare_rows=self.cap, repeats=self.repeats,
+                                  token_counts=minilm_token_counts
+                                  if model_used == "minilm" else None,
+                                  rng=self.stream("text"))
+                self.records += txt.records
+                self.notes += txt.notes
+                text_rows = txt.rows
         dims = {k_: v.shape[1] for k_, v in self.emb.items()}
         if len(set(dims.values())) > 1:
             raise ValidationError(f"The datasets' embeddings differ in size: {dims}.")
@@ -439,6 +490,12 @@ class _Audit:
             nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
                           workers=self.workers)
             near = _near_copy_rows(data, nov, self.max_near_copies)
+            ref = "target" if has_t else "anchor"
+            out = outlier_scores(emb["synthetic"], emb[ref], k=self.k, reference_name=ref,
+                                 workers=self.workers)
+            row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
+                               [data["anchor"].ids[int(i)] for i in nov.nearest],
+                               nov.ratio, out, data["synthetic"].texts)
             rate = float(nov.memorisation.value)
             self._novelty_against_held_out_anchors(nov)
             self.notes.append(f"{int(nov.memorisation.params['count']):,} of {n['synthetic']:,}"
@@ -497,11 +554,12 @@ class _Audit:
                 t_sub = _sub(emb["target"], self.cap, self.stream("kl_gap_target"))
                 self.compare("kl_gap", {"gap": "mixture", "kl_x": "mixture_kl_anchor_target",
                                         "kl_y": "mixture_kl_synthetic_target"},
-                             "mixture_kl_gap", mixture_kl_gap(t_sub, self.n_pca),
-                             "anchor", "synthetic", null="permutation", min_rows=10)
-                self.compare("kl_gap", {"gap": "knn"}, "knn_kl_gap",
-                             knn_kl_gap(t_sub, self.k), "anchor", "synthetic",
-                             null="permutation", min_rows=3)
+                             "mixture_kl_gap", mixture_kl_gap(self.n_pca),
+                             "anchor", "synthetic", null="permutation", min_rows=10,
+                             fixed=t_sub)
+                self.compare("kl_gap", {"gap": "knn"}, "knn_kl_gap", knn_kl_gap(self.k),
+                             "anchor", "synthetic", null="permutation", min_rows=3,
+                             fixed=t_sub)
             else:
                 self.notes.append("No target set: the KL-gap analogue and the probe are not "
                                   "computed.")
@@ -556,7 +614,7 @@ class _Audit:
                   "rng": self.rng if isinstance(self.rng, int) else None}
         return AuditResult(self.records, inputs, config, near, self.notes, points,
                            nov.distance, self.copy_ratio, clock.wall, map_mix, clock.cpu,
-                           nov.near_copy)
+                           nov.near_copy, row_info=row_info, text_rows=text_rows)
 
     def _novelty_against_held_out_anchors(self, nov: Any) -> None:
         """Near-copy rate and distance ratio at matched sizes against a split of the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -17,6 +18,7 @@ def audit(
     anchor: Path = typer.Argument(..., help="Anchor (real seed) data: .jsonl, .json, .csv, .parquet, .arrow or .npy (each optionally .gz), or a directory of shards."),
     synthetic: Path = typer.Argument(..., help="Synthetic data made from the anchors."),
     target: Path | None = typer.Option(None, "--target", help="Held-out data from the task's distribution."),
+    eval_file: Path | None = typer.Option(None, "--eval", help="An evaluation set (read like the other files, same --field and --layout); used only to count synthetic rows contaminated with it (a shared 13-gram or a MinHash near-duplicate)."),
     out: Path = typer.Option(Path("audit-output"), "--out", help="Directory for metrics.json and report.html."),
     text_column: str = typer.Option("text", help="Column holding the text."),
     embedding_column: str | None = typer.Option(None, help="Column holding precomputed embeddings."),
@@ -31,12 +33,27 @@ def audit(
     seed: int = typer.Option(0, help="Root random seed."),
     workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    write_filtered: Path | None = typer.Option(None, "--write-filtered", help="Write the synthetic file back without the rows flagged by --drop, in its own layout and container (same ending as the input; a directory of shards: one file in its first shard's container)."),
+    drop: str = typer.Option("near-copy,duplicate,contaminated", "--drop", help="Flags whose rows --write-filtered removes: near-copy, duplicate, contaminated, empty, refusal, outlier (comma-separated)."),
+    fail_on: str | None = typer.Option(None, "--fail-on", help="CI gate: comma-separated conditions 'name op number' (e.g. \"near_copy_rate>0.2,contamination>0\"); exit 3 when one holds or cannot be checked (docs/audit.md)."),
+    thresholds: str | None = typer.Option(None, "--thresholds", help="Verdict thresholds as name=value, comma-separated (e.g. \"near_copy_rate=0.1,refusal_rate=0\"); the others keep their defaults (docs/audit.md)."),
 ) -> None:
-    """Measure what the synthetic data adds; write metrics.json and report.html."""
-    from ..audit import load_dataset, run_audit
-    from ..report import write_audit
+    """Measure what the synthetic data adds; write metrics.json, report.html and rows.parquet/csv."""
+    from ..audit import (
+        drop_mask,
+        evaluate_gate,
+        load_dataset,
+        parse_conditions,
+        parse_drop,
+        parse_thresholds,
+        run_audit,
+    )
+    from ..report import check_filtered_path, write_audit, write_filtered_rows
 
     with user_errors():
+        drops = parse_drop(drop, "--drop")
+        conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
+        limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
         sets = []
         for role, path in (("anchor", anchor), ("synthetic", synthetic), ("target", target)):
             if path is None:
@@ -44,21 +61,67 @@ def audit(
             sets.append(load_dataset(path, name=role, text_column=text_column,
                                      embedding_column=embedding_column,
                                      label_column=label_column, layout=layout, field=field,
-                                     option_names=FLAGS))
+                                     option_names=FLAGS,
+                                     keep_records=role == "synthetic" and bool(write_filtered)))
             console.print(f"{role}: {sets[-1].describe()}", markup=False, highlight=False,
                           soft_wrap=True)
+        evaluation = None
+        if eval_file is not None:
+            evaluation = _eval_set(eval_file, text_column=text_column, layout=layout,
+                                   field=field)
+            console.print(f"eval: {evaluation.describe()}", markup=False, highlight=False,
+                          soft_wrap=True)
+        if write_filtered is not None:
+            check_filtered_path(sets[1], write_filtered, "--write-filtered")
         progress = None
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:
                 err_console.print(f"embedding {done:,}/{total:,}", end="\r")
-        result = run_audit(*sets, model=model, cache_dir=cache_dir or out / "cache",
+        result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache_dir or out / "cache",
                            compare_rows=compare_rows, repeats=repeats,
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
-                           progress=progress)
+                           progress=progress, thresholds=limits)
         paths = write_audit(result, out)
+        if write_filtered is not None:
+            mask, counts, missing = drop_mask(result, drops)
+            write_filtered_rows(sets[1], ~mask, write_filtered, "--write-filtered")
     for line in result.summary():
         console.print(line)
     for note in result.notes:
         console.print(f"[dim]{note}[/]")
     console.print(f"Report: {paths['report']}")
     console.print(f"Metrics: {paths['metrics']}")
+    console.print(f"Rows: {paths['rows_parquet']}, {paths['rows_csv']}")
+    if write_filtered is not None:
+        dropped = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no flag measured"
+        console.print(f"Filtered: {write_filtered}: kept {int((~mask).sum()):,} of "
+                      f"{mask.size:,} rows (flagged: {dropped})", markup=False)
+        if missing:
+            console.print(f"Not applied (not measured for these data): "
+                          f"{', '.join(missing)}", markup=False)
+    if conditions:
+        gate = evaluate_gate(conditions, result)
+        if not gate.passed:
+            err_console.print(f"Gate failed: {len(gate.failed)} of {len(conditions)} "
+                              "condition(s):", markup=False)
+            for o in gate.failed:
+                err_console.print(f"  {o.line()}", markup=False, soft_wrap=True)
+            raise typer.Exit(code=3)
+        console.print(f"Gate passed: {len(conditions)} condition(s) hold none.",
+                      markup=False)
+
+
+def _eval_set(path: Path, *, text_column: str, layout: str, field: str) -> Any:
+    """The ``--eval`` file, read like the other datasets; its errors name the flag."""
+    from ..audit import load_dataset
+    from ..exceptions import ValidationError
+
+    if not path.exists():
+        raise ValidationError(f"--eval: file '{path}' does not exist. Give the path of the "
+                              "evaluation set (a file or a directory of shards), or leave "
+                              "--eval out.")
+    try:
+        return load_dataset(path, name="eval", text_column=text_column, layout=layout,
+                            field=field, option_names=FLAGS)
+    except ValidationError as exc:
+        raise ValidationError(f"--eval: {exc}") from None

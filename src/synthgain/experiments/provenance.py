@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RunRecord", "git_state", "read_json", "utc_now", "write_json_atomic"]
+__all__ = ["RunRecord", "git_state", "read_json", "utc_now", "write_bytes_atomic",
+           "write_json_atomic"]
 
 CONFIG_NAME = "config.json"
 RUN_NAME = "run.json"
@@ -37,12 +38,18 @@ def utc_now() -> str:
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as JSON to ``path`` atomically (temporary file, fsync, rename)."""
+    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same directory,
+    flushed to disk, renamed over ``path`` (a reader sees the old file or the new one,
+    never half of one)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=2, sort_keys=False)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from ..experiments.provenance import write_bytes_atomic
 from ..plots.audit import interval_chart, map_figure, novelty_histogram
+from ._files import write_rows
 from ._readings import reading
 
 __all__ = ["READING_GUIDE", "render_audit_report", "write_audit"]
@@ -78,6 +80,15 @@ _SECTIONS = (
      "from the anchors' at the same size.",
      (_Chart("Vendi score minus the anchors'", "effective number of directions", 0.0,
              None),)),
+    ("text", "Text measures",
+     "Lexical diversity of the synthetic texts minus the anchors', at matched sizes and "
+     "over chance (two splits of the anchors); each dataset's value at its full size is "
+     "in metrics.json. Lengths are descriptive; duplicates, copies, contamination, "
+     "refusals and empty texts are counts over every synthetic row (examples below).",
+     (_Chart("Lexical measures, synthetic minus anchors, over chance", "share", 0.0,
+             ("text_lexical",)),
+      _Chart("gzip compression ratio, synthetic minus anchors, over chance",
+             "ratio (higher: more repetitive)", 0.0, ("text_ratio",)))),
     ("probe", "Probe: measured generalization gain",
      "A logistic regression trained on anchors, on synthetic data, and on both, scored on "
      "the labelled target set. The gains are the ground truth the measures above try to "
@@ -123,8 +134,9 @@ def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Cha
                          "chance": chance, "reading": reading(rec)})
             continue
         lo, hi = rec.estimate.ci()
+        ci = "" if rec.kind in ("text_count", "text_length") else f"{_fmt(lo)} to {_fmt(hi)}"
         rows.append({"name": rec.label, "value": _fmt(rec.estimate.value),
-                     "ci": f"{_fmt(lo)} to {_fmt(hi)}", "raw": raw, "chance": chance,
+                     "ci": ci, "raw": raw, "chance": chance,
                      "reading": reading(rec)})
     return {"title": title, "intro": intro, "rows": rows, "figures": figures}
 
@@ -151,6 +163,22 @@ def _headline(result: Any) -> list[dict[str, str]]:
         value = f"{est.value:+.1%}" if key == "memorisation" else _fmt(est.value)
         cards.append({"value": value, "label": label})
     return cards
+
+
+def _text_examples(result: Any) -> list[dict[str, str]]:
+    """Example rows of the text counts (duplicates, copies, contamination, refusals)."""
+    out = []
+    for rec in result.records:
+        if rec.group != "text" or rec.kind != "text_count" or rec.estimate is None:
+            continue
+        for ex in rec.estimate.params.get("examples", []):
+            detail = {k: v for k, v in ex.items() if k not in ("id", "text")}
+            match = detail.pop("match", None)
+            if match:
+                detail = {**detail, **match}
+            out.append({"measure": rec.label, "id": str(ex["id"]), "text": ex["text"],
+                        "detail": "; ".join(f"{k}: {v}" for k, v in detail.items())})
+    return out
 
 
 def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
@@ -185,19 +213,21 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
            else ""))
     return env.get_template("audit.html.j2").render(
         doc=doc, figures=figures, sections=sections, headline=_headline(result),
-        near_copy_intro=near_copy_intro, guide=READING_GUIDE)
+        near_copy_intro=near_copy_intro, guide=READING_GUIDE,
+        text_examples=_text_examples(result), verdict=doc["verdict"])
 
 
 def write_audit(result: Any, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``metrics.json`` and ``report.html`` of an AuditResult into ``out_dir``.
+    """Write ``metrics.json``, ``report.html``, ``rows.parquet`` and ``rows.csv`` (one row
+    per synthetic record) of an AuditResult into ``out_dir``, each atomically.
 
-    Returns ``{"metrics": path, "report": path}``.
+    Returns ``{"metrics": path, "report": path, "rows_parquet": path, "rows_csv": path}``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     doc = result.to_dict()
     mpath = out / "metrics.json"
-    mpath.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_bytes_atomic(mpath, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
     rpath = out / "report.html"
-    rpath.write_text(render_audit_report(result, doc), encoding="utf-8")
-    return {"metrics": mpath, "report": rpath}
+    write_bytes_atomic(rpath, render_audit_report(result, doc).encode())
+    return {"metrics": mpath, "report": rpath, **write_rows(result, out)}

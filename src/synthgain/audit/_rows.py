@@ -1,0 +1,237 @@
+"""One row per synthetic record: what the audit found about it, and the flags to filter on.
+
+The audit measures datasets; this module keeps what it learnt about each synthetic row
+(its nearest anchor, whether it is a near-copy, how far it lies from the real data, and,
+when the text measures ran, its length, duplicate cluster, contamination, emptiness and
+refusal) as columns of one table (:func:`row_table`, written as ``rows.parquet`` and
+``rows.csv`` by :func:`synthgain.report.write_audit`), and as the flags that
+``--write-filtered`` drops (:func:`row_flags`).
+
+Outlier score
+-------------
+With ``R`` the reference rows (the target when there is one, else the anchors) and
+``d_k(x, R)`` the distance from ``x`` to its k-th nearest row of ``R`` (a row of ``R``
+itself excluded), a synthetic row's score is
+
+    score(s) = d_k(s, R) / median_{r in R} d_k(r, R \\ {r})
+
+the distance to the real data in units of the real data's own spacing (1: as far as a
+typical real row is from its neighbours). A row is an outlier when its score exceeds the
+0.99 quantile of the real rows' own scores ``d_k(r, R \\ {r}) / median``: a synthetic row
+drawn from the reference's distribution is flagged with probability about 0.01, whatever
+the dimension and the units of the embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ValidationError
+from ..measures import knn_distances
+
+__all__ = ["DEFAULT_DROP", "DROP_NAMES", "OUTLIER_QUANTILE", "OutlierScores", "RowInfo",
+           "outlier_scores", "parse_drop", "row_flags", "row_table"]
+
+#: the flags ``--drop`` accepts, in the order they are listed
+DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "outlier")
+DEFAULT_DROP = ("near-copy", "duplicate", "contaminated")
+#: a synthetic row is an outlier above this quantile of the real rows' own scores
+OUTLIER_QUANTILE = 0.99
+#: text_rows keys copied into the row table as they are, in column order
+_TEXT_COLUMNS = ("length_chars", "length_tokens", "truncated", "empty", "refusal",
+                 "exact_duplicate", "duplicate_cluster", "duplicate_cluster_size",
+                 "contaminated")
+
+
+@dataclass(frozen=True)
+class OutlierScores:
+    """Each synthetic row's distance to the real data over the real data's own spacing.
+
+    Attributes
+    ----------
+    score : ndarray of shape (m,)
+    outlier : ndarray of bool, shape (m,)
+        ``score > cut``.
+    cut : float
+        The :data:`OUTLIER_QUANTILE` quantile of the reference rows' own scores.
+    spacing : float
+        ``median_r d_k(r, R \\ {r})``, in embedding units.
+    k : int
+    reference : str
+        ``"target"`` or ``"anchor"``.
+    """
+
+    score: np.ndarray
+    outlier: np.ndarray
+    cut: float
+    spacing: float
+    k: int
+    reference: str
+
+
+def outlier_scores(synthetic: np.ndarray, reference: np.ndarray, *, k: int = 5,
+                   reference_name: str = "target", workers: int = -1) -> OutlierScores:
+    """Outlier scores of ``synthetic`` rows against ``reference`` rows (module docstring).
+
+    Exact distances (``synthgain.measures.knn_distances``); ``k`` is capped at the
+    reference's rows minus one. Does no argument checking beyond that.
+    """
+    kk = max(1, min(int(k), reference.shape[0] - 1))
+    own = knn_distances(reference, k=kk, workers=workers)[:, kk - 1]
+    spacing = float(np.median(own))
+    if spacing <= 0:  # more than half the reference rows repeat: the smallest gap instead
+        positive = own[own > 0]
+        spacing = float(positive.min()) if positive.size else 1.0
+    dist = knn_distances(synthetic, reference, k=kk, workers=workers)[:, kk - 1]
+    score = dist / spacing
+    cut = float(np.quantile(own / spacing, OUTLIER_QUANTILE))
+    return OutlierScores(score, score > cut, cut, spacing, kk, reference_name)
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """What the audit keeps about each synthetic row (all arrays of length m).
+
+    Attributes
+    ----------
+    ids : list of str
+        The rows' ids (the ``id`` column, else the 0-based row index).
+    provenance : list of tuple of str or None
+        The ``anchor_id`` of each row (the anchors used in its prompt), when given.
+    nearest_anchor : list of str
+        The id of each row's nearest anchor.
+    ratio : ndarray
+        Distance to the nearest anchor over that anchor's distance to its own nearest
+        anchor (the near-copy test: ``ratio <= copy_ratio``).
+    outliers : OutlierScores
+    texts : list of str or None
+        The measured texts (for the examples of the verdict).
+    """
+
+    ids: list[str]
+    provenance: list[tuple[str, ...]] | None
+    nearest_anchor: list[str]
+    ratio: np.ndarray
+    outliers: OutlierScores
+    texts: list[str] | None = None
+
+
+def _text_rows(result: Any) -> dict[str, np.ndarray]:
+    rows = getattr(result, "text_rows", None)
+    return {} if rows is None else {k: np.asarray(v) for k, v in rows.items()}
+
+
+def duplicate_flags(text_rows: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Rows that repeat an earlier row of their duplicate cluster (the first row of each
+    cluster is kept), or the exact duplicates when no clusters were formed."""
+    cluster, size = text_rows.get("duplicate_cluster"), text_rows.get("duplicate_cluster_size")
+    if cluster is not None and size is not None:
+        first = np.zeros(cluster.shape[0], dtype=bool)
+        _, idx = np.unique(cluster, return_index=True)
+        first[idx] = True
+        return (size > 1) & ~first
+    exact = text_rows.get("exact_duplicate")
+    return None if exact is None else exact.astype(bool)
+
+
+def row_flags(result: Any) -> dict[str, np.ndarray | None]:
+    """The flags ``--drop`` chooses from (:data:`DROP_NAMES`), one bool per synthetic row;
+    None where the audit did not measure it (the text flags without text measures)."""
+    text = _text_rows(result)
+    info: RowInfo | None = getattr(result, "row_info", None)
+
+    def flag(key: str) -> np.ndarray | None:
+        return text[key].astype(bool) if key in text else None
+
+    return {
+        "near-copy": None if result.near_copy is None else np.asarray(result.near_copy, bool),
+        "duplicate": duplicate_flags(text),
+        "contaminated": flag("contaminated"),
+        "empty": flag("empty"),
+        "refusal": flag("refusal"),
+        "outlier": None if info is None else info.outliers.outlier.copy(),
+    }
+
+
+def parse_drop(value: str | Sequence[str], option: str = "--drop") -> tuple[str, ...]:
+    """The flag names of ``--drop near-copy,duplicate`` (comma-separated, or a sequence);
+    an unknown name is an error naming the option, the value and the valid names."""
+    names = [v.strip() for v in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n]
+    bad = [n for n in names if n not in DROP_NAMES]
+    if bad or not names:
+        raise ValidationError(
+            f"`{option}` got {value!r}: {('unknown name ' + repr(bad[0])) if bad else 'no name'}"
+            f". Valid names: {', '.join(DROP_NAMES)} (comma-separated, e.g. "
+            f"{option} {','.join(DEFAULT_DROP)}).")
+    return tuple(dict.fromkeys(names))
+
+
+def drop_mask(result: Any, names: Sequence[str]) -> tuple[np.ndarray, dict[str, int],
+                                                           list[str]]:
+    """Which synthetic rows to drop for the flags ``names``: the mask, the rows each flag
+    marks, and the flags that were not measured (and so drop nothing)."""
+    flags = row_flags(result)
+    n = int(np.asarray(result.nearest_distance).shape[0])
+    mask = np.zeros(n, dtype=bool)
+    counts, missing = {}, []
+    for name in names:
+        f = flags[name]
+        if f is None:
+            missing.append(name)
+            continue
+        counts[name] = int(f.sum())
+        mask |= f
+    return mask, counts, missing
+
+
+def row_table(result: Any) -> dict[str, np.ndarray]:
+    """The per-row table of the synthetic data: column name -> array (length m), in order.
+
+    Columns: ``id``, ``anchor_id`` (the prompt's anchors, ``;``-joined; only with
+    provenance), ``nearest_anchor_id``, ``nearest_anchor_distance`` (embedding units),
+    ``nearest_anchor_ratio``, ``near_copy``, ``outlier_score``, ``outlier``, then, when the
+    text measures ran, ``length_chars``, ``length_tokens``, ``truncated``, ``empty``,
+    ``refusal``, ``exact_duplicate``, ``duplicate_cluster``, ``duplicate_cluster_size``,
+    ``duplicate`` (repeats an earlier row of its cluster: what ``--drop duplicate``
+    removes) and ``contaminated``, each only where measured. A column that does not apply
+    is left out, never filled.
+    """
+    info: RowInfo | None = getattr(result, "row_info", None)
+    dist = np.asarray(result.nearest_distance, dtype=np.float64)
+    m = dist.shape[0]
+    cols: dict[str, np.ndarray] = {}
+    if info is not None:
+        cols["id"] = np.asarray(info.ids, dtype=object)
+        if info.provenance is not None:
+            cols["anchor_id"] = np.asarray([";".join(p) for p in info.provenance],
+                                           dtype=object)
+        cols["nearest_anchor_id"] = np.asarray(info.nearest_anchor, dtype=object)
+    else:
+        cols["id"] = np.asarray([str(i) for i in range(m)], dtype=object)
+    cols["nearest_anchor_distance"] = dist
+    if info is not None:
+        cols["nearest_anchor_ratio"] = np.asarray(info.ratio, dtype=np.float64)
+    if result.near_copy is not None:
+        cols["near_copy"] = np.asarray(result.near_copy, dtype=bool)
+    if info is not None:
+        cols["outlier_score"] = np.asarray(info.outliers.score, dtype=np.float64)
+        cols["outlier"] = np.asarray(info.outliers.outlier, dtype=bool)
+    text = _text_rows(result)
+    for key in _TEXT_COLUMNS:
+        if key in text:
+            cols[key] = text[key]
+        if key == "duplicate_cluster_size":
+            dup = duplicate_flags(text)
+            if dup is not None:
+                cols["duplicate"] = dup
+    for key, col in cols.items():
+        if col.shape[0] != m:
+            raise ValidationError(
+                f"Row column {key!r} has {col.shape[0]} entries but the synthetic data has "
+                f"{m} rows.")
+    return cols

@@ -1,0 +1,314 @@
+"""The audit's verdict in plain words: what the synthetic data adds, and its main problems.
+
+What it adds is read from the null-calibrated measures the audit reports (each an excess
+over chance with a 95% interval): the KL gap towards the target, the information gain
+dI - H(anchor), the Vendi diversity against the anchors', and the probe's measured
+accuracy gain. Each says "more than chance" when its interval lies above 0, "less" when
+below, "no more than chance" when it holds 0, and "not measurable" with the reason when
+withheld or not computed.
+
+The problems are the rows flagged (near-copies, duplicates, contamination, refusals, empty
+responses, outliers) and the divergence from the target; each is a problem when its share
+of the synthetic rows (for the divergence: the TV lower bound over chance, interval above
+0) exceeds its threshold (:class:`Thresholds`). The three most severe (share over
+threshold; a threshold of 0 makes any flagged row the most severe) open the verdict, each
+with its count and an example row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ValidationError
+from ._rows import RowInfo, row_flags
+
+__all__ = ["Thresholds", "build_verdict", "parse_thresholds", "verdict_lines"]
+
+_EXAMPLE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The thresholds behind the verdict: above each, the finding is a problem.
+
+    Attributes
+    ----------
+    near_copy_rate, duplicate_rate, contamination, refusal_rate, empty_rate, outlier_rate
+        Shares of the synthetic rows (in [0, 1]): a share strictly above its threshold is
+        a problem. ``contamination`` and ``empty_rate`` default to 0 (any such row);
+        ``outlier_rate`` to 0.05, five times what rows of the reference's own
+        distribution give (0.01 by construction of the outlier cut).
+    divergence
+        TV(synthetic, target) over chance (a lower bound on the total variation, share):
+        a problem when above this and its interval lies above 0.
+    """
+
+    near_copy_rate: float = 0.05
+    duplicate_rate: float = 0.05
+    contamination: float = 0.0
+    refusal_rate: float = 0.01
+    empty_rate: float = 0.0
+    outlier_rate: float = 0.05
+    divergence: float = 0.1
+
+    @classmethod
+    def of(cls, value: Thresholds | Mapping[str, Any] | None, option: str = "thresholds"
+           ) -> Thresholds:
+        """Thresholds from None (the defaults), a mapping of names to values, or itself."""
+        if value is None:
+            return cls()
+        if isinstance(value, Thresholds):
+            return value
+        names = [f.name for f in fields(cls)]
+        out = cls()
+        for name, v in dict(value).items():
+            if name not in names:
+                raise ValidationError(
+                    f"`{option}`: unknown threshold {name!r}. Valid names: "
+                    f"{', '.join(names)}.")
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                x = math.nan
+            if not (0.0 <= x <= 1.0):
+                raise ValidationError(
+                    f"`{option}`: threshold {name}={v!r} must be a number in [0, 1] (a "
+                    "share of rows, or a TV bound).")
+            out = replace(out, **{name: x})
+        return out
+
+
+def parse_thresholds(text: str, option: str = "--thresholds") -> Thresholds:
+    """``"near_copy_rate=0.1,outlier_rate=0.02"`` -> :class:`Thresholds` (the others at
+    their defaults); errors name the option and the item."""
+    items: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        if not eq or not name.strip() or not value.strip():
+            raise ValidationError(
+                f"`{option}`: {part!r} is not name=value, e.g. {option} "
+                "\"near_copy_rate=0.1,refusal_rate=0\".")
+        items[name.strip()] = value.strip()
+    return Thresholds.of(items, option)
+
+
+def _record(result: Any, group: str, key: str) -> Any:
+    return next((r for r in result.records if r.group == group and r.key == key), None)
+
+
+def _snippet(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= _EXAMPLE_CHARS else text[:_EXAMPLE_CHARS - 1] + "\u2026"
+
+
+#: (name, group, key, more, less, none): what each gain measure says in plain words
+_GAINS = (
+    ("towards the target", "kl_gap", ("mixture", "knn"),
+     "moves a model of the data closer to the target than the anchors alone",
+     "moves a model of the data away from the target, compared with the anchors alone",
+     "no detectable move towards the target"),
+    ("information", "information", ("information_gain",),
+     "adds information beyond the anchors' own (dI - H(anchor) > 0)",
+     "carries less information than the anchors' entropy",
+     "no detectable information gain"),
+    ("diversity", "diversity", ("vendi_synthetic",),
+     "is more diverse than the anchors", "is less diverse than the anchors",
+     "is as diverse as the anchors, within chance"),
+    ("probe", "probe", ("gain_both",),
+     "improves a classifier's accuracy on the target when added to the anchors",
+     "lowers a classifier's accuracy on the target when added to the anchors",
+     "no detectable change in a classifier's accuracy on the target"),
+)
+
+
+def _gain(result: Any, spec: tuple[Any, ...]) -> dict[str, Any]:
+    name, group, keys, more, less, none = spec
+    recs = [r for k in keys if (r := _record(result, group, k)) is not None]
+    if not recs:
+        why = {"kl_gap": "no target set", "probe": "no target set with labels"}.get(
+            group, "not computed")
+        return {"name": name, "measure": f"{group}.{keys[0]}", "status": "not measurable",
+                "text": f"{name}: not measurable ({why})"}
+    rec = next((r for r in recs if r.estimate is not None), recs[0])
+    measure = f"{group}.{rec.key}"
+    if rec.estimate is None:
+        return {"name": name, "measure": measure, "status": "not measurable",
+                "reason": rec.reason,
+                "text": f"{name}: not measurable ({rec.label} withheld: {rec.reason})"}
+    v = float(rec.estimate.value)
+    lo, hi = (float(x) for x in rec.estimate.ci())
+    status, words = (("more", more) if lo > 0 else ("less", less) if hi < 0
+                     else ("chance", none))
+    unit = {"nats": " nats", "directions": " directions"}.get(rec.unit, "")
+    return {"name": name, "measure": measure, "status": status, "value": v,
+            "ci_low": lo, "ci_high": hi,
+            "text": f"{name}: {words} ({rec.label} {v:+.3g}{unit} over chance, 95% CI "
+                    f"{lo:.3g} to {hi:.3g})"}
+
+
+def _example(info: RowInfo | None, j: int, detail: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"row": int(j), "detail": detail}
+    if info is not None:
+        out["id"] = info.ids[j]
+        out["text"] = _snippet(info.texts[j]) if info.texts is not None else None
+    else:
+        out["id"], out["text"] = str(j), None
+    return out
+
+
+def _row_problem(result: Any, name: str, label: str, threshold: float,
+                 flags: np.ndarray | None) -> dict[str, Any]:
+    info: RowInfo | None = getattr(result, "row_info", None)
+    if flags is None:
+        return {"name": name, "label": label, "status": "not measured",
+                "threshold": threshold}
+    count, m = int(flags.sum()), int(flags.shape[0])
+    rate = count / m if m else 0.0
+    out: dict[str, Any] = {"name": name, "label": label, "count": count, "rows": m,
+                           "rate": rate, "threshold": threshold,
+                           "status": "problem" if rate > threshold else "ok"}
+    if count:
+        idx = np.flatnonzero(flags)
+        out["example"] = _example(info, *_pick(result, name, idx, info))
+    return out
+
+
+def _pick(result: Any, name: str, idx: np.ndarray, info: RowInfo | None
+          ) -> tuple[int, str]:
+    """The example row of a problem (the clearest case) and a line on it."""
+    if name == "near-copy" and info is not None:
+        j = int(idx[np.argmin(info.ratio[idx])])
+        return j, (f"distance {float(result.nearest_distance[j]):.3g} to anchor "
+                   f"{info.nearest_anchor[j]}, {float(info.ratio[j]):.3g} times that "
+                   "anchor's distance to its nearest anchor")
+    if name == "outlier" and info is not None:
+        o = info.outliers
+        j = int(idx[np.argmax(o.score[idx])])
+        return j, (f"outlier score {float(o.score[j]):.3g} (cut {o.cut:.3g}): its "
+                   f"{o.k}-th nearest {o.reference} row is {float(o.score[j]):.3g} times "
+                   f"the {o.reference}'s typical spacing away")
+    text = getattr(result, "text_rows", None) or {}
+    if name == "duplicate" and "duplicate_cluster" in text:
+        cluster = np.asarray(text["duplicate_cluster"])
+        size = np.asarray(text["duplicate_cluster_size"])
+        j = int(idx[np.argmax(size[idx])])
+        first = int(np.flatnonzero(cluster == cluster[j])[0])
+        ident = info.ids[first] if info is not None else str(first)
+        return j, f"one of {int(size[j])} rows of one duplicate cluster (first: row {ident})"
+    return int(idx[0]), {"duplicate": "an exact duplicate of an earlier row",
+                         "contaminated": "overlaps the target set",
+                         "empty": "empty response",
+                         "refusal": "reads as a refusal"}.get(name, "")
+
+
+def _divergence(result: Any, threshold: float) -> dict[str, Any] | None:
+    rec = _record(result, "divergences", "tv_synthetic_target")
+    label = "divergence from the target"
+    if rec is None:
+        return None
+    if rec.estimate is None:
+        return {"name": "divergence", "label": label, "status": "not measured",
+                "threshold": threshold, "reason": rec.reason}
+    v = float(rec.estimate.value)
+    lo, hi = (float(x) for x in rec.estimate.ci())
+    anchor = _record(result, "divergences", "tv_anchor_target")
+    out: dict[str, Any] = {
+        "name": "divergence", "label": label, "measure": "divergences.tv_synthetic_target",
+        "value": v, "ci_low": lo, "ci_high": hi, "threshold": threshold,
+        "status": "problem" if v > threshold and lo > 0 else "ok"}
+    if anchor is not None and anchor.estimate is not None:
+        out["anchor_value"] = float(anchor.estimate.value)
+    info: RowInfo | None = getattr(result, "row_info", None)
+    if info is not None and info.outliers.reference == "target":
+        out["count"] = int(info.outliers.outlier.sum())
+        j = int(np.argmax(info.outliers.score))
+        out["example"] = _example(info, j, f"the row farthest from the target (outlier "
+                                           f"score {float(info.outliers.score[j]):.3g})")
+    return out
+
+
+def _severity(p: dict[str, Any]) -> float:
+    x = p.get("rate", p.get("value", 0.0))
+    t = p["threshold"]
+    return math.inf if t <= 0 else float(x) / t
+
+
+def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str, Any]:
+    """The verdict of an :class:`AuditResult` (module docstring); plain data, as written
+    into metrics.json under ``"verdict"``."""
+    th = thresholds or Thresholds()
+    flags = row_flags(result)
+    checks = [
+        _row_problem(result, "near-copy", "near-copies of anchors", th.near_copy_rate,
+                     flags["near-copy"]),
+        _row_problem(result, "duplicate", "duplicates (repeats of an earlier row)",
+                     th.duplicate_rate, flags["duplicate"]),
+        _row_problem(result, "contaminated", "rows that overlap the target",
+                     th.contamination, flags["contaminated"]),
+        _row_problem(result, "refusal", "refusals", th.refusal_rate, flags["refusal"]),
+        _row_problem(result, "empty", "empty responses", th.empty_rate, flags["empty"]),
+        _row_problem(result, "outlier", "outliers far from the real data", th.outlier_rate,
+                     flags["outlier"]),
+    ]
+    div = _divergence(result, th.divergence)
+    if div is not None:
+        checks.append(div)
+    order = {c["name"]: i for i, c in enumerate(checks)}
+    problems = sorted((c for c in checks if c["status"] == "problem"),
+                      key=lambda c: (-_severity(c), order[c["name"]]))
+    adds = [_gain(result, spec) for spec in _GAINS]
+    return {"summary": _summary(adds, problems), "adds": adds, "problems": problems[:3],
+            "checks": checks, "thresholds": asdict(th),
+            "problems_found": bool(problems)}
+
+
+def _problem_words(p: dict[str, Any]) -> str:
+    if p["name"] == "divergence":
+        return f"divergence from the target (TV {p['value']:.3g} over chance)"
+    return f"{p['count']:,} {p['label']} ({p['rate']:.1%})"
+
+
+def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
+    more = [a for a in adds if a["status"] == "more"]
+    less = [a for a in adds if a["status"] == "less"]
+    measurable = [a for a in adds if a["status"] != "not measurable"]
+    if not measurable:
+        first = ("What the synthetic data adds is not measurable here: every gain measure "
+                 "is withheld or not computed.")
+    elif more:
+        first = (f"The synthetic data adds more than chance in {len(more)} of "
+                 f"{len(measurable)} measurable respects ({', '.join(a['name'] for a in more)})"
+                 + (f", less in {', '.join(a['name'] for a in less)}" if less else "") + ".")
+    elif less:
+        first = (f"The synthetic data adds nothing over chance and falls short in "
+                 f"{', '.join(a['name'] for a in less)}.")
+    else:
+        first = ("The synthetic data adds no more than chance in any measurable respect "
+                 f"({', '.join(a['name'] for a in measurable)}).")
+    if not problems:
+        return first + " No problem is above its threshold."
+    shown = problems[:3]
+    return (first + f" {len(problems)} problem{'s' if len(problems) != 1 else ''} above "
+            f"threshold: " + "; ".join(_problem_words(p) for p in shown)
+            + ("; ..." if len(problems) > 3 else "") + ".")
+
+
+def verdict_lines(verdict: Mapping[str, Any]) -> list[str]:
+    """The verdict for the terminal: the summary, what it adds, the top problems."""
+    lines = [f"Verdict: {verdict['summary']}"]
+    lines += [f"  adds, {a['text']}" for a in verdict["adds"]]
+    for i, p in enumerate(verdict["problems"], start=1):
+        ex = p.get("example")
+        where = f"; e.g. row {ex['id']}: {ex['detail']}" if ex else ""
+        lines.append(f"  problem {i}: {_problem_words(p)}{where}")
+    return lines
+
