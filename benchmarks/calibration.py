@@ -286,11 +286,12 @@ def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEE
     root = rep_seed(estimator, case, n, d, rep, seed)
     p, q, extra = _data(estimator, case, n, d, child_generator(root, "data"))
     kind = NULLS[estimator]
-    measure = ESTIMATORS[estimator](extra) if kind == "permutation" else ESTIMATORS[estimator]()
+    measure = ESTIMATORS[estimator]()
     try:
         res = compare(measure, p, q, extra if kind == "split" else None,
                       rows=min(n, CAP), repeats=REPEATS, null=kind,  # type: ignore[arg-type]
                       bounds=BOUNDS.get(estimator), method=estimator,
+                      fixed=extra if kind == "permutation" else None,
                       rng=child_seed(root, "compare"))
     except Exception as exc:  # recorded: an estimator that fails is invalid there
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
@@ -310,10 +311,14 @@ def cell_reps(n: int, d: int) -> int:
     return 10 if n > CAP or (n == CAP and d > 8) else REPS
 
 
-def grid(quick: bool = False) -> list[tuple[str, str, int, int]]:
-    """Every cell (estimator, case, n, d) of the default (or quick) grid."""
+def grid(quick: bool = False, estimators: Iterable[str] | None = None
+         ) -> list[tuple[str, str, int, int]]:
+    """Every cell (estimator, case, n, d) of the default (or quick) grid, optionally of
+    some estimators only."""
     ns, dims = (QUICK_NS, QUICK_DIMS) if quick else (NS, DIMS)
-    return [(e, c, n, d) for e in OUTPUTS for d in ESTIMATOR_DIMS.get(e, DIMS) if d in dims
+    chosen = set(OUTPUTS if estimators is None else estimators)
+    return [(e, c, n, d) for e in OUTPUTS if e in chosen
+            for d in ESTIMATOR_DIMS.get(e, DIMS) if d in dims
             for c in CASES[e] if not (c == "near_duplicates" and "gap" in e and d > 8)
             for n in ns]
 
@@ -401,12 +406,12 @@ def _cost(task: tuple[str, str, int, int, int]) -> float:
     return min(n, CAP) * (1 + d / 64) * (3 if "gap" in e else 1) + n * d / 1000
 
 
-def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | None = None
-        ) -> list[dict[str, Any]]:
+def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | None = None,
+        estimators: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every cell of the grid; repetitions spread over ``jobs`` processes."""
     from joblib import Parallel, delayed, parallel_config
 
-    cells = grid(quick)
+    cells = grid(quick, estimators)
     reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3])) for c in cells}
     tasks = sorted(((*c, r) for c in cells for r in range(reps_of[c])), key=_cost,
                    reverse=True)  # longest first, for an even finish
@@ -560,9 +565,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="the JSON written")
     parser.add_argument("--docs", action="store_true",
                         help="rewrite the calibration section of docs/estimators.md")
+    parser.add_argument("--estimators", default=None,
+                        help="comma-separated estimators only (an exploratory run: needs "
+                             f"--out, and not --docs); of {', '.join(OUTPUTS)}")
     args = parser.parse_args(argv)
+    only = None
+    if args.estimators is not None:
+        only = [e.strip() for e in args.estimators.split(",") if e.strip()]
+        unknown = sorted(set(only) - set(OUTPUTS))
+        if unknown:
+            parser.error(f"--estimators: unknown {', '.join(unknown)}; "
+                         f"choose from {', '.join(OUTPUTS)}")
+        if args.docs or args.out == OUT:
+            parser.error("--estimators writes a partial table: give --out FILE, not --docs")
     t0 = time.perf_counter()
-    cells = run(args.quick, args.jobs, progress=lambda s: print(s, file=sys.stderr, flush=True))
+    cells = run(args.quick, args.jobs, progress=lambda s: print(s, file=sys.stderr, flush=True),
+                estimators=only)
     tab = table(cells, args.quick, time.perf_counter() - t0, sys.argv if argv is None else argv)
     args.out.write_text(json.dumps(tab, indent=1) + "\n", "utf-8")
     if args.docs:

@@ -22,11 +22,11 @@ def test_knn_kl_gap_sign_and_units():
     g = np.random.default_rng(1)
     t, s = g.normal(size=(1500, 2)), g.normal(size=(1500, 2))
     a = g.normal(size=(1500, 2)) + 1.5
-    gap = knn_kl_gap(t)(a, s, np.random.default_rng(0))["gap"]
+    gap = knn_kl_gap()(a, s, np.random.default_rng(0), t)["gap"]
     assert abs(gap - 2.25) < 0.4  # k = 5 kNN bias at n = 1500 (measured 1.98)
     # one map (the target's scale) for both terms: rescaling every feature moves nothing
     c = np.array([1000.0, 1e-3])
-    assert knn_kl_gap(t * c)(a * c, s * c, np.random.default_rng(0))["gap"] == \
+    assert knn_kl_gap()(a * c, s * c, np.random.default_rng(0), t * c)["gap"] == \
         pytest.approx(gap, rel=1e-9)
 
 
@@ -58,8 +58,8 @@ def test_kl_gap_knn_reproducible_with_ties():
     a = np.round(rng.normal(size=(200, 3)), 1)  # rounding makes many ties
     s = np.round(rng.normal(size=(300, 3)), 1)
     t = np.round(rng.normal(size=(250, 3)), 1)
-    g1 = knn_kl_gap(t, k=3)(a, s, np.random.default_rng(5))["gap"]
-    g2 = knn_kl_gap(t, k=3)(a, s, np.random.default_rng(5))["gap"]
+    g1 = knn_kl_gap(k=3)(a, s, np.random.default_rng(5), t)["gap"]
+    g2 = knn_kl_gap(k=3)(a, s, np.random.default_rng(5), t)["gap"]
     assert g1 == g2
 
 

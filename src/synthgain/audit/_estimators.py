@@ -79,12 +79,14 @@ def c2st(n_pca: int = 32) -> Measure:
     return measure
 
 
-def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000,
+def mixture_kl_gap(n_pca: int = 8, n_samples: int = 20_000,
                    points_per_dim: int = 8) -> Measure:
     """KL(pi_x || pi_target) - KL(pi_y || pi_target) with fitted mixtures, each component
     on at least ``points_per_dim * (n_pca + 1)`` rows (one Gaussian below 144 rows in
-    8-d): with fewer, full covariances are too noisy for a gap at matched sizes."""
-    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+    8-d): with fewer, full covariances are too noisy for a gap at matched sizes. The
+    target is the measure's fourth argument (``compare(..., fixed=target)``)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator,
+                target: np.ndarray) -> dict[str, float]:
         out = kl_gap_mixture(x, y, target, n_pca=n_pca, n_samples=n_samples,
                              points_per_dim=points_per_dim, rng=gen)
         return {"gap": out["gap"].value, "kl_x": out["kl_anchor_target"].value,
@@ -92,14 +94,15 @@ def mixture_kl_gap(target: np.ndarray, n_pca: int = 8, n_samples: int = 20_000,
     return measure
 
 
-def knn_kl_gap(target: np.ndarray, k: int = 5) -> Measure:
+def knn_kl_gap(k: int = 5) -> Measure:
     """KL(x || target) - KL(y || target) by kNN, every sample scaled per feature by the
-    target's standard deviation (one map for both terms, so the gap is unit-free)."""
-    sd = target.std(axis=0)
-    scale = np.where(sd > 0, sd, 1.0)
-    t = target / scale
-
-    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+    target's standard deviation (one map for both terms, so the gap is unit-free). The
+    target is the measure's fourth argument (``compare(..., fixed=target)``)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator,
+                target: np.ndarray) -> dict[str, float]:
+        sd = target.std(axis=0)
+        scale = np.where(sd > 0, sd, 1.0)
+        t = target / scale
         kk = max(1, min(k, x.shape[0] - 1))
         root = seed_sequence(gen)
         ga, gb = child_generator(root, "x"), child_generator(root, "y")

@@ -23,22 +23,35 @@ Every comparative measure of the audit goes through :func:`compare`. For two dat
    interval wholly outside the range (a divergence significantly *below* chance) says
    the estimator is not valid for these data; :attr:`Comparison.outside` flags it.
 4. **The interval** includes the sampling error of the rows, not only of the
-   estimator's own randomness. The spread ``s_0`` of ``g_r`` over splits is, by the
-   permutation principle, the sampling standard deviation of one evaluation of ``f`` on
-   two samples of ``m`` rows of one distribution. The mean over ``R`` evaluations that
-   share rows has variance ``s^2 (1/R + (1 - 1/R) phi)``, with ``phi`` the largest share
-   of a dataset's rows that one evaluation uses (1 when a dataset is used whole: then
-   averaging removes nothing). So::
+   estimator's own randomness. Two spreads of one evaluation at ``m`` rows are measured:
 
-       se^2 = max(s_f, s_0)^2 (1/R + (1 - 1/R) phi) + s_0^2 (1/R + (1 - 1/R) phi_0)
+   - ``s_0``, the spread of ``g_r`` over splits: by the permutation principle, the
+     sampling standard deviation of one evaluation on two samples of ``m`` rows of one
+     distribution;
+   - ``s_h``, the sampling spread where the datasets differ, by half-sampling: ``f`` on
+     two disjoint halves of every dataset the measure sees (``P``, ``Q`` and, for a
+     measure of a third, fixed sample such as the KL gap's target, that sample too),
+     ``H`` times; ``(f_a - f_b)^2 / 2`` estimates the variance at the half size, which is
+     scaled to ``m`` rows by the size ratio (an estimator's variance falls as ``1/m``;
+     where it falls faster, as for a divergence under its null, this over-states it).
+     Without it a dataset used whole contributes no spread at all: ``f_r`` then varies
+     only by the estimator's own randomness, and a fixed target's sampling error is in
+     neither ``s_f`` nor ``s_0``.
 
-   with ``s_f`` the spread of ``f_r`` (larger than ``s_0`` where the datasets differ)
-   and ``phi_0 = min(1, 2m / n_ref)``; the 95 % interval is ``raw - null +- t se`` with
-   ``t`` the 97.5 % quantile of Student's t with ``R - 1`` degrees of freedom (the
-   spreads are estimated from ``R`` evaluations).
+   The mean over ``R`` evaluations that share rows has variance
+   ``s^2 (1/R + (1 - 1/R) phi)``, with ``phi`` the largest share of a dataset's rows
+   that one evaluation uses (1 when a dataset is used whole: then averaging removes
+   nothing). So::
+
+       se^2 = max(s_f, s_0, s_h)^2 (1/R + (1 - 1/R) phi) + s_0^2 (1/R + (1 - 1/R) phi_0)
+
+   with ``s_f`` the spread of ``f_r`` and ``phi_0 = min(1, 2m / n_ref)``; the 95 %
+   interval is ``raw - null +- t se`` with ``t`` the 97.5 % quantile of Student's t with
+   ``R - 1`` degrees of freedom (the spreads are estimated from ``R`` evaluations).
    The rule is conservative where it approximates (it assumes all of the variance comes
-   from the most-used dataset); its coverage under the null is measured by the suite's
-   null test and written in docs/audit.md.
+   from the most-used dataset); its coverage under the null and under known differences
+   is measured by the calibration table (docs/estimators.md) and the suite's null test
+   (docs/audit.md).
 """
 
 from __future__ import annotations
@@ -57,8 +70,9 @@ from ..measures import Estimate
 
 __all__ = ["Comparison", "Null", "compare", "matched_rows"]
 
-#: a measure of two samples: (x, y, generator) -> {output name: value}
-Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
+#: a measure of two samples: (x, y, generator) -> {output name: value}; a measure that
+#: also uses a third, fixed sample (``compare(..., fixed=t)``) is called (x, y, generator, t)
+Measure = Callable[..., Mapping[str, float]]
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,9 @@ class Null:
     sd : float
         Their standard deviation: the sampling spread of one evaluation at ``rows`` rows
         per dataset when both share one distribution.
+    half_sd : float
+        The sampling spread of one evaluation of the measure on the datasets compared,
+        at ``rows`` rows, from half-samples (module docstring); NaN when not measured.
     method : str
         ``"split of the target"``, ``"split of the anchors"``, ``"permutation"`` (rows
         relabelled between the two datasets) or ``"pairing shuffled"``.
@@ -85,10 +102,12 @@ class Null:
     method: str
     repeats: int
     rows: int
+    half_sd: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, "sd": self.sd, "method": self.method,
-                "repeats": self.repeats, "rows": self.rows}
+                "repeats": self.repeats, "rows": self.rows,
+                "half_sample_sd": None if math.isnan(self.half_sd) else self.half_sd}
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,51 @@ def _phi(m: int, n: int, repeats: int) -> float:
     return 1.0 / repeats + (1.0 - 1.0 / repeats) * share
 
 
+def _half_sample_variance(
+    evaluate: Callable[[np.ndarray, np.ndarray, np.random.Generator, np.ndarray | None],
+                       Mapping[str, float]],
+    p: np.ndarray, q: np.ndarray, fixed: np.ndarray | None, *, m: int, pairs: int,
+    paired: bool, root: np.random.SeedSequence,
+) -> tuple[dict[str, float], float]:
+    """Variance of one evaluation from ``pairs`` pairs of disjoint half-samples of every
+    dataset, and the factor that scales it to the sizes of the real evaluations.
+
+    Each pair draws disjoint subsets of ``h = min(m, n_p // 2, n_q // 2)`` rows of ``p``
+    and of ``q`` (the same rows of both when ``paired``) and splits ``fixed`` in two; the
+    variance at those sizes is ``mean (f_a - f_b)^2 / 2``, scaled by the largest ratio of
+    a half's rows to the rows the evaluations use (variance falling as 1 / rows; the
+    largest, so that no dataset's share is under-stated).
+    Returns ``({}, nan)`` when the data are too small for halves of 2 rows or
+    ``pairs == 0``.
+    """
+    n_p, n_q = p.shape[0], q.shape[0]
+    h = min(m, n_p // 2, n_q // 2)
+    n_t = 0 if fixed is None else fixed.shape[0]
+    if pairs <= 0 or h < 2 or (fixed is not None and n_t // 2 < 2):
+        return {}, float("nan")
+    scale = h / m
+    if fixed is not None:
+        scale = max(scale, (n_t // 2) / n_t)
+    diffs: dict[str, list[float]] = {}
+    for r in range(pairs):
+        g = child_generator(root, "halves", r)
+        ip = g.permutation(n_p)[: 2 * h]
+        iq = ip if paired else g.permutation(n_q)[: 2 * h]
+        it = None if fixed is None else g.permutation(n_t)
+        out = []
+        for half in (0, 1):
+            sl = slice(half * h, (half + 1) * h)
+            t = None
+            if fixed is not None and it is not None:
+                t = fixed[np.sort(it[half * (n_t // 2):(half + 1) * (n_t // 2)])]
+            out.append(evaluate(p[np.sort(ip[sl])], q[np.sort(iq[sl])],
+                                child_generator(root, "half_measure", r, half), t))
+        for key in out[0]:
+            diffs.setdefault(key, []).append(float(out[0][key]) - float(out[1][key]))
+    var = {key: float(np.mean(np.square(v)) / 2.0) for key, v in diffs.items()}
+    return var, scale
+
+
 def compare(
     measure: Measure,
     p: np.ndarray,
@@ -145,6 +209,8 @@ def compare(
     reference_name: str = "reference",
     bounds: Mapping[str, tuple[float, float]] | None = None,
     method: str = "",
+    fixed: np.ndarray | None = None,
+    halves: int | None = None,
     rng: RNGLike = None,
 ) -> dict[str, Comparison]:
     """Evaluate ``measure`` on ``p`` and ``q`` at matched sizes, against its null.
@@ -171,6 +237,14 @@ def compare(
         The range of each bounded output; its excess is clipped to it.
     method : str
         The measure's name, recorded in each :class:`Estimate`.
+    fixed : ndarray of shape (n_t, d), optional
+        A third sample the measure uses whole in every evaluation (the KL gaps' target);
+        ``measure`` is then called ``measure(x, y, gen, fixed)``. It is held fixed by the
+        null and halved with ``p`` and ``q`` for the half-sample spread, so its sampling
+        error is in the interval.
+    halves : int, optional
+        Pairs of half-samples for the sampling spread ``s_h`` (default ``repeats``; 0
+        turns it off). Needs at least 2 rows per half of every dataset.
     rng : None, int, SeedSequence or Generator
         Subsets, splits and the measure's own randomness, each from a named stream.
 
@@ -192,6 +266,11 @@ def compare(
     elif null == "pairing" and n_p != n_q:
         raise ValidationError("A pairing null needs paired rows (`p` and `q` of one length).")
     root = seed_sequence(rng)
+
+    def evaluate(x: np.ndarray, y: np.ndarray, gen: np.random.Generator,
+                 t: np.ndarray | None) -> Mapping[str, float]:
+        return measure(x, y, gen) if t is None else measure(x, y, gen, t)
+
     values: list[Mapping[str, float]] = []
     nulls: list[Mapping[str, float]] = []
     for r in range(repeats):
@@ -202,7 +281,7 @@ def compare(
         else:
             ip, iq = _subset(n_p, m, g), _subset(n_q, m, g)
         x, y = p[ip], q[iq]
-        values.append(measure(x, y, child_generator(root, "measure", r)))
+        values.append(evaluate(x, y, child_generator(root, "measure", r), fixed))
         gn = child_generator(root, "null", r)
         if null == "split":
             assert reference is not None
@@ -214,7 +293,10 @@ def compare(
             a, b = pool[np.sort(perm[:m])], pool[np.sort(perm[m:])]
         else:
             a, b = x, y[gn.permutation(m)]
-        nulls.append(measure(a, b, child_generator(root, "null_measure", r)))
+        nulls.append(evaluate(a, b, child_generator(root, "null_measure", r), fixed))
+    half_var, half_scale = _half_sample_variance(
+        evaluate, p, q, fixed, m=m, pairs=repeats if halves is None else halves,
+        paired=null == "pairing", root=root)
     if null == "split":
         assert reference is not None
         null_method = f"split of the {reference_name}"
@@ -230,7 +312,9 @@ def compare(
         g0 = np.array([v[key] for v in nulls], dtype=float)
         raw, nv = float(f.mean()), float(g0.mean())
         s_f, s_0 = float(f.std(ddof=1)), float(g0.std(ddof=1))
-        se = math.sqrt(max(s_f, s_0) ** 2 * phi + s_0 ** 2 * phi0)
+        s_h = math.sqrt(half_var[key] * half_scale) if key in half_var else float("nan")
+        s_alt = max(s_f, s_0) if math.isnan(s_h) else max(s_f, s_0, s_h)
+        se = math.sqrt(s_alt ** 2 * phi + s_0 ** 2 * phi0)
         excess = raw - nv
         lo, hi = excess - t * se, excess + t * se
         value, outside = excess, False
@@ -238,7 +322,7 @@ def compare(
             b_lo, b_hi = bounds[key]
             outside = hi < b_lo or lo > b_hi
             value, lo, hi = (min(max(v, b_lo), b_hi) for v in (excess, lo, hi))
-        nul = Null(nv, s_0, null_method, repeats, m)
+        nul = Null(nv, s_0, null_method, repeats, m, s_h)
         est = Estimate(value, se, f"{method}_{key}_minus_null" if method else key, (m, m),
                        {"raw": raw, "null": nv, "excess": excess, "repeats": repeats,
                         "null_method": null_method}, interval=(lo, hi))
