@@ -51,7 +51,8 @@ __all__ = [
     "vendi_diff",
 ]
 
-Measure = Callable[[np.ndarray, np.ndarray, np.random.Generator], Mapping[str, float]]
+#: (x, y, generator) -> outputs; the KL gaps also take the target: (x, y, generator, target)
+Measure = Callable[..., Mapping[str, float]]
 
 #: the range of each bounded output (a divergence is >= 0; JS <= log 2; TV <= 1)
 BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
