@@ -1,0 +1,110 @@
+"""The CI gate: conditions parsed with errors that name the option and the condition, and
+checked on an audit, a withheld or unmeasured value failing as "could not be checked"."""
+
+import numpy as np
+import pytest
+
+from synthgain.audit import Dataset, Thresholds, evaluate_gate, parse_conditions, run_audit
+from synthgain.audit._gate import METRIC_KEYS
+from synthgain.audit._verdict import parse_thresholds
+from synthgain.exceptions import ValidationError
+
+
+@pytest.fixture(scope="module")
+def result():
+    g = np.random.default_rng(0)
+    a, t = g.normal(size=(80, 4)), g.normal(size=(80, 4))
+    s = np.concatenate([a[:20] + 1e-6, g.normal(size=(60, 4))])  # 20 of 80 copy an anchor
+    lab = lambda x: (x[:, 0] > 0).astype(int)  # noqa: E731
+    return run_audit(Dataset.from_arrays(a, labels=lab(a), name="anchor"),
+                     Dataset.from_arrays(s, labels=lab(s), name="synthetic",
+                                         anchor_ids=[str(i) for i in range(80)]),
+                     Dataset.from_arrays(t, labels=lab(t), name="target"),
+                     rng=0, repeats=2, compare_rows=40, workers=1)
+
+
+def test_parse():
+    cs = parse_conditions(" near_copy_rate > 0.2,contamination>0, kl_gap.mixture.ci_low<=-1e-3")
+    assert [(c.name, c.op, c.threshold, c.field) for c in cs] == [
+        ("near_copy_rate", ">", 0.2, "value"), ("contamination", ">", 0.0, "value"),
+        ("kl_gap.mixture", "<=", -1e-3, "ci_low")]
+    assert [c.holds(x) for c, x in zip(cs, (0.3, 0.0, -1.0), strict=True)] == [True, False,
+                                                                              True]
+    for op, x, want in ((">=", 1, True), ("==", 1, True), ("!=", 1, False), ("<", 1, False)):
+        assert parse_conditions(f"empty_rate{op}1")[0].holds(x) is want
+
+
+@pytest.mark.parametrize("text,match", [
+    ("near_copy_rate>>0.2", r"`--fail-on`: condition 'near_copy_rate>>0.2': '>0.2' is not a "
+                            r"finite number"),
+    ("near_copy_rate=0.2", r"`--fail-on`: condition 'near_copy_rate=0.2' is not `name op "
+                           r"number`"),
+    ("near_copy_rate", r"condition 'near_copy_rate' is not `name op number`"),
+    ("near_copy_rate>0.2,", r"condition '' is not"),
+    ("near_copy_rate>abc", r"condition 'near_copy_rate>abc': 'abc' is not a finite number"),
+    ("copies>1", r"condition 'copies>1': unknown name 'copies'\. Use one of near_copy_rate"),
+    ("kl_gap.mixtrue>0", r"unknown name 'kl_gap.mixtrue'"),
+    ("near_copy_rate.ci_low>0", r"near_copy_rate is a share of rows; it has no interval"),
+    ("", r"no condition"),
+])
+def test_malformed_conditions_name_the_option_and_the_condition(text, match):
+    with pytest.raises(ValidationError, match=match):
+        parse_conditions(text, "--fail-on")
+
+
+def test_metric_keys_are_those_of_a_full_audit(result):
+    # with a target, labels and provenance every measure is recorded (withheld or not)
+    assert {f"{r.group}.{r.key}" for r in result.records} >= set(METRIC_KEYS)
+    extra = {f"{r.group}.{r.key}" for r in result.records} - set(METRIC_KEYS)
+    assert all(k.startswith("text.") for k in extra), extra  # the text measures' own keys
+
+
+def test_evaluate(result):
+    share = float(result.near_copy.mean())
+    assert share >= 0.25  # the 20 planted copies, and chance ones
+    gate = evaluate_gate(parse_conditions(f"near_copy_rate>{share - 0.01},"
+                                          f"near_copy_rate>{share + 0.01},"
+                                          "fidelity.precision.ci_high>100,"
+                                          "novelty.memorisation>=0"), result)
+    assert [o.failed for o in gate.outcomes] == [True, False, False, True]
+    assert gate.outcomes[0].value == pytest.approx(share)
+    assert not gate.passed and len(gate.failed) == 2
+    assert gate.outcomes[0].line() == f"near_copy_rate>{share - 0.01}: near_copy_rate = " \
+                                      f"{share:.4g}"
+    rec = next(r for r in result.records if r.group == "novelty" and r.key == "memorisation")
+    assert gate.outcomes[3].value == pytest.approx(rec.estimate.value)
+
+
+def test_withheld_or_unmeasured_cannot_be_checked_and_fails(result):
+    withheld = next(r for r in result.records if r.estimate is None)
+    key = f"{withheld.group}.{withheld.key}"
+    gate = evaluate_gate(parse_conditions(f"{key}>1e9,duplicate_rate>2"), result)
+    assert all(o.failed and o.value is None for o in gate.outcomes)
+    assert gate.outcomes[0].line() == (f"{key}>1e9: could not be checked (withheld: "
+                                       f"{withheld.reason})")
+    assert "could not be checked (not measured: the text measures did not run" in \
+        gate.outcomes[1].line()
+
+
+def test_verdict_thresholds(result):
+    v = result.verdict()
+    near = next(c for c in v["checks"] if c["name"] == "near-copy")
+    assert near["status"] == "problem" and near["count"] == int(result.near_copy.sum())
+    assert v["problems"][0]["name"] == "near-copy" and v["problems_found"]
+    assert near["example"]["row"] < 20  # a planted copy: the smallest ratio is one of them
+    assert v["thresholds"]["near_copy_rate"] == 0.05
+    relaxed = result.verdict(Thresholds.of({"near_copy_rate": 0.9}))
+    assert "near-copy" not in [p["name"] for p in relaxed["problems"]]
+    assert parse_thresholds("near_copy_rate=0.9, outlier_rate=0") == Thresholds(
+        near_copy_rate=0.9, outlier_rate=0.0)
+    for bad, match in (("near_copy=0.1", r"`--thresholds`: unknown threshold 'near_copy'\. "
+                                         "Valid names: near_copy_rate"),
+                       ("near_copy_rate", r"'near_copy_rate' is not name=value"),
+                       ("near_copy_rate=2", r"near_copy_rate='2' must be a number in \[0, 1\]")):
+        with pytest.raises(ValidationError, match=match):
+            parse_thresholds(bad)
+    every = [a["name"] for a in v["adds"]]
+    assert every == ["towards the target", "information", "diversity", "probe"]
+    assert all(a["status"] in ("more", "less", "chance", "not measurable") for a in v["adds"])
+    assert all("not measurable" in a["text"] for a in v["adds"]
+               if a["status"] == "not measurable")
