@@ -180,6 +180,7 @@ COVERED_ELSEWHERE = {
     "synthgain.audit.markov_generate": "audit/test_seeding.py::test_int_seed_equals_seed_sequence",
     "synthgain.audit.information_terms": "audit/test_information.py::test_seed_int_equals_seed_sequence",
     "synthgain.audit.kl_gap_mixture": "audit/test_information.py::test_seed_int_equals_seed_sequence",
+    "synthgain.audit.audit_texts": "audit/test_text.py::test_audit_texts_seed_int_equals_seed_sequence",
     "synthgain.audit.run_audit":
         "audit/test_pipeline.py::test_seed_int_equals_seed_sequence_and_streams_are_named",
     "synthgain.study.study_measures": "study/test_measures.py::test_seed_int_equals_seed_sequence",

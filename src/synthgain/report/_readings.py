@@ -106,12 +106,72 @@ _PROBE = {
 }
 
 
+_TEXT = {
+    "distinct": ("the synthetic texts use more varied n-grams than the anchors",
+                 "the synthetic texts repeat their n-grams more than the anchors (less "
+                 "lexical diversity)", "as varied as the anchors, within chance"),
+    "self_bleu": ("the synthetic texts resemble one another more than the anchors do "
+                  "(homogenised)", "the synthetic texts are less alike than the anchors",
+                  "as alike as the anchors, within chance"),
+    "repeated_4grams": ("more of the synthetic text is repeated 4-grams (stock phrases)",
+                        "fewer repeated 4-grams than the anchors",
+                        "as repetitive as the anchors, within chance"),
+    "opening_share": ("one opening dominates the synthetic texts more than the anchors (a "
+                      "template)", "the openings are more varied than the anchors'",
+                      "openings as varied as the anchors', within chance"),
+    "anchor_ngram_copy_rate": ("more synthetic rows copy anchors' word 5-grams than held-out "
+                               "anchors copy the other anchors", "",
+                               "no more n-gram copies than held-out anchors, within chance"),
+    "compression_ratio": ("the synthetic texts compress better: more repetitive than the "
+                          "anchors", "the synthetic texts compress worse: less repetitive",
+                          "as compressible as the anchors, within chance"),
+}
+_COUNTS = {
+    "exact_duplicates": "repeat an earlier row after case and whitespace normalisation "
+                        "(0 is expected)",
+    "near_duplicate_rows": "are in clusters of exact or near-duplicates (MinHash, Jaccard "
+                           ">= 0.8 on word 5-grams); dropping all but one per cluster "
+                           "removes {rows_removable:,}",
+    "anchor_ngram_copies": "have at least 80% of their word 5-grams in the anchors (copies "
+                           "of anchor text)",
+    "contamination_target": "share a 13-word n-gram or are near-duplicates of a target row "
+                            "(0 is expected: the target must stay unseen)",
+    "contamination_eval": "share a 13-word n-gram or are near-duplicates of an evaluation "
+                          "row (0 is expected: evaluation results would be inflated)",
+    "refusals": "contain refusal or assistant boilerplate (drop or regenerate them)",
+    "empty": "are empty (no word character)",
+    "truncated": "are longer than the embedder reads (256 tokens): their ends are not "
+                 "embedded",
+}
+
+
+def _text_reading(record: Any) -> str:
+    est, p = record.estimate, record.estimate.params
+    if record.kind == "text_count":
+        return (f"{int(est.value):,} of {p['rows']:,} synthetic rows ({p['share']:.1%}) "
+                + _COUNTS[record.key].format(**p) + ".")
+    if record.kind == "text_length":
+        q = p["quantiles"]
+        extra = (f"; {p['truncated']:,} longer than {p['max_tokens']}" if "truncated" in p
+                 else "")
+        return (f"Descriptive (all {p['rows']:,} rows): median {q['median']:.4g}, 5-95% "
+                f"{q['p05']:.4g} to {q['p95']:.4g}, max {q['max']:.4g}{extra}.")
+    pos, neg, none = _TEXT["distinct" if record.key.startswith("distinct") else record.key]
+    full = ", ".join(f"{k} {v:.3g}" for k, v in p.get("full_size", {}).items()
+                     if v is not None)
+    return (f"{record.label} over chance = {_ci(est)}: "
+            f"{_verdict(est, pos or none, neg or none, none)}"
+            + (f" (each at its full size: {full})" if full else "") + ".")
+
+
 def reading(record: Any) -> str:
     """One plain line saying what the number of an audit ``Metric`` means, relative to its
     null; for a withheld measure, why it is withheld."""
     est = record.estimate
     if est is None:
         return f"Withheld: {record.reason or 'not computable'}."
+    if record.group == "text":
+        return _text_reading(record)
     if record.kind in ("kl", "js", "tv"):
         return _divergence(record.kind, record.datasets, est)
     if record.kind == "vendi":
