@@ -82,8 +82,8 @@ def test_row_table_columns_from_the_audit():
     assert cols["near_copy"][:4].all() and list(cols["nearest_anchor_id"][:4]) == [
         "a0", "a1", "a2", "a3"]
     assert cols["near_copy"].sum() == int(result.near_copy.sum())
-    assert cols["outlier"][-4:].all()  # 9 sd away from the target
-    assert result.row_info.outliers.reference == "target"
+    assert cols["outlier"][-4:].all()  # 9 sd away from the anchors
+    assert result.row_info.outliers.reference == "anchor"
     # no text measures on arrays: their columns are left out, not filled
     assert not {"length_chars", "duplicate", "contaminated", "refusal"} & set(cols)
     flags = row_flags(result)
@@ -91,10 +91,11 @@ def test_row_table_columns_from_the_audit():
     assert flags["near-copy"][:4].all() and flags["outlier"][-4:].all()
 
 
-def test_outliers_against_the_anchors_without_a_target():
-    result = _audit(target=False)
-    assert result.row_info.outliers.reference == "anchor"
-    assert row_flags(result)["outlier"][-4:].all()
+def test_outliers_do_not_depend_on_the_target():
+    with_t, without = _audit(), _audit(target=False)
+    np.testing.assert_array_equal(with_t.row_info.outliers.score,
+                                  without.row_info.outliers.score)
+    assert row_flags(without)["outlier"][-4:].all()
 
 
 def test_text_rows_become_columns_and_duplicates_keep_the_first_of_each_cluster():

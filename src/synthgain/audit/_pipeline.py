@@ -197,8 +197,8 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _embed_all(data: dict[str, Dataset], model: str, cache_dir: Any, progress: Progress | None
-               ) -> tuple[dict[str, np.ndarray], str]:
+def _embed_all(data: dict[str, Dataset], model: str, cache_dir: Any, progress: Progress | None,
+               **options: Any) -> tuple[dict[str, np.ndarray], str]:
     if all(d.embeddings is not None for d in data.values()):
         return {k: np.asarray(d.embeddings, dtype=np.float64) for k, d in data.items()}, "given"
     missing = [k for k, d in data.items() if d.embeddings is None and d.texts is None]
@@ -215,7 +215,7 @@ def _embed_all(data: dict[str, Dataset], model: str, cache_dir: Any, progress: P
     # LSA would otherwise move with the optional target)
     corpus = [t for n, d in data.items() if n != "target" for t in (d.texts or [])]
     emb = embed_texts(texts, model=resolved, cache_dir=cache_dir, progress=progress,
-                      fit_on=corpus)
+                      fit_on=corpus, **options)
     out, start = {}, 0
     for k, d in data.items():
         out[k] = np.asarray(emb[start : start + len(d)], dtype=np.float64)
@@ -293,6 +293,7 @@ def run_audit(
     workers: int = -1,
     progress: Progress | None = None,
     thresholds: Thresholds | dict[str, float] | None = None,
+    batch_size: int = 64,
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
 
@@ -342,6 +343,9 @@ def run_audit(
     thresholds : Thresholds or dict of str to float, optional
         The verdict's thresholds (:class:`synthgain.audit.Thresholds`; a dict sets some,
         e.g. ``{"near_copy_rate": 0.1}``); they change no measure.
+    batch_size : int
+        Texts per batch of the text model (:func:`embed_texts`); embeddings do not depend
+        on it beyond float rounding.
 
     Returns
     -------
@@ -350,6 +354,7 @@ def run_audit(
     compare_rows = check_int(compare_rows, "compare_rows", low=2)
     repeats = check_int(repeats, "repeats", low=2)
     workers = check_int(workers, "workers", low=-1)
+    embed_options = {"batch_size": check_int(batch_size, "batch_size", low=1)}
     near_copy_limit = check_real(near_copy_limit, "near_copy_limit", low=0.0, high=1.0)
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
@@ -359,7 +364,8 @@ def run_audit(
                       cap=compare_rows, repeats=repeats, n_pca=n_pca, k=k,
                       copy_ratio=copy_ratio, near_copy_limit=near_copy_limit,
                       max_near_copies=max_near_copies, rng=rng, workers=workers,
-                      progress=progress, evaluation=evaluation).run()
+                      progress=progress, evaluation=evaluation,
+                      embed_options=embed_options).run()
     result.thresholds = th
     return result
 
@@ -381,7 +387,8 @@ class _Audit:
                  cache_dir: Any, cap: int, repeats: int, n_pca: int, k: int,
                  copy_ratio: float, near_copy_limit: float, max_near_copies: int,
                  rng: RNGLike, workers: int, progress: Progress | None,
-                 evaluation: Dataset | None = None) -> None:
+                 evaluation: Dataset | None = None,
+                 embed_options: dict[str, Any] | None = None) -> None:
         self.data = {"anchor": _as_dataset(anchor, "anchor"),
                      "synthetic": _as_dataset(synthetic, "synthetic")}
         if target is not None:
@@ -394,6 +401,7 @@ class _Audit:
                                   "which need texts in every dataset and in the evaluation "
                                   "set. Give text files, or leave it out.")
         self.model, self.cache_dir, self.progress = model, cache_dir, progress
+        self.embed_options = embed_options or {}
         self.cap, self.repeats, self.n_pca, self.k = cap, repeats, n_pca, k
         self.copy_ratio, self.near_copy_limit = copy_ratio, near_copy_limit
         self.max_near_copies, self.workers, self.rng = max_near_copies, workers, rng
@@ -464,7 +472,8 @@ class _Audit:
     def run(self) -> AuditResult:
         data, clock = self.data, self.clock
         with clock.stage("embed"):
-            self.emb, model_used = _embed_all(data, self.model, self.cache_dir, self.progress)
+            self.emb, model_used = _embed_all(data, self.model, self.cache_dir, self.progress,
+                                              **self.embed_options)
         text_rows = None
         with clock.stage("text"):
             if all(d.texts is not None for d in data.values()):
@@ -490,9 +499,10 @@ class _Audit:
             nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
                           workers=self.workers)
             near = _near_copy_rows(data, nov, self.max_near_copies)
-            ref = "target" if has_t else "anchor"
-            out = outlier_scores(emb["synthetic"], emb[ref], k=self.k, reference_name=ref,
-                                 workers=self.workers)
+            # against the anchors, like the near-copies: the flags do not move with the
+            # optional target, and the embedding space (LSA) was fitted on the anchors
+            out = outlier_scores(emb["synthetic"], emb["anchor"], k=self.k,
+                                 reference_name="anchor", workers=self.workers)
             row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
                                [data["anchor"].ids[int(i)] for i in nov.nearest],
                                nov.ratio, out, data["synthetic"].texts)

@@ -9,9 +9,10 @@ refusal) as columns of one table (:func:`row_table`, written as ``rows.parquet``
 
 Outlier score
 -------------
-With ``R`` the reference rows (the target when there is one, else the anchors) and
-``d_k(x, R)`` the distance from ``x`` to its k-th nearest row of ``R`` (a row of ``R``
-itself excluded), a synthetic row's score is
+With ``R`` the reference rows (the anchors, as for the near-copies: so the flags do not
+change with the optional target, and a text embedding fitted on the anchor and synthetic
+texts treats both alike) and ``d_k(x, R)`` the distance from ``x`` to its k-th nearest
+row of ``R`` (a row of ``R`` itself excluded), a synthetic row's score is
 
     score(s) = d_k(s, R) / median_{r in R} d_k(r, R \\ {r})
 
@@ -19,7 +20,8 @@ the distance to the real data in units of the real data's own spacing (1: as far
 typical real row is from its neighbours). A row is an outlier when its score exceeds the
 0.99 quantile of the real rows' own scores ``d_k(r, R \\ {r}) / median``: a synthetic row
 drawn from the reference's distribution is flagged with probability about 0.01, whatever
-the dimension and the units of the embedding.
+the dimension and the units of the embedding (with fewer than 100 reference rows the cut
+is close to the largest of their own scores, so the share is noisier: about 1/(n + 1)).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class OutlierScores:
 
 
 def outlier_scores(synthetic: np.ndarray, reference: np.ndarray, *, k: int = 5,
-                   reference_name: str = "target", workers: int = -1) -> OutlierScores:
+                   reference_name: str = "anchor", workers: int = -1) -> OutlierScores:
     """Outlier scores of ``synthetic`` rows against ``reference`` rows (module docstring).
 
     Exact distances (``synthgain.measures.knn_distances``); ``k`` is capped at the

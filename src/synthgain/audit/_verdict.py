@@ -228,11 +228,11 @@ def _divergence(result: Any, threshold: float) -> dict[str, Any] | None:
     if anchor is not None and anchor.estimate is not None:
         out["anchor_value"] = float(anchor.estimate.value)
     info: RowInfo | None = getattr(result, "row_info", None)
-    if info is not None and info.outliers.reference == "target":
-        out["count"] = int(info.outliers.outlier.sum())
+    if info is not None:
         j = int(np.argmax(info.outliers.score))
-        out["example"] = _example(info, j, f"the row farthest from the target (outlier "
-                                           f"score {float(info.outliers.score[j]):.3g})")
+        out["example"] = _example(info, j, f"the row farthest from the {info.outliers.reference}"
+                                           f" data (outlier score "
+                                           f"{float(info.outliers.score[j]):.3g})")
     return out
 
 
