@@ -1,5 +1,6 @@
 """The audit report renders in headless Chromium from a file URL, with no console errors."""
 
+import re
 import shutil
 import subprocess
 
@@ -14,13 +15,13 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
 
 
-def _render(page, tmp_path, name):
+def _render(page, tmp_path, name, size="1100,1800"):
     """Screenshot ``page`` headless; return (png path, console messages logged)."""
     png = tmp_path / f"{name}.png"
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
            "--no-first-run", "--disable-background-networking", "--disable-component-update",
            "--disable-sync", f"--user-data-dir={tmp_path / ('profile-' + name)}",
-           "--enable-logging=stderr", "--v=0", "--window-size=1100,1800",
+           "--enable-logging=stderr", "--v=0", f"--window-size={size}",
            f"--screenshot={png}", page.as_uri()]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
@@ -98,3 +99,35 @@ def _sets_for_charts():
     return (Dataset.from_arrays(a, labels=lab(a), name="anchor"),
             Dataset.from_arrays(s, labels=lab(s), anchor_ids=prov, name="synthetic"),
             Dataset.from_arrays(t, labels=lab(t), name="target"))
+
+
+@needs_chromium
+def test_verdict_is_on_the_first_screen(tmp_path):
+    report = _report(tmp_path)
+    html = report.read_text()
+    assert html.index('id="verdict"') < html.index("<h2>Inputs</h2>")
+    # measure the laid-out page: a copy with a script that logs where the verdict ends
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.replace("</body>", "<script>const b = document.getElementById("
+                                  "'verdict').getBoundingClientRect(); console.log("
+                                  "'verdict ' + b.top + ' ' + b.bottom + ' ' + "
+                                  "window.innerHeight);</script></body>"))
+    _, console = _render(probe, tmp_path, "probe", size="1280,800")
+    found = [m for line in console if (m := re.search(r"verdict ([\d.]+) ([\d.]+) (\d+)",
+                                                      line))]
+    assert found, console
+    top, bottom, height = (float(x) for x in found[0].groups())
+    # (headless Chromium's viewport in a 1280 x 800 window may be shorter than 800)
+    assert height <= 800 and 0 < top < bottom <= height, (top, bottom, height)
+    # and the report itself, on a 1280 x 800 screen, shows the verdict's box
+    png, console = _render(report, tmp_path, "first", size="1280,800")
+    assert console == []
+    from matplotlib.image import imread
+
+    img = imread(png)[..., :3]
+    assert img.shape[:2] == (800, 1280)
+    box = {(255, 246, 236), (238, 247, 238)}  # the verdict's backgrounds (problems, ok)
+    rgb = (img * 255).round().astype(int).reshape(-1, 3)
+    shown = sum(int(np.all(rgb == c, axis=1).sum()) for c in box)
+    assert shown > 50_000  # pixels of the verdict's background on the first screen
+    assert "Verdict" in html and "problem" in html
