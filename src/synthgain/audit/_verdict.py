@@ -195,7 +195,7 @@ def _pick(result: Any, name: str, idx: np.ndarray, info: RowInfo | None
         j = int(idx[np.argmax(o.score[idx])])
         return j, (f"outlier score {float(o.score[j]):.3g} (cut {o.cut:.3g}): its "
                    f"{o.k}-th nearest {o.reference} row is {float(o.score[j]):.3g} times "
-                   f"the {o.reference}'s typical spacing away")
+                   f"the {o.reference}s' typical spacing away")
     text = getattr(result, "text_rows", None) or {}
     if name == "duplicate" and "duplicate_cluster" in text:
         cluster = np.asarray(text["duplicate_cluster"])
@@ -252,11 +252,11 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
                      flags["near-copy"]),
         _row_problem(result, "duplicate", "duplicates (repeats of an earlier row)",
                      th.duplicate_rate, flags["duplicate"]),
-        _row_problem(result, "contaminated", "rows that overlap the target",
+        _row_problem(result, "contaminated", "contamination (overlap with the target)",
                      th.contamination, flags["contaminated"]),
         _row_problem(result, "refusal", "refusals", th.refusal_rate, flags["refusal"]),
         _row_problem(result, "empty", "empty responses", th.empty_rate, flags["empty"]),
-        _row_problem(result, "outlier", "outliers far from the real data", th.outlier_rate,
+        _row_problem(result, "outlier", "outliers (far from the anchors)", th.outlier_rate,
                      flags["outlier"]),
     ]
     div = _divergence(result, th.divergence)
@@ -274,7 +274,7 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
 def _problem_words(p: dict[str, Any]) -> str:
     if p["name"] == "divergence":
         return f"divergence from the target (TV {p['value']:.3g} over chance)"
-    return f"{p['count']:,} {p['label']} ({p['rate']:.1%})"
+    return f"{p['label']}: {p['count']:,} of {p['rows']:,} rows ({p['rate']:.1%})"
 
 
 def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
