@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_choice, check_int
 from ..exceptions import SynthgainError, ValidationError
+from ..experiments.backends import usable_cores
 
 __all__ = ["GRAM_MAX_ROWS", "LSAEmbedder", "available_models", "embed_texts"]
 
 Progress = Callable[[int, int], None]
 _MODELS = ("minilm", "lsa", "auto")
 _LSA_DIM = 128
+_MINILM_DIM = 384
 
 
 def _minilm_dir() -> Path:
@@ -67,22 +72,134 @@ def _cache_key(model: str, texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _embed_minilm(texts: Sequence[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    """all-MiniLM-L6-v2 mean-pooled, L2-normalised sentence embeddings (384-d)."""
-    path = _minilm_dir()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+def _load_minilm() -> Any:
+    """The SentenceTransformer of all-MiniLM-L6-v2, loaded once per process."""
+    path = str(_minilm_dir())
+    if path not in _LOADED:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        with _quiet_libraries():
+            from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(path), device="cpu")
-    out = np.empty((len(texts), 384), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
-        batch = list(texts[start : start + batch_size])
-        out[start : start + len(batch)] = model.encode(
-            batch, batch_size=batch_size, show_progress_bar=False, normalize_embeddings=True
+            _LOADED.clear()
+            _LOADED[path] = SentenceTransformer(path, device="cpu")
+    return _LOADED[path]
+
+
+_LOADED: dict[str, Any] = {}
+_NOISY = r"(transformers|sentence_transformers|huggingface_hub|torch|tqdm)(\.|$)"
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """No progress bars, info logs or warnings from transformers, sentence-transformers,
+    huggingface_hub and torch while inside; their previous settings restored after."""
+    import logging
+
+    saved: list[Callable[[], None]] = []
+    try:
+        from transformers.utils import logging as hf_logging
+
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+        saved.append(lambda: hf_logging.set_verbosity(verbosity))
+        if bars:
+            saved.append(hf_logging.enable_progress_bar)
+    except ImportError:
+        pass
+    try:
+        from huggingface_hub.utils import (
+            are_progress_bars_disabled,
+            disable_progress_bars,
+            enable_progress_bars,
         )
-        if progress is not None:
-            progress(start + len(batch), len(texts))
+
+        if not are_progress_bars_disabled():
+            disable_progress_bars()
+            saved.append(enable_progress_bars)
+    except ImportError:
+        pass
+    st_logger = logging.getLogger("sentence_transformers")
+    level = st_logger.level
+    st_logger.setLevel(logging.ERROR)
+    saved.append(lambda: st_logger.setLevel(level))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=_NOISY)
+            yield
+    finally:
+        for restore in reversed(saved):
+            restore()
+
+
+@contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    """torch's intra-op threads set to ``threads`` inside, restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+Encoding = dict[str, list[list[int]]]
+
+
+def _tokenize(texts: Sequence[str]) -> Encoding:
+    """Token ids (and masks) of every text, truncated to the model's length, unpadded."""
+    model = _load_minilm()
+    with _quiet_libraries():
+        enc = model.tokenizer(list(texts), truncation=True, max_length=model.max_seq_length)
+    return {k: list(v) for k, v in enc.items()}
+
+
+def _length_order(enc: Encoding) -> np.ndarray:
+    """Indices of the texts by decreasing token count (ties in input order), so that each
+    batch holds texts of similar length and is padded little."""
+    lengths = np.fromiter(map(len, enc["input_ids"]), dtype=np.int64,
+                          count=len(enc["input_ids"]))
+    return np.argsort(-lengths, kind="stable")
+
+
+def _minilm_batches(enc: Encoding, batch_size: int, threads: int,
+                    progress: Progress | None = None, offset: int = 0,
+                    total: int | None = None) -> np.ndarray:
+    """Embeddings (n, 384) of tokenised texts, ``batch_size`` consecutive ones at a time,
+    each batch padded to its longest text; ``progress(offset + done, total)`` after each
+    batch. Does no argument checking."""
+    import torch
+
+    model = _load_minilm()
+    n = len(enc["input_ids"])
+    total = n if total is None else total
+    out = np.empty((n, _MINILM_DIM), dtype=np.float32)
+    with _quiet_libraries(), _torch_threads(threads), torch.inference_mode():
+        model.eval()
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            feats = model.tokenizer.pad({k: v[start:stop] for k, v in enc.items()},
+                                        return_tensors="pt")
+            emb = model(dict(feats))["sentence_embedding"]
+            out[start:stop] = torch.nn.functional.normalize(emb, p=2, dim=1).numpy()
+            if progress is not None:
+                progress(offset + stop, total)
+    return out
+
+
+def _embed_minilm(texts: Sequence[str], batch_size: int, progress: Progress | None,
+                  threads: int | None = None) -> np.ndarray:
+    """all-MiniLM-L6-v2 mean-pooled, L2-normalised sentence embeddings (384-d), in the
+    order of ``texts``: batches of texts sorted by length, each tokenised once."""
+    enc = _tokenize(texts)
+    order = _length_order(enc)
+    sorted_enc = {k: [v[i] for i in order] for k, v in enc.items()}
+    emb = _minilm_batches(sorted_enc, batch_size, threads or usable_cores(), progress)
+    out = np.empty_like(emb)
+    out[order] = emb
     return out
 
 
@@ -176,7 +293,12 @@ def embed_texts(
         Directory for cached embeddings (``<sha256>.npy``, the hash of the model name and
         every text). None disables the cache.
     batch_size : int
-        Texts per batch; ``progress(done, total)`` is called after each batch.
+        Texts per batch of the pretrained model; ``progress(done, total)`` is called
+        after each batch. Texts are batched in order of decreasing token count (each
+        batch padded to its longest text only) and returned in their given order, so the
+        embeddings do not depend on the batch size or the order of ``texts`` beyond float
+        rounding (about 2e-7 per coordinate). The model uses as many torch threads as the
+        process has cores, restored afterwards; it shows no progress bar or warning.
     fit_on : sequence of str, optional
         The corpus a fitted model (``"lsa"``) is fitted on; the pretrained model ignores
         it. The audit fits on the anchor and synthetic texts, so a target does not move

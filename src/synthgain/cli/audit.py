@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ def audit(
     field: str = typer.Option("response", "--field", help="What is measured in chat, Alpaca or preference data: response (the last assistant turn), prompt (the user turns before it) or conversation (all turns)."),
     layout: str = typer.Option("auto", "--layout", help="Row layout: auto (recognised from the fields), text, alpaca, chat, sharegpt or preference."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Texts per batch of the text model (embeddings do not depend on it)."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
     repeats: int = typer.Option(10, "--repeats", min=2, help="Random subsets per comparison and per null."),
@@ -39,6 +41,7 @@ def audit(
     thresholds: str | None = typer.Option(None, "--thresholds", help="Verdict thresholds as name=value, comma-separated (e.g. \"near_copy_rate=0.1,refusal_rate=0\"); the others keep their defaults (docs/audit.md)."),
 ) -> None:
     """Measure what the synthetic data adds; write metrics.json, report.html and rows.parquet/csv."""
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no bars from the text model's libraries
     from ..audit import (
         drop_mask,
         evaluate_gate,
@@ -75,12 +78,11 @@ def audit(
             check_filtered_path(sets[1], write_filtered, "--write-filtered")
         progress = None
         if show_progress(quiet):
-            def progress(done: int, total: int) -> None:
-                err_console.print(f"embedding {done:,}/{total:,}", end="\r")
+            progress = _progress_bar("embedding")
         result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache_dir or out / "cache",
                            compare_rows=compare_rows, repeats=repeats,
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
-                           progress=progress, thresholds=limits)
+                           progress=progress, thresholds=limits, batch_size=batch_size)
         paths = write_audit(result, out)
         if write_filtered is not None:
             mask, counts, missing = drop_mask(result, drops)
@@ -125,3 +127,12 @@ def _eval_set(path: Path, *, text_column: str, layout: str, field: str) -> Any:
                             field=field, option_names=FLAGS)
     except ValidationError as exc:
         raise ValidationError(f"--eval: {exc}") from None
+
+
+def _progress_bar(label: str, width: int = 30) -> Any:
+    """A ``progress(done, total)`` callback drawing one line on stderr: a bar and counts."""
+    def progress(done: int, total: int) -> None:
+        filled = width * done // max(total, 1)
+        err_console.print(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}",
+                          end="\r" if done < total else "\n", markup=False, highlight=False)
+    return progress
