@@ -124,3 +124,24 @@ def test_usage_errors_exit_2_and_name_the_flag(files, tmp_path, extra, match):
     assert res.exit_code == 2, res.output
     assert match in _flat(res)
     assert not (tmp_path / "o" / "metrics.json").exists()  # refused before the audit ran
+
+
+def test_embeddings_filtered_and_text_flags_not_applied(tmp_path):
+    g = np.random.default_rng(0)
+    a = g.normal(size=(30, 4))
+    s = np.concatenate([a[:3], g.normal(size=(27, 4))]).astype(np.float32)
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "s.npy", s)
+    res = CliRunner().invoke(app, ["audit", str(tmp_path / "a.npy"), str(tmp_path / "s.npy"),
+                                   "--out", str(tmp_path / "o"), "--write-filtered",
+                                   str(tmp_path / "f.npy"), "--fail-on", "duplicate_rate>0",
+                                   *FAST])
+    assert res.exit_code == 3, res.output
+    text = _flat(res)
+    assert "Not applied (not measured for these data): duplicate, contaminated" in text
+    assert "duplicate_rate>0: could not be checked (not measured: the text measures did " \
+           "not run on these data)" in text
+    near = pq.read_table(tmp_path / "o" / "rows.parquet").column("near_copy").to_numpy()
+    assert near[:3].all()
+    back = np.load(tmp_path / "f.npy")
+    assert back.dtype == np.float32 and np.array_equal(back, s[~near])
