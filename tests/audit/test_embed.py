@@ -145,3 +145,16 @@ def test_audit_cli_stderr_has_no_tqdm_bar(tmp_path):
     res = subprocess.run([*cmd[:-2], "--batch-size", "0", "--out", str(tmp_path / "o2")],
                          capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 2 and "--batch-size" in res.stderr
+
+
+def test_audit_cli_checks_backend_flags(tmp_path):
+    from typer.testing import CliRunner
+
+    from synthgain.cli import app
+
+    a, s = str(tmp_path / "a.npy"), str(tmp_path / "s.npy")  # checked before any file is read
+    res = CliRunner().invoke(app, ["audit", a, s, "--backend", "ray"])
+    assert res.exit_code == 2 and "--backend must be local or dask" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["audit", a, s, "--scheduler", "tcp://127.0.0.1:1"])
+    assert res.exit_code == 2
+    assert "--scheduler is used with --backend dask only" in " ".join(res.output.split())

@@ -34,6 +34,9 @@ Progress = Callable[[int, int], None]
 _MODELS = ("minilm", "lsa", "auto")
 _LSA_DIM = 128
 _MINILM_DIM = 384
+_BACKENDS = ("local", "dask")
+#: Batches per task when the embeddings are computed on a cluster.
+_CHUNK_BATCHES = 8
 
 
 def _minilm_dir() -> Path:
@@ -190,14 +193,34 @@ def _minilm_batches(enc: Encoding, batch_size: int, threads: int,
     return out
 
 
+def _minilm_chunk(item: tuple[Encoding, int]) -> np.ndarray:
+    """One task of a cluster: the embeddings of a chunk of tokenised texts, on one thread."""
+    enc, batch_size = item
+    return _minilm_batches(enc, batch_size, 1)
+
+
 def _embed_minilm(texts: Sequence[str], batch_size: int, progress: Progress | None,
-                  threads: int | None = None) -> np.ndarray:
+                  backend: str = "local", scheduler: str | None = None,
+                  jobs: int | None = None) -> np.ndarray:
     """all-MiniLM-L6-v2 mean-pooled, L2-normalised sentence embeddings (384-d), in the
-    order of ``texts``: batches of texts sorted by length, each tokenised once."""
+    order of ``texts``: batches of texts sorted by length, each tokenised once. On
+    ``backend="dask"`` consecutive runs of :data:`_CHUNK_BATCHES` batches are the tasks,
+    so every batch holds the same texts as in a local run."""
     enc = _tokenize(texts)
     order = _length_order(enc)
     sorted_enc = {k: [v[i] for i in order] for k, v in enc.items()}
-    emb = _minilm_batches(sorted_enc, batch_size, threads or usable_cores(), progress)
+    if backend == "local":
+        emb = _minilm_batches(sorted_enc, batch_size, jobs or usable_cores(), progress)
+    else:
+        from ..experiments.backends import get_backend, map_ordered
+
+        n, step = len(texts), batch_size * _CHUNK_BATCHES
+        chunks = [({k: v[i : i + step] for k, v in sorted_enc.items()}, batch_size)
+                  for i in range(0, n, step)]
+        done = None if progress is None else (
+            lambda d, _: progress(min(d * step, n), n))  # chunk counts to text counts
+        with get_backend(backend, jobs=jobs, scheduler=scheduler) as cluster:
+            emb = np.concatenate(map_ordered(cluster, _minilm_chunk, chunks, progress=done))
     out = np.empty_like(emb)
     out[order] = emb
     return out
@@ -279,6 +302,9 @@ def embed_texts(
     batch_size: int = 64,
     progress: Progress | None = None,
     fit_on: Sequence[str] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    jobs: int | None = None,
 ) -> np.ndarray:
     """Embed texts with an offline model, reusing an on-disk cache keyed by content.
 
@@ -303,6 +329,18 @@ def embed_texts(
         The corpus a fitted model (``"lsa"``) is fitted on; the pretrained model ignores
         it. The audit fits on the anchor and synthetic texts, so a target does not move
         the space.
+    backend : {"local", "dask"}
+        Where the pretrained model runs: in this process, or on dask.distributed (the
+        scheduler at ``scheduler``, else a LocalCluster of ``jobs`` single-threaded worker
+        processes on 127.0.0.1; the ``distributed`` extra). A cluster's tasks are chunks
+        of consecutive batches in the same length order, so each batch holds the same
+        texts as locally; the order of the result is that of ``texts``. ``"lsa"`` (one
+        fit) always runs in this process.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``); only with ``backend="dask"``.
+    jobs : int, optional
+        Locally, the torch threads (default: the cores this process may use); on a
+        LocalCluster, its workers (default: the same number).
 
     Returns
     -------
@@ -310,6 +348,13 @@ def embed_texts(
     """
     model = check_choice(model, "model", _MODELS)
     batch_size = check_int(batch_size, "batch_size", low=1)
+    backend = check_choice(backend, "backend", _BACKENDS)
+    if jobs is not None:
+        jobs = check_int(jobs, "jobs", low=1)
+    if scheduler is not None and backend != "dask":
+        raise ValidationError(f"`scheduler` is only used with backend='dask'. Got "
+                              f"scheduler={scheduler!r} with backend={backend!r}: pass "
+                              "backend='dask' or leave the scheduler out.")
     if len(texts) == 0:
         raise ValidationError("`texts` must contain at least one text. Got none.")
     if model == "auto":
@@ -326,7 +371,7 @@ def embed_texts(
                     progress(len(texts), len(texts))
                 return cached
     if model == "minilm":
-        emb = _embed_minilm(texts, batch_size, progress)
+        emb = _embed_minilm(texts, batch_size, progress, backend, scheduler, jobs)
     else:
         emb = _embed_lsa(texts, batch_size, progress, texts if fit_on is None else fit_on)
     if path is not None:

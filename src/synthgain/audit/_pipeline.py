@@ -13,7 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .._rng import RNGLike, child_generator, seed_sequence
-from .._validation import check_int, check_real
+from .._validation import check_choice, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate
 from ..mixture import fit_gmm
@@ -294,6 +294,8 @@ def run_audit(
     progress: Progress | None = None,
     thresholds: Thresholds | dict[str, float] | None = None,
     batch_size: int = 64,
+    backend: str = "local",
+    scheduler: str | None = None,
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
 
@@ -346,6 +348,12 @@ def run_audit(
     batch_size : int
         Texts per batch of the text model (:func:`embed_texts`); embeddings do not depend
         on it beyond float rounding.
+    backend : {"local", "dask"}
+        Where the text model runs: here, or on dask.distributed (the scheduler at
+        ``scheduler``, else a LocalCluster on 127.0.0.1); see :func:`embed_texts`. The
+        measures run here either way.
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``), with ``backend="dask"``.
 
     Returns
     -------
@@ -354,7 +362,9 @@ def run_audit(
     compare_rows = check_int(compare_rows, "compare_rows", low=2)
     repeats = check_int(repeats, "repeats", low=2)
     workers = check_int(workers, "workers", low=-1)
-    embed_options = {"batch_size": check_int(batch_size, "batch_size", low=1)}
+    embed_options = {"batch_size": check_int(batch_size, "batch_size", low=1),
+                     "backend": check_choice(backend, "backend", ("local", "dask")),
+                     "scheduler": scheduler}
     near_copy_limit = check_real(near_copy_limit, "near_copy_limit", low=0.0, high=1.0)
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")

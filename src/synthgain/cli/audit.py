@@ -28,6 +28,8 @@ def audit(
     layout: str = typer.Option("auto", "--layout", help="Row layout: auto (recognised from the fields), text, alpaca, chat, sharegpt or preference."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Texts per batch of the text model (embeddings do not depend on it)."),
+    backend: str = typer.Option("local", "--backend", help="Where the text model runs: local, or dask (a LocalCluster on 127.0.0.1 unless --scheduler is given)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786) for --backend dask."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
     repeats: int = typer.Option(10, "--repeats", min=2, help="Random subsets per comparison and per null."),
@@ -54,6 +56,7 @@ def audit(
     from ..report import check_filtered_path, write_audit, write_filtered_rows
 
     with user_errors():
+        _check_backend(backend, scheduler)
         drops = parse_drop(drop, "--drop")
         conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
         limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
@@ -82,7 +85,8 @@ def audit(
         result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache_dir or out / "cache",
                            compare_rows=compare_rows, repeats=repeats,
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
-                           progress=progress, thresholds=limits, batch_size=batch_size)
+                           progress=progress, thresholds=limits, batch_size=batch_size,
+                           backend=backend, scheduler=scheduler)
         paths = write_audit(result, out)
         if write_filtered is not None:
             mask, counts, missing = drop_mask(result, drops)
@@ -136,3 +140,13 @@ def _progress_bar(label: str, width: int = 30) -> Any:
         err_console.print(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}",
                           end="\r" if done < total else "\n", markup=False, highlight=False)
     return progress
+
+
+def _check_backend(backend: str, scheduler: str | None) -> None:
+    from ..exceptions import ValidationError
+
+    if backend not in ("local", "dask"):
+        raise ValidationError(f"--backend must be local or dask. Got {backend!r} instead.")
+    if scheduler and backend != "dask":
+        raise ValidationError(f"--scheduler is used with --backend dask only. Got --scheduler "
+                              f"{scheduler!r} with --backend {backend}: add --backend dask.")
