@@ -168,6 +168,41 @@ def test_minhash_near_duplicate_recall_and_precision_on_planted_duplicates():
         if k != j) for i, j in below)
 
 
+def test_signatures_and_candidates_are_datasketchs():
+    from datasketch import MinHash, MinHashLSH
+
+    from synthgain.audit._text import (
+        LSH_BANDS,
+        NUM_PERM,
+        _band_keys,
+        _candidate_pairs,
+        _signatures,
+    )
+
+    texts, pairs = _planted(2)
+    texts = ([texts[i] for i, _ in pairs[:60]] + [texts[j] for _, j in pairs[:60]]
+             + texts[300:400] + ["", "short one"])
+    vals, off = _Corpus.build(texts).shingles()
+    sig, has = _signatures(vals, off)
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=LSH_BANDS)
+    for i in range(len(texts)):
+        m = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32",
+                    hashfunc=lambda v: v & 0xFFFFFFFF)
+        m.update_batch(vals[off[i]:off[i + 1]].tolist())
+        np.testing.assert_array_equal(sig[i], m.hashvalues)
+        if has[i]:
+            lsh.insert(i, m)
+    assert has.tolist() == [True] * (len(texts) - 2) + [False, True]
+    ci, cj = _candidate_pairs(_band_keys(sig), np.flatnonzero(has))
+    expected = set()
+    for i in np.flatnonzero(has):
+        m = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32",
+                    hashvalues=sig[i])
+        expected |= {(min(i, j), max(i, j)) for j in lsh.query(m) if j != i}
+    assert set(zip(ci.tolist(), cj.tolist(), strict=True)) == expected
+    assert len(expected) >= 45  # most of the 60 planted pairs (and no other pair)
+
+
 def test_contamination_with_a_planted_13gram():
     g = np.random.default_rng(1)
     vocab = [f"v{i}" for i in range(3000)]

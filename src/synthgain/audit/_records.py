@@ -20,7 +20,7 @@ class Metric:
     ----------
     group : str
         Section of metrics.json (``divergences``, ``information``, ``kl_gap``,
-        ``fidelity``, ``diversity``, ``novelty``, ``probe``).
+        ``fidelity``, ``diversity``, ``novelty``, ``probe``, ``text``).
     key : str
         Name inside the group, as in metrics.json (``kl_anchor_synthetic``).
     estimate : Estimate or None
@@ -32,7 +32,8 @@ class Metric:
         What is measured (``kl``, ``js``, ``tv``, ``kl_gap``, ``model_kl``, ``entropy``,
         ``delta_h``, ``mutual_information``, ``information_gain``, ``precision``,
         ``recall``, ``density``, ``coverage``, ``vendi``, ``novelty``, ``memorisation``,
-        ``accuracy``, ``gain``).
+        ``accuracy``, ``gain``; the text measures: ``text_lexical``, ``text_ratio``,
+        ``text_length``, ``text_count``).
     unit : str
         ``nats``, ``share``, ``directions``, ``ratio`` or ``accuracy``.
     datasets : tuple of str
