@@ -485,8 +485,8 @@ class _Audit:
             self.emb, model_used = _embed_all(data, self.model, self.cache_dir, self.progress,
                                               **self.embed_options)
         text_rows = None
-        with clock.stage("text"):
-            if all(d.texts is not None for d in data.values()):
+        if all(d.texts is not None for d in data.values()):
+            with clock.stage("text"):
                 txt = audit_texts(data["anchor"], data["synthetic"], data.get("target"),
                                   self.evaluation, compare_rows=self.cap, repeats=self.repeats,
                                   token_counts=minilm_token_counts

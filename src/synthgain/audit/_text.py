@@ -774,6 +774,56 @@ def _pair_measure(pool: _Corpus) -> Callable[..., dict[str, float]]:
     return measure
 
 
+def _compared(ref: str, reference: Any, s_texts: list[str], corpora: dict[str, _Corpus],
+              full: dict[str, dict[str, float]], openings: dict[str, str],
+              rows: dict[str, np.ndarray], cache: _WordHashes, *, compare_rows: int,
+              repeats: int, rng: np.random.Generator) -> list[Metric]:
+    """The lexical measures of the synthetic texts minus those of ``ref`` (anchors or
+    target) through :func:`compare`, the null a split of ``ref``; each record keeps both
+    datasets' values at their full sizes."""
+    nr, ns = len(corpora[ref]), len(s_texts)
+    pool = _Corpus.build([*reference.texts, *s_texts], cache)
+    m = matched_rows(nr, ns, nr // 2, cap=compare_rows)
+    name = "anchors" if ref == "anchor" else "target"
+    res = None
+    if m >= 2:
+        res = compare(_pair_measure(pool), np.arange(nr), np.arange(nr, nr + ns),
+                      np.arange(nr), rows=m, repeats=repeats, null="split",
+                      reference_name=name, method="text", rng=rng)
+    out = []
+    for key, (label, kind, unit) in _COMPARED.items():
+        if ref == "target" and key == "anchor_ngram_copy_rate":
+            continue  # copies of the target are contamination, counted on every row
+        described = {k: full[k].get(key) for k in (ref, "synthetic")}
+        if key == "anchor_ngram_copy_rate":
+            described = {"synthetic": float(np.mean(rows["anchor_copy"]))}
+        extra: dict[str, Any] = {"full_size": described,
+                                 "full_size_rows": {k: len(corpora[k]) for k in
+                                                    (ref, "synthetic")}}
+        if key == "opening_share":
+            extra["openings"] = {k: openings[k] for k in (ref, "synthetic")}
+        if key == "self_bleu":
+            extra["descriptive_sample"] = SELF_BLEU_SAMPLE
+        if ref == "target":
+            key, label = f"{key}_vs_target", label.replace("- anchors", "- target")
+        reason = None
+        if res is None:
+            reason = (f"needs at least 2 rows per dataset at matched sizes; the {name} "
+                      f"(split in two) give {m}")
+        else:
+            c = res[key.removesuffix("_vs_target")]
+            if not (np.isfinite(c.raw) and np.isfinite(c.null.value)):
+                reason = "undefined on these texts (no text has enough words for its n-grams)"
+        if reason is not None:
+            out.append(Metric("text", key, None, label, kind, unit, (ref, "synthetic"),
+                              reason=reason))
+            continue
+        c.estimate.params.update(extra)
+        out.append(Metric("text", key, c.estimate, label, kind, unit, (ref, "synthetic"),
+                          raw=c.raw, null=c.null))
+    return out
+
+
 def _count(key: str, label: str, count: int, n: int, examples: list[dict[str, Any]],
            **params: Any) -> Metric:
     est = Estimate(float(count), None, "count", (n,),
@@ -850,45 +900,16 @@ def audit_texts(
             est = Estimate(q["median"], None, "median", (len(texts),), params)
             records.append(Metric("text", f"{key}_{name}", est, f"{unit} per text "
                                   f"({name}, median)", "text_length", unit, (name,)))
-    # lexical comparisons: matched sizes, a split of the anchors as the null
-    gen = child_generator(root, "self_bleu_sample")
-    full = {k: _lexical(c, gen, SELF_BLEU_SAMPLE) for k, c in corpora.items()}
+    # lexical comparisons: matched sizes, the null a split of the anchors (synthetic vs
+    # anchors) or of the target (synthetic vs target), as for the embedding measures
+    full = {k: _lexical(c, child_generator(root, "self_bleu_sample", k), SELF_BLEU_SAMPLE)
+            for k, c in corpora.items()}
     openings = {k: _opening(c, OPENING_WORDS)[1] for k, c in corpora.items()}
-    na, ns = len(corpora["anchor"]), len(corpora["synthetic"])
-    pool = _Corpus.build([*anchor.texts, *s_texts], cache)
-    m = matched_rows(na, ns, na // 2, cap=compare_rows)
-    res = None
-    if m >= 2:
-        res = compare(_pair_measure(pool), np.arange(na), np.arange(na, na + ns),
-                      np.arange(na), rows=m, repeats=repeats, null="split",
-                      reference_name="anchors", method="text",
-                      rng=child_generator(root, "compare"))
-    for key, (label, kind, unit) in _COMPARED.items():
-        described = {k: v.get(key) for k, v in full.items()}
-        if key == "anchor_ngram_copy_rate":
-            described = {"synthetic": float(np.mean(rows["anchor_copy"]))}
-        extra: dict[str, Any] = {"full_size": described,
-                                 "full_size_rows": {k: len(c) for k, c in corpora.items()}}
-        if key == "opening_share":
-            extra["openings"] = openings
-        if key == "self_bleu":
-            extra["descriptive_sample"] = SELF_BLEU_SAMPLE
-        reason = None
-        if res is None:
-            reason = (f"needs at least 2 rows per dataset at matched sizes; the anchors "
-                      f"(split in two) give {m}")
-        elif not (np.isfinite(res[key].raw) and np.isfinite(res[key].null.value)):
-            reason = ("undefined on these texts (no text has enough words for its "
-                      "n-grams)")
-        if reason is not None:
-            records.append(Metric("text", key, None, label, kind, unit,
-                                  ("anchor", "synthetic"), reason=reason))
-            continue
-        assert res is not None
-        c = res[key]
-        c.estimate.params.update(extra)
-        records.append(Metric("text", key, c.estimate, label, kind, unit,
-                              ("anchor", "synthetic"), raw=c.raw, null=c.null))
+    for ref in ("anchor", "target") if target is not None else ("anchor",):
+        records += _compared(ref, sets[ref], s_texts, corpora, full, openings, rows,
+                             cache, compare_rows=compare_rows, repeats=repeats,
+                             rng=child_generator(root, "compare" if ref == "anchor" else
+                                                 "compare_target"))
     # counts, with example rows
     ids = list(synthetic.ids)
 
@@ -957,9 +978,9 @@ def audit_texts(
     else:
         notes.append("Embedder tokens are counted only with the MiniLM model (the LSA "
                      "embedding reads every word): no text is truncated.")
-    if res is not None:
-        notes.append(f"The text measures compare synthetic texts with anchors at {m:,} "
-                     f"texts each, {repeats} random subsets, against two splits of the "
-                     "anchors; duplicates, copies, contamination, refusals and empty "
-                     "texts are counted on every row.")
+    notes.append(f"The lexical text measures compare the synthetic texts with the anchors"
+                 f"{' and the target' if target is not None else ''} at matched sizes of at "
+                 f"most {compare_rows:,} texts, {repeats} random subsets, against two splits"
+                 " of the anchors (of the target); duplicates, copies, contamination, "
+                 "refusals and empty texts are counted on every row.")
     return TextAudit(records, notes, rows)

@@ -156,7 +156,9 @@ def _text_reading(record: Any) -> str:
                  else "")
         return (f"Descriptive (all {p['rows']:,} rows): median {q['median']:.4g}, 5-95% "
                 f"{q['p05']:.4g} to {q['p95']:.4g}, max {q['max']:.4g}{extra}.")
-    pos, neg, none = _TEXT["distinct" if record.key.startswith("distinct") else record.key]
+    key = record.key.removesuffix("_vs_target")
+    pos, neg, none = (w.replace("the anchors", "the target") if key != record.key else w
+                      for w in _TEXT["distinct" if key.startswith("distinct") else key])
     full = ", ".join(f"{k} {v:.3g}" for k, v in p.get("full_size", {}).items()
                      if v is not None)
     return (f"{record.label} over chance = {_ci(est)}: "
