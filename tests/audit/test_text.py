@@ -74,6 +74,18 @@ def test_self_bleu_by_hand_and_against_sacrebleu():
                                atol=1e-12)
 
 
+def test_corpus_words_are_each_texts_words():
+    from synthgain.audit._text import _WordHashes, _words
+
+    cache = _WordHashes()
+    for texts in (["ΑΣ ΟΔΟΣ. Straße", "İstanbul ǅ", "", "a\nb", "x y z"],  # one pass
+                  ["a b", "with \x1e the separator", "c"]):  # text by text
+        c = _Corpus.build(texts)
+        for i, t in enumerate(texts):
+            want = np.array([cache[w] for w in _words(t)], dtype=np.uint64)
+            np.testing.assert_array_equal(c.h[c.off[i]:c.off[i + 1]], want)
+
+
 def test_corpus_take_and_ngrams_agree_with_python():
     texts = ["a b c", "", "d e", "f g h i"]
     c = _Corpus.build(texts)
