@@ -158,3 +158,13 @@ def test_audit_cli_checks_backend_flags(tmp_path):
     res = CliRunner().invoke(app, ["audit", a, s, "--scheduler", "tcp://127.0.0.1:1"])
     assert res.exit_code == 2
     assert "--scheduler is used with --backend dask only" in " ".join(res.output.split())
+
+
+def test_cli_progress_bar_draws_one_line(capsys):
+    from synthgain.cli.audit import _progress_bar
+
+    bar = _progress_bar("embedding", width=10)
+    bar(3, 6)
+    bar(6, 6)
+    err = capsys.readouterr().err
+    assert err.startswith("embedding [#####.....] 3/6\r") and "[##########] 6/6\n" in err
