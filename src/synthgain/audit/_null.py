@@ -36,7 +36,10 @@ Every comparative measure of the audit goes through :func:`compare`. For two dat
      where it falls faster, as for a divergence under its null, this over-states it).
      Without it a dataset used whole contributes no spread at all: ``f_r`` then varies
      only by the estimator's own randomness, and a fixed target's sampling error is in
-     neither ``s_f`` nor ``s_0``.
+     neither ``s_f`` nor ``s_0``. Where there is no fixed sample and each subset holds
+     at most half of its dataset (share ``m / n <= 1/2``), the subsets' own spread is
+     the sampling spread with the finite-population factor ``1 - m / n`` (the share of
+     the largest), so ``s_h = s_f / sqrt(1 - m / n)`` and no half-samples are drawn.
 
    The mean over ``R`` evaluations that share rows has variance
    ``s^2 (1/R + (1 - 1/R) phi)``, with ``phi`` the largest share of a dataset's rows
@@ -134,6 +137,11 @@ class Comparison:
     raw: float
     null: Null
     outside: bool = False
+
+
+#: largest share of a dataset that the subsets may use for their spread to stand in for the
+#: sampling spread (finite-population corrected) instead of half-samples
+_FPC_MAX_SHARE = 0.5
 
 
 def matched_rows(*sizes: int, cap: int) -> int:
@@ -294,9 +302,12 @@ def compare(
         else:
             a, b = x, y[gn.permutation(m)]
         nulls.append(evaluate(a, b, child_generator(root, "null_measure", r), fixed))
+    share = max(min(1.0, m / n_p), min(1.0, m / n_q))
+    pairs = repeats if halves is None else halves
+    if fixed is None and share <= _FPC_MAX_SHARE and halves is None:
+        pairs = 0  # the subsets' own spread, corrected, is the sampling spread (docstring)
     half_var, half_scale = _half_sample_variance(
-        evaluate, p, q, fixed, m=m, pairs=repeats if halves is None else halves,
-        paired=null == "pairing", root=root)
+        evaluate, p, q, fixed, m=m, pairs=pairs, paired=null == "pairing", root=root)
     if null == "split":
         assert reference is not None
         null_method = f"split of the {reference_name}"
@@ -313,7 +324,10 @@ def compare(
         raw, nv = float(f.mean()), float(g0.mean())
         s_f, s_0 = float(f.std(ddof=1)), float(g0.std(ddof=1))
         s_h = math.sqrt(half_var[key] * half_scale) if key in half_var else float("nan")
-        s_alt = max(s_f, s_0) if math.isnan(s_h) else max(s_f, s_0, s_h)
+        if math.isnan(s_h):  # subsets of at most half of each dataset: corrected spread
+            s_alt = max(s_f / math.sqrt(1.0 - min(share, _FPC_MAX_SHARE)), s_0)
+        else:
+            s_alt = max(s_f, s_0, s_h)
         se = math.sqrt(s_alt ** 2 * phi + s_0 ** 2 * phi0)
         excess = raw - nv
         lo, hi = excess - t * se, excess + t * se
