@@ -318,7 +318,8 @@ def grid(quick: bool = False, estimators: Iterable[str] | None = None,
          only_ns: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
     """Every cell (estimator, case, n, d) of the default (or quick) grid, optionally of
     some estimators or sizes only."""
-    ns, dims = (QUICK_NS, QUICK_DIMS) if quick else (NS, DIMS)
+    ns: tuple[int, ...] = QUICK_NS if quick else NS
+    dims = QUICK_DIMS if quick else DIMS
     if only_ns is not None:
         ns = tuple(n for n in ns if n in set(only_ns))
     chosen = set(OUTPUTS if estimators is None else estimators)
