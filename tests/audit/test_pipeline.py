@@ -72,6 +72,29 @@ def test_text_audit_with_lsa(tmp_path):
     assert len(list((tmp_path / "c").glob("lsa-*.npy"))) == 1
 
 
+def test_summary_has_one_line_of_text_counts_only_when_they_ran():
+    g = np.random.default_rng(5)
+    vocab = [f"w{i}" for i in range(400)]
+    make = lambda n: [" ".join(g.choice(vocab, 20)) for _ in range(n)]  # noqa: E731
+    anchors, target, ev, synth = make(40), make(30), make(10), make(40)
+    synth[1] = synth[2] = synth[0].upper()  # two exact duplicates of row 0: one cluster
+    synth[3] = "I'm sorry, but I can't help with that request."  # a refusal
+    synth[4] = "  ...  "  # empty: no word character
+    synth[5] = "see " + target[7]  # the whole target row: a shared 13-gram
+    data = [Dataset.from_arrays(texts=t, name=n) for t, n in
+            ((anchors, "anchor"), (synth, "synthetic"), (target, "target"))]
+    r = run_audit(*data, evaluation=Dataset.from_arrays(texts=ev, name="eval"),
+                  model="lsa", repeats=2, rng=0, workers=1)
+    text = [line for line in r.summary() if line.startswith("text (")]
+    assert text == ["text (40 synthetic rows): 2 exact duplicates, 1 duplicate clusters "
+                    "(3 rows), 1 contaminated with the target set, 0 contaminated with the "
+                    "eval set, 1 refusals, 1 empty"]  # no truncation count without MiniLM
+    assert r.summary()[-1] == text[0]
+    emb = run_audit(g.normal(size=(40, 4)), g.normal(size=(40, 4)), repeats=2, rng=0,
+                    workers=1)
+    assert not any(line.startswith("text") for line in emb.summary())
+
+
 def test_markov_generate_is_seeded_and_continues_prompts():
     corpus = ["a b c d", "a b e f", "x y z"]
     out1 = markov_generate(corpus, ["a b", "x y"], rng=4)

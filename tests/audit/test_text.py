@@ -320,6 +320,20 @@ def test_minilm_token_counts_are_the_embedders_tokens():
     np.testing.assert_array_equal(r["truncated"], [False, False, False, True])
 
 
+def test_counts_line_names_truncation_with_a_token_counter():
+    from synthgain.audit._text import text_counts_line
+
+    g = np.random.default_rng(10)
+    a = Dataset.from_arrays(texts=_sentences(g, 30), name="anchor")
+    s = Dataset.from_arrays(texts=[*_sentences(g, 28), "long " * 300, "long " * 300],
+                            name="synthetic")
+    count = lambda ts: np.array([len(t.split()) + 2 for t in ts])  # noqa: E731
+    line = text_counts_line(audit_texts(a, s, repeats=2, token_counts=count, rng=0).records)
+    assert line == ("text (30 synthetic rows): 1 exact duplicates, 1 duplicate clusters "
+                    "(2 rows), 0 refusals, 0 empty, 2 truncated")
+    assert text_counts_line([]) is None
+
+
 def test_bad_arguments_name_themselves():
     with pytest.raises(ValidationError, match="`threshold`"):
         text_row_flags(["a"], threshold=0)

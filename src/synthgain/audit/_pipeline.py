@@ -39,7 +39,7 @@ from ._null import compare, matched_rows
 from ._probe import probe
 from ._records import Metric, metric
 from ._rows import RowInfo, outlier_scores
-from ._text import audit_texts, minilm_token_counts
+from ._text import audit_texts, minilm_token_counts, text_counts_line
 from ._verdict import Thresholds, build_verdict, verdict_lines
 
 __all__ = ["MIN_ROWS", "SCHEMA", "AuditResult", "run_audit"]
@@ -159,7 +159,8 @@ class AuditResult:
         return out
 
     def summary(self) -> list[str]:
-        """A few lines for the terminal: the headline numbers with their intervals."""
+        """A few lines for the terminal: the verdict, the headline numbers with their
+        intervals and, when the text measures ran, one line of their counts."""
         rows = [
             ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic) over chance"),
             ("divergences", "js_synthetic_target", "JS(synthetic, target) over chance"),
@@ -182,7 +183,8 @@ class AuditResult:
                 continue
             lo, hi = rec.estimate.ci()
             lines.append(f"{label}: {rec.estimate.value:.4g} (95% CI {lo:.3g} to {hi:.3g})")
-        return lines
+        text = text_counts_line(self.records)
+        return lines if text is None else [*lines, text]
 
 
 def _jsonable(obj: Any) -> Any:

@@ -58,6 +58,7 @@ __all__ = [
     "opening_share",
     "repeated_ngram_share",
     "self_bleu",
+    "text_counts_line",
     "text_row_flags",
 ]
 
@@ -849,6 +850,31 @@ def _count(key: str, label: str, count: int, n: int, examples: list[dict[str, An
                    {"share": count / n if n else float("nan"), "rows": n,
                     "examples": examples, **params})
     return Metric("text", key, est, label, "text_count", "rows", ("synthetic",))
+
+
+def text_counts_line(records: Iterable[Metric]) -> str | None:
+    """One terminal line of the text counts among ``records`` (exact duplicates, near-
+    duplicate clusters, contamination, refusals, empty and truncated texts); None when
+    the text measures did not run."""
+    rec = {r.key: r.estimate for r in records if r.group == "text" and r.kind == "text_count"}
+    if "exact_duplicates" not in rec or rec["exact_duplicates"] is None:
+        return None
+
+    def num(key: str) -> int:
+        est = rec[key]
+        return int(est.value) if est is not None else 0
+
+    near = rec["near_duplicate_rows"]
+    clusters = near.params["clusters"] if near is not None else 0
+    parts = [f"{num('exact_duplicates'):,} exact duplicates",
+             f"{clusters:,} duplicate clusters ({num('near_duplicate_rows'):,} rows)"]
+    parts += [f"{num(f'contamination_{k}'):,} contaminated with the {k} set"
+              for k in ("target", "eval") if f"contamination_{k}" in rec]
+    parts += [f"{num('refusals'):,} refusals", f"{num('empty'):,} empty"]
+    if "truncated" in rec:
+        parts.append(f"{num('truncated'):,} truncated")
+    rows = rec["exact_duplicates"].params["rows"]
+    return f"text ({rows:,} synthetic rows): " + ", ".join(parts)
 
 
 def audit_texts(
