@@ -273,3 +273,22 @@ def test_written_back_errors(tmp_path):
         write_filtered_rows(ds, KEEP, tmp_path / "f.jsonl.gz", "--write-filtered")
     with pytest.raises(ValidationError, match="`keep` has 3 entries but the records have 6"):
         ds.encode_rows(KEEP[:3])
+
+
+def test_outlier_scores_from_the_near_copy_search_equal_their_own_search():
+    # the audit passes the k-th distances of the near-copy search (one search of the
+    # anchors for both); they must give the scores a search of its own gives
+    from synthgain.audit._metrics import novelty
+    from synthgain.audit._rows import outlier_scores
+
+    g = np.random.default_rng(11)
+    a, s = g.normal(size=(200, 16)), g.normal(size=(500, 16)) * 1.3
+    nov = novelty(a, s, k=5)
+    own = outlier_scores(s, a, k=5)
+    shared = outlier_scores(s, a, k=5, distances=nov.kth_distance)
+    np.testing.assert_allclose(shared.score, own.score, rtol=1e-9)
+    assert (shared.outlier == own.outlier).all()
+    one = novelty(a, s)
+    np.testing.assert_array_equal(one.nearest, nov.nearest)
+    np.testing.assert_allclose(one.distance, nov.distance, rtol=1e-12)
+    assert one.kth_distance is None

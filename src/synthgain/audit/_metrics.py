@@ -193,6 +193,9 @@ class NoveltyResult:
         Mean distance to the nearest anchor.
     memorisation : Estimate
         Fraction of near-copies, with a Wilson score interval.
+    kth_distance : ndarray of shape (m,) or None
+        Distance to the ``k``-th nearest anchor when :func:`novelty` was asked for
+        ``k > 1`` (the same search; the audit's outlier score uses it), else None.
     """
 
     distance: np.ndarray
@@ -201,10 +204,12 @@ class NoveltyResult:
     near_copy: np.ndarray
     novelty: Estimate
     memorisation: Estimate
+    kth_distance: np.ndarray | None = None
 
 
 def novelty(
-    anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25, workers: int = -1
+    anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25, workers: int = -1,
+    k: int = 1,
 ) -> NoveltyResult:
     """Distance of each synthetic point to its nearest anchor; near-copies flagged.
 
@@ -220,6 +225,10 @@ def novelty(
     workers : int
         Threads for the nearest-anchor search (-1: all cores); the result does not
         depend on it.
+    k : int
+        Neighbours searched (at most the number of anchors); with ``k > 1`` the distance
+        to the ``k``-th nearest anchor is kept too (``kth_distance``), from the same
+        search.
 
     Returns
     -------
@@ -241,9 +250,11 @@ def novelty(
     """
     a, s = _pair(anchors, synthetic, ("anchors", "synthetic"))
     c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
+    kk = check_int(k, "k", low=1)
+    kk = min(kk, a.shape[0])
     r1 = kth_neighbour_distance(a, 1, workers)
-    dist, near = (v[:, 0] for v in nearest_neighbours(s, a, algorithm="brute",
-                                                      workers=workers))
+    dists, idx = nearest_neighbours(s, a, k=kk, algorithm="brute", workers=workers)
+    dist, near = dists[:, 0], idx[:, 0]
     rad = r1[near]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(rad > 0, dist / np.where(rad > 0, rad, 1.0),
@@ -257,5 +268,6 @@ def novelty(
                    {"copy_ratio": c, "count": count}, interval=(ci.low, ci.high))
     nov = _mean_estimate(dist, "nearest_anchor_distance", (a.shape[0], m),
                          median=float(np.median(dist)))
-    return NoveltyResult(dist, near, ratio, flag, nov, mem)
+    return NoveltyResult(dist, near, ratio, flag, nov, mem,
+                         dists[:, kk - 1] if kk > 1 else None)
 

@@ -508,13 +508,17 @@ class _Audit:
             "on two splits of the anchors (anchor vs synthetic) or of the target (pairs with "
             "the target) at the same sizes.")
         with clock.stage("novelty"):
+            # one search of the anchors for the near-copies and the outlier scores
+            k_out = max(1, min(self.k, n["anchor"] - 1))
             nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
-                          workers=self.workers)
+                          workers=self.workers, k=k_out)
             near = _near_copy_rows(data, nov, self.max_near_copies)
             # against the anchors, like the near-copies: the flags do not move with the
             # optional target, and the embedding space (LSA) was fitted on the anchors
             out = outlier_scores(emb["synthetic"], emb["anchor"], k=self.k,
-                                 reference_name="anchor", workers=self.workers)
+                                 reference_name="anchor", workers=self.workers,
+                                 distances=nov.kth_distance if k_out > 1 else
+                                 nov.distance)
             row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
                                [data["anchor"].ids[int(i)] for i in nov.nearest],
                                nov.ratio, out, data["synthetic"].texts)

@@ -77,11 +77,14 @@ class OutlierScores:
 
 
 def outlier_scores(synthetic: np.ndarray, reference: np.ndarray, *, k: int = 5,
-                   reference_name: str = "anchor", workers: int = -1) -> OutlierScores:
+                   reference_name: str = "anchor", workers: int = -1,
+                   distances: np.ndarray | None = None) -> OutlierScores:
     """Outlier scores of ``synthetic`` rows against ``reference`` rows (module docstring).
 
     Exact distances (``synthgain.measures.knn_distances``); ``k`` is capped at the
-    reference's rows minus one. Does no argument checking beyond that.
+    reference's rows minus one. ``distances``: each synthetic row's distance to its
+    ``k``-th (capped) nearest reference row, when a search already found it (the audit's
+    near-copy search does). Does no argument checking beyond that.
     """
     kk = max(1, min(int(k), reference.shape[0] - 1))
     own = knn_distances(reference, k=kk, workers=workers)[:, kk - 1]
@@ -89,7 +92,8 @@ def outlier_scores(synthetic: np.ndarray, reference: np.ndarray, *, k: int = 5,
     if spacing <= 0:  # more than half the reference rows repeat: the smallest gap instead
         positive = own[own > 0]
         spacing = float(positive.min()) if positive.size else 1.0
-    dist = knn_distances(synthetic, reference, k=kk, workers=workers)[:, kk - 1]
+    dist = (knn_distances(synthetic, reference, k=kk, workers=workers)[:, kk - 1]
+            if distances is None else distances)
     score = dist / spacing
     # the conformal rank: the ceil((n + 1) q)-th smallest own score (the largest when that
     # exceeds n), so that a row exchangeable with the reference's exceeds it with
