@@ -111,6 +111,7 @@ CASES = {
     "synthgain.study.generate_synthetic": lambda rng: _synthetic(rng),
     "synthgain.study.generate_text": lambda rng: _text(rng),
     "synthgain.audit.run_text_demo": lambda rng: _demo_metrics(rng),
+    "synthgain.audit.write_chat_example": lambda rng: _chat_example(rng),
 }  # fmt: skip
 
 
@@ -122,6 +123,16 @@ def _demo_metrics(rng):
     with tempfile.TemporaryDirectory() as out:
         res = run_text_demo(out, model="lsa", n_series=2, n_anchor=10, n_target=12, rng=rng)
     return [(m.key, m.estimate.value if m.estimate is not None else None) for m in res.records]
+
+
+def _chat_example(rng):
+    import tempfile
+
+    from synthgain.audit import write_chat_example
+
+    with tempfile.TemporaryDirectory() as out:
+        paths = write_chat_example(out, n_series=2, n_anchor=10, n_target=12, rng=rng)
+        return [paths[k].read_text() for k in ("synthetic", "planted")]
 
 
 def _split_lists(split):

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -57,3 +58,33 @@ def test_audit_cli_flags_are_checked_by_name(tmp_path):
     out = " ".join(res.output.split())  # the console wraps long lines
     assert res.exit_code != 0 and "few.npy' has 3 rows; the audit needs at least 5" in out
     assert "Traceback" not in res.output
+
+
+def test_chat_example_plants_what_the_text_flags_find(tmp_path):
+    from synthgain.audit import load_dataset, text_row_flags, write_chat_example
+    from synthgain.audit._demo import CHAT_PLANTED
+
+    paths = write_chat_example(tmp_path, rng=0)
+    sets = {k: load_dataset(paths[k], name=k) for k in ("anchor", "synthetic", "target",
+                                                         "eval")}
+    s = sets["synthetic"]
+    assert s.describe().startswith("read 263 rows in chat layout")  # 240 + 23 planted
+    assert len(sets["anchor"]) == len(sets["target"]) == 120 and len(sets["eval"]) == 40
+    planted = json.loads(paths["planted"].read_text())
+    assert {k: len(v) for k, v in planted.items()} == CHAT_PLANTED
+    flags = text_row_flags(list(s.texts), anchor=list(sets["anchor"].texts),
+                           target=list(sets["target"].texts),
+                           evaluation=list(sets["eval"].texts))
+    row = {i: j for j, i in enumerate(s.ids)}
+    cl = flags["duplicate_cluster"]  # a planted copy may come before its original
+    exact = np.isin(cl, cl[flags["exact_duplicate"]]) & (cl >= 0)
+    found = {"exact_duplicate": exact,
+             "near_duplicate": flags["duplicate_cluster"] >= 0, "refusal": flags["refusal"],
+             "empty": flags["empty"], "target_copy": flags["contaminated_target"],
+             "eval_ngram": flags["contaminated_eval"], "anchor_near_copy": flags["anchor_copy"]}
+    for kind, ids in planted.items():
+        assert all(found[kind][row[i]] for i in ids), kind
+    assert flags["refusal"].sum() == CHAT_PLANTED["refusal"]  # no generated refusal
+    assert flags["contaminated_eval"].sum() == 1
+    again = write_chat_example(tmp_path / "again", rng=0)
+    assert again["synthetic"].read_bytes() == paths["synthetic"].read_bytes()

@@ -9,7 +9,7 @@ saves metrics.json and a self-contained report.html.
 """
 
 from ._c2st import classifier_two_sample_test
-from ._demo import markov_generate, quotes_by_series, run_text_demo
+from ._demo import markov_generate, quotes_by_series, run_text_demo, write_chat_example
 from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
 from ._gate import GateResult, evaluate_gate, parse_conditions
 from ._information import (
@@ -80,4 +80,5 @@ __all__ = [
     "run_text_demo",
     "text_row_flags",
     "vendi_score",
+    "write_chat_example",
 ]

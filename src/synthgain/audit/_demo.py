@@ -13,13 +13,16 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .._rng import RNGLike, check_rng, child_generator, child_seed, seed_sequence
 from .._validation import check_int
 from ..exceptions import SynthgainError
 from ._pipeline import AuditResult, run_audit
 
-__all__ = ["markov_generate", "run_text_demo"]
+__all__ = ["markov_generate", "run_text_demo", "write_chat_example"]
 
 _END = "\0"
 
@@ -159,3 +162,150 @@ def run_text_demo(
     sets = [load_dataset(data_dir / f"{n}.jsonl", label_column="label", name=n)
             for n in ("anchor", "synthetic", "target")]
     return run_audit(*sets, model=model, cache_dir=out / "cache", rng=g_audit)
+
+
+# --- a chat-format file with planted problems ------------------------------------------------
+_SYSTEM = "You are a helpful assistant for anime fans. Answer with a quotation from the series."
+_ASKS = ("Give me a memorable quote from {show}.",
+         "What's a line from {show} that fans still repeat?",
+         "Quote a {show} character for me, please.",
+         "I need a {show} quote for my profile. Any ideas?")
+_REFUSALS = ("I'm sorry, but I can't share quotes from copyrighted series.",
+             "As an AI language model, I don't have favourite characters, but many fans "
+             "love the main cast.",
+             "I cannot help with that request.",
+             "I must respectfully decline to quote the series directly.")
+#: what :func:`write_chat_example` plants in the synthetic file, and how many of each
+CHAT_PLANTED = {"exact_duplicate": 5, "near_duplicate": 5, "refusal": 4, "empty": 1,
+                "target_copy": 1, "eval_ngram": 1, "anchor_near_copy": 6}
+
+
+def _chat(show: str, other: str, answer: str, g: Any) -> list[dict[str, str]]:
+    """An OpenAI ``messages`` conversation ending in ``answer``: a system turn, then one
+    request, or (one time in three) a recommendation exchange before it."""
+    turns = [{"role": "system", "content": _SYSTEM}]
+    if g.random() < 1 / 3:
+        turns += [{"role": "user", "content": f"I liked {other}. What should I watch next?"},
+                  {"role": "assistant", "content": f"You might enjoy {show}."},
+                  {"role": "user", "content": "Nice. Give me a quote from it."}]
+    else:
+        turns.append({"role": "user",
+                      "content": _ASKS[int(g.integers(len(_ASKS)))].format(show=show)})
+    return [*turns, {"role": "assistant", "content": answer}]
+
+
+def write_chat_example(
+    out_dir: str | Path,
+    *,
+    n_series: int = 4,
+    n_anchor: int = 30,
+    n_target: int = 30,
+    n_eval: int = 10,
+    per_anchor: int = 2,
+    rng: RNGLike = None,
+) -> dict[str, Path]:
+    """Write a small chat-format (OpenAI ``messages``) audit input with planted problems.
+
+    Per series of :func:`quotes_by_series` (the ``demo`` extra), disjoint random quotes
+    are the anchors, the target and an evaluation set; the rest of the series is the
+    generator's knowledge. The synthetic responses come from :func:`markov_generate`
+    fitted on the series' anchors and knowledge, prompted with an anchor's first two words
+    (``per_anchor`` per anchor, with provenance). Then :data:`CHAT_PLANTED` rows are added:
+    exact duplicates (a generated response again, in capitals), near-duplicates (one with
+    "Here's one:" before it), refusal boilerplate, an empty response ("..."), a target
+    quote verbatim, a response quoting 13 words of an evaluation quote, and near-copies of
+    anchors (an anchor quote with its final punctuation replaced by "!"). The synthetic
+    rows are shuffled. Each conversation has a system turn, a user request (one in three
+    after a recommendation exchange) and the response as the last assistant turn.
+
+    Writes ``anchor.jsonl``, ``synthetic.jsonl``, ``target.jsonl``, ``eval.jsonl`` (rows
+    ``{"id", "series", "messages"}``, synthetic rows also ``anchor_id``) and
+    ``planted.json`` (the ids of the planted rows by kind) into ``out_dir``; returns their
+    paths by name.
+    """
+    for v, name in ((n_series, "n_series"), (n_anchor, "n_anchor"), (n_target, "n_target"),
+                    (n_eval, "n_eval"), (per_anchor, "per_anchor")):
+        check_int(v, name, low=1)
+    by_show = quotes_by_series(n_series)
+    shows = list(by_show)
+    next_show = {s: shows[(i + 1) % len(shows)] for i, s in enumerate(shows)}
+    root = seed_sequence(rng)
+    g_chat, g_plant = child_generator(root, "chat"), child_generator(root, "planted")
+    sets: dict[str, list[dict[str, Any]]] = {k: [] for k in ("anchor", "target", "eval")}
+    synth: list[dict[str, Any]] = []
+    long_target, long_eval = [], []
+    for i_show, show in enumerate(shows):
+        g = child_generator(root, "series", i_show)
+        texts = by_show[show]
+        order = g.permutation(len(texts))
+        cut = np.cumsum([n_anchor, n_target, n_eval])
+        parts = dict(zip(("anchor", "target", "eval", "rest"), np.split(order, cut),
+                         strict=True))
+        other = next_show[show]
+        for name in ("anchor", "target", "eval"):
+            for i in parts[name]:
+                sets[name].append({"id": f"{name[0]}-{len(sets[name]):04d}", "series": show,
+                                   "messages": _chat(show, other, texts[i], g_chat)})
+        long_target += [t for t in (texts[i] for i in parts["target"]) if len(t.split()) >= 13]
+        long_eval += [t for t in (texts[i] for i in parts["eval"]) if len(t.split()) >= 16]
+        a_rows = sets["anchor"][-len(parts["anchor"]):]
+        a_txt = [texts[i] for i in parts["anchor"]]
+        known = a_txt + [texts[i] for i in parts["rest"]]
+        gen = markov_generate(known, [t for t in a_txt for _ in range(per_anchor)], rng=g)
+        synth += [{"series": show, "anchor_id": a_rows[j // per_anchor]["id"],
+                   "messages": _chat(show, other, t, g_chat)} for j, t in enumerate(gen)]
+    if len(long_target) < 1 or len(long_eval) < 1:
+        raise SynthgainError("The target and evaluation quotes hold no quote of 13 words or "
+                             "more: raise n_target and n_eval.")
+
+    def plant(base: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
+        row = {"series": base["series"], "anchor_id": base["anchor_id"], **extra}
+        return row | {"messages": _chat(base["series"], next_show[base["series"]], answer,
+                                        g_chat)}
+
+    def answer(row: dict[str, Any]) -> str:
+        return str(row["messages"][-1]["content"])
+
+    generated = list(synth)
+    long_gen = [r for r in generated if len(answer(r).split()) >= 20]
+
+    def pick(rows: list[Any], k: int) -> list[Any]:
+        return [rows[int(i)] for i in g_plant.choice(len(rows), size=k, replace=False)]
+
+    planted: list[tuple[str, dict[str, Any]]] = []
+    planted += [("exact_duplicate", plant(r, answer(r).upper()))
+                for r in pick(generated, CHAT_PLANTED["exact_duplicate"])]
+    planted += [("near_duplicate", plant(r, "Here's one: " + answer(r)))
+                for r in pick(long_gen, CHAT_PLANTED["near_duplicate"])]
+    planted += [("refusal", plant(r, _REFUSALS[k % len(_REFUSALS)]))
+                for k, r in enumerate(pick(generated, CHAT_PLANTED["refusal"]))]
+    planted += [("empty", plant(r, "...")) for r in pick(generated, CHAT_PLANTED["empty"])]
+    base = pick(generated, 2)
+    planted.append(("target_copy", plant(base[0], pick(long_target, 1)[0])))
+    words = pick(long_eval, 1)[0].split()
+    at = int(g_plant.integers(len(words) - 13 + 1))
+    planted.append(("eval_ngram", plant(base[1], "As one character put it: " + " ".join(
+        words[at : at + 13]) + " That line stays with you.")))
+    for a in pick(sets["anchor"], CHAT_PLANTED["anchor_near_copy"]):
+        near = answer(a).rstrip(".!?") + "!"
+        row = {"series": a["series"], "anchor_id": a["id"],
+               "messages": _chat(a["series"], next_show[a["series"]], near, g_chat)}
+        planted.append(("anchor_near_copy", row))
+    rows = [*synth, *(r for _, r in planted)]
+    kinds = [""] * len(synth) + [k for k, _ in planted]
+    order = child_generator(root, "shuffle").permutation(len(rows))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    by_kind: dict[str, list[str]] = {k: [] for k in CHAT_PLANTED}
+    synthetic = []
+    for new, old in enumerate(order):
+        row = {"id": f"s-{new:04d}", **rows[old]}
+        synthetic.append(row)
+        if kinds[old]:
+            by_kind[kinds[old]].append(row["id"])
+    paths = {name: out / f"{name}.jsonl" for name in ("anchor", "synthetic", "target", "eval")}
+    for name, data in (*sets.items(), ("synthetic", synthetic)):
+        _write_jsonl(paths[name], data)
+    paths["planted"] = out / "planted.json"
+    paths["planted"].write_text(json.dumps(by_kind, indent=1) + "\n", encoding="utf-8")
+    return paths
