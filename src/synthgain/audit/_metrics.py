@@ -11,7 +11,7 @@ every close call); there is no approximate search.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
@@ -20,7 +20,13 @@ from .._validation import check_array, check_int, check_real
 from ..exceptions import ValidationError
 from ..measures import Estimate, knn_distances, nearest_neighbours, within_radius
 
-__all__ = ["NoveltyResult", "novelty", "prdc", "vendi_score"]
+if TYPE_CHECKING:
+    from ..experiments.backends import Backend
+
+__all__ = ["SEARCH_CHUNK_ROWS", "NoveltyResult", "novelty", "prdc", "vendi_score"]
+
+#: Synthetic rows per task when :func:`novelty` searches the anchors on a backend.
+SEARCH_CHUNK_ROWS = 20_000
 
 def _pair(real: Any, fake: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     r = check_array(real, names[0], ndim=2, min_rows=2)
@@ -207,9 +213,35 @@ class NoveltyResult:
     kth_distance: np.ndarray | None = None
 
 
+def _anchor_search(item: tuple[np.ndarray, np.ndarray, int, int]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest anchors of some synthetic rows: ``(rows, anchors, k, workers)``
+    -> distances, indices (one task of a backend). Does no argument checking."""
+    s, a, k, workers = item
+    return nearest_neighbours(s, a, k=k, algorithm="brute", workers=workers)
+
+
+def _nearest_anchors(s: np.ndarray, a: np.ndarray, k: int, workers: int,
+                     backend: Backend | None, chunk_rows: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_anchor_search` of all of ``s`` here, or of its consecutive chunks of
+    ``chunk_rows`` rows on ``backend`` (the anchors broadcast once, each chunk sent to one
+    worker; one thread per task), concatenated in order. Each row's search is exact, so
+    the chunks change nothing."""
+    if backend is None:
+        return _anchor_search((s, a, k, workers))
+    from ..experiments.backends import map_ordered
+
+    shared = backend.broadcast(a)
+    chunks = backend.scatter([s[i : i + chunk_rows] for i in range(0, s.shape[0], chunk_rows)])
+    items = [(c, shared, k, 1) for c in chunks]
+    parts = map_ordered(backend, _anchor_search, items)
+    return (np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts]))
+
+
 def novelty(
     anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25, workers: int = -1,
-    k: int = 1,
+    k: int = 1, backend: Backend | None = None, chunk_rows: int | None = None,
 ) -> NoveltyResult:
     """Distance of each synthetic point to its nearest anchor; near-copies flagged.
 
@@ -229,6 +261,16 @@ def novelty(
         Neighbours searched (at most the number of anchors); with ``k > 1`` the distance
         to the ``k``-th nearest anchor is kept too (``kth_distance``), from the same
         search.
+    backend : Backend, optional
+        Where the nearest-anchor search runs (:func:`synthgain.experiments.backends.
+        get_backend`, e.g. a Dask cluster): the synthetic rows in consecutive chunks of
+        ``chunk_rows``, one task each on one thread, against the anchors sent to the
+        workers once; the results concatenated in order. None (default): here, on
+        ``workers`` threads. The result is identical either way (the search is exact per
+        row, ties to the lowest anchor index). The anchors' own nearest-neighbour
+        distances and the rest are computed here.
+    chunk_rows : int, optional
+        Synthetic rows per task with a ``backend`` (default :data:`SEARCH_CHUNK_ROWS`).
 
     Returns
     -------
@@ -252,8 +294,10 @@ def novelty(
     c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
     kk = check_int(k, "k", low=1)
     kk = min(kk, a.shape[0])
+    chunk = check_int(SEARCH_CHUNK_ROWS if chunk_rows is None else chunk_rows,
+                      "chunk_rows", low=1)
     r1 = kth_neighbour_distance(a, 1, workers)
-    dists, idx = nearest_neighbours(s, a, k=kk, algorithm="brute", workers=workers)
+    dists, idx = _nearest_anchors(s, a, kk, workers, backend, chunk)
     dist, near = dists[:, 0], idx[:, 0]
     rad = r1[near]
     with np.errstate(divide="ignore", invalid="ignore"):

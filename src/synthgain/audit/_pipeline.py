@@ -351,9 +351,11 @@ def run_audit(
         Texts per batch of the text model (:func:`embed_texts`); embeddings do not depend
         on it beyond float rounding.
     backend : {"local", "dask"}
-        Where the text model runs: here, or on dask.distributed (the scheduler at
+        Where the text model and the nearest-anchor search of every synthetic row (the
+        near-copies, nearest ids and outlier scores; :func:`novelty`, 20,000 synthetic
+        rows per task) run: here, or on dask.distributed (the scheduler at
         ``scheduler``, else a LocalCluster on 127.0.0.1); see :func:`embed_texts`. The
-        measures run here either way.
+        results are the same; everything else runs here either way.
     scheduler : str, optional
         Dask scheduler address (``tcp://host:8786``), with ``backend="dask"``.
 
@@ -424,6 +426,18 @@ class _Audit:
 
     def stream(self, *key: int | str) -> np.random.Generator:
         return child_generator(self.root, *key)
+
+    @contextmanager
+    def _search_backend(self) -> Iterator[Any]:
+        """With ``backend="dask"``, the cluster the nearest-anchor search runs on (closed
+        after it); else None (the search runs here)."""
+        if self.embed_options.get("backend", "local") == "local":
+            yield None
+            return
+        from ..experiments.backends import get_backend
+
+        with get_backend("dask", scheduler=self.embed_options.get("scheduler")) as cluster:
+            yield cluster
 
     # --- one comparison -> records ------------------------------------------------------
     def compare(self, group: str, keys: dict[str, str], estimator: str, measure: Any,
@@ -510,8 +524,9 @@ class _Audit:
         with clock.stage("novelty"):
             # one search of the anchors for the near-copies and the outlier scores
             k_out = max(1, min(self.k, n["anchor"] - 1))
-            nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
-                          workers=self.workers, k=k_out)
+            with self._search_backend() as cluster:
+                nov = novelty(emb["anchor"], emb["synthetic"], copy_ratio=self.copy_ratio,
+                              workers=self.workers, k=k_out, backend=cluster)
             near = _near_copy_rows(data, nov, self.max_near_copies)
             # against the anchors, like the near-copies: the flags do not move with the
             # optional target, and the embedding space (LSA) was fitted on the anchors

@@ -87,6 +87,22 @@ class Backend:
         """Yield ``fn(item)`` for every item, in completion order."""
         raise NotImplementedError
 
+    def broadcast(self, value: Any) -> Any:
+        """``value`` in a form that task items may carry to every task.
+
+        Here ``value`` itself: an in-process run uses it as is, a process pool pickles
+        it with each item. A cluster's backend sends it to the workers once.
+        """
+        return value
+
+    def scatter(self, values: Sequence[Any]) -> list[Any]:
+        """``values`` in a form that task items may carry, each to the task that uses it.
+
+        Here the values themselves; a cluster's backend sends each to one worker ahead
+        of the tasks, so that large items do not travel inside the task graph.
+        """
+        return list(values)
+
     def close(self) -> None:
         """Release workers and connections."""
 
@@ -163,6 +179,15 @@ class DaskBackend(Backend):
             result = future.result()
             future.release()
             yield result
+
+    def broadcast(self, value: Any) -> Any:
+        """A future of ``value`` scattered to every worker once; dask resolves it inside
+        task items (tuples, lists, dicts) on the worker."""
+        return self._client.scatter(value, broadcast=True, hash=False)
+
+    def scatter(self, values: Sequence[Any]) -> list[Any]:
+        """Futures of ``values``, spread over the workers (one copy each)."""
+        return list(self._client.scatter(list(values), hash=False))
 
     def close(self) -> None:
         self._client.close()
