@@ -28,7 +28,7 @@ def audit(
     layout: str = typer.Option("auto", "--layout", help="Row layout: auto (recognised from the fields), text, alpaca, chat, sharegpt or preference."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Texts per batch of the text model (embeddings do not depend on it)."),
-    backend: str = typer.Option("local", "--backend", help="Where the text model runs: local, or dask (a LocalCluster on 127.0.0.1 unless --scheduler is given)."),
+    backend: str = typer.Option("local", "--backend", help="Where the text model and the nearest-anchor search of the synthetic rows run: local, or dask (a LocalCluster on 127.0.0.1 unless --scheduler is given); everything else runs locally, and the results are the same."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786) for --backend dask."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
