@@ -34,6 +34,7 @@ from synthgain.study import (
     generate_synthetic,
     generate_text,
     load_quotes_split,
+    load_trec_split,
 )
 from synthgain.theory import check_information_estimators
 
@@ -106,6 +107,9 @@ CASES = {
     "synthgain.study.add_word_noise":
         lambda rng: add_word_noise(["a b c d", "e f g h i"], 0.5, ["x", "y", "z"], rng=rng),
     "synthgain.study.load_quotes_split": lambda rng: _split_lists(load_quotes_split(3, rng=rng)),
+    "synthgain.study.load_trec_split": lambda rng: _split_lists(load_trec_split(
+        lines=[f"{c}:x Question {i} about {c} ?" for c in ("LOC", "HUM") for i in range(10)],
+        rng=rng)),
     "synthgain.study.DigitsGenerator.fit": lambda rng: [_plain(m) for m in DigitsGenerator(
         n_pca=4, n_components=2).fit(*_digits(), [0, 1], rng=rng).mixtures_.values()],
     "synthgain.study.generate_synthetic": lambda rng: _synthetic(rng),

@@ -30,4 +30,40 @@ def test_study_command_writes_tables_and_figures(tmp_path, monkeypatch):
 def test_study_command_rejects_an_unknown_study(tmp_path):
     res = runner.invoke(app, ["study", "cifar", "--out", str(tmp_path)])
     assert res.exit_code == 2
-    assert "`name` must be one of 'digits', 'text'. Got 'cifar'" in res.output
+    assert "`name` must be one of 'digits', 'text', 'llm'. Got 'cifar'" in res.output
+
+
+def test_study_llm_on_the_stub_generator_writes_the_synthetic_jsonl(tmp_path, monkeypatch):
+    # StubGenerator is a test double (not a language model); the questions are fabricated
+    real = study_pkg.run_study
+    seen = {}
+    lines = [f"{lab} {q} {w} ?" for lab, q in (("LOC:city", "Where is"), ("HUM:ind", "Who made"),
+                                               ("NUM:count", "How many"))
+             for w in ("glass", "salt", "tea", "gold", "silk", "ice", "maps", "wine", "books",
+                       "steel", "paper", "bread", "coffee", "stars", "clocks", "music",
+                       "rivers", "trains", "bridges", "engines")]
+
+    def tiny(name, **kw):
+        seen.update(kw)
+        kw.update(configs=[StudyConfig(K=1, J=1, L=0, anchors_per_class=3, per_class=6, demos=2),
+                           StudyConfig(K=2, J=1, L=0, anchors_per_class=3, per_class=6, demos=2,
+                                       knob="K")],
+                  n_replicates=1, n_boot=20, generator=study_pkg.StubGenerator(),
+                  questions=lines, model="lsa")
+        return real(name, **kw)
+
+    monkeypatch.setattr(study_pkg, "run_study", tiny)
+    res = runner.invoke(app, ["study", "llm", "--out", str(tmp_path), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert seen["cache_dir"] == tmp_path / "cache" and seen["backend"] == "local"
+    assert "2 configurations x 1 replicates" in res.output
+    recs = (tmp_path / "llm_synthetic.jsonl").read_text().splitlines()
+    assert len(recs) == 12 + 18
+    assert (tmp_path / "study_llm_knobs.png").is_file()
+    assert list((tmp_path / "cache" / "generations").rglob("*.json"))
+
+
+def test_study_rejects_an_unknown_backend(tmp_path):
+    res = runner.invoke(app, ["study", "digits", "--backend", "spark", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "`--backend` must be 'local' or 'dask'. Got 'spark'" in res.output

@@ -11,6 +11,8 @@ saves metrics.json and a self-contained report.html.
 from ._c2st import classifier_two_sample_test
 from ._demo import markov_generate, quotes_by_series, run_text_demo, write_chat_example
 from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
+from ._embed import _quiet_libraries as quiet_libraries
+from ._embed import _torch_threads as torch_threads
 from ._gate import GateResult, evaluate_gate, parse_conditions
 from ._information import (
     Projection,
@@ -73,12 +75,14 @@ __all__ = [
     "prdc",
     "probe",
     "project",
+    "quiet_libraries",
     "quotes_by_series",
     "row_flags",
     "row_table",
     "run_audit",
     "run_text_demo",
     "text_row_flags",
+    "torch_threads",
     "vendi_score",
     "write_chat_example",
 ]

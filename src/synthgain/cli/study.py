@@ -1,4 +1,4 @@
-"""``synthgain study digits|text``: the real-data studies of docs/study.md."""
+"""``synthgain study digits|text|llm``: the real-data studies of docs/study.md."""
 
 from __future__ import annotations
 
@@ -6,16 +6,22 @@ from pathlib import Path
 
 import typer
 
+from ..exceptions import ValidationError
 from ._util import console, err_console, show_progress, user_errors
 
 
 def study(
-    name: str = typer.Argument(..., help="Which study: digits or text."),
-    quick: bool = typer.Option(False, "--quick", help="Fewer replicates (about a minute)."),
+    name: str = typer.Argument(..., help="Which study: digits, text or llm."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer replicates (about a minute; llm: "
+                               "4 configurations, a few minutes)."),
     out: Path = typer.Option(Path("study-output"), "--out", help="Directory for tables and figures."),
     seed: int = typer.Option(0, "--seed", help="Root random seed."),
     jobs: int = typer.Option(1, "--jobs", help="Worker processes (results do not depend on it)."),
-    model: str = typer.Option("lsa", "--model", help="Text embedding for the text study: lsa or minilm."),
+    model: str | None = typer.Option(None, "--model", help="Text embedding: lsa or minilm "
+                                     "(default: lsa for text, minilm for llm)."),
+    backend: str = typer.Option("local", "--backend", help="Where tasks run: local or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address (default: a local cluster)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
@@ -27,8 +33,13 @@ def study(
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:
                 err_console.print(f"replicate {done:,}/{total:,}", end="\r")
+        if backend not in ("local", "dask"):
+            raise ValidationError(f"`--backend` must be 'local' or 'dask'. Got {backend!r}.")
+        # the LLM study caches generations and embeddings under the output directory,
+        # so a rerun reads them and a killed run resumes
         result = run_study(name, quick=quick, rng=seed, jobs=jobs, model=model,
-                           progress=progress)
+                           progress=progress, backend=backend, scheduler=scheduler,
+                           cache_dir=out / "cache" if name == "llm" else None)
         paths = {**result.write(out), **write_study_figures(result, out)}
     c = result.correlations
     console.print(f"{result.name}: {result.settings['n_configs']} configurations x "

@@ -30,7 +30,8 @@ def _knob_figure(result: StudyResult, path: Path) -> None:
     for ax, knob in zip(axes[0], knobs, strict=True):
         part = s[s["knob"] == knob]
         rows = part if default.empty else pd.concat([default, part])
-        xs = rows[knob].astype(str) if knob == "generator" else rows[knob].astype(float)
+        named = rows[knob].dtype == object  # generator, curation: categories
+        xs = rows[knob].astype(str) if named else rows[knob].astype(float)
         order = np.argsort(xs.to_numpy(), kind="stable")
         for gain, color, label in (("gain_synthetic", "C1", "synthetic"),
                                    ("gain_both", "C0", "anchors + synthetic")):
@@ -39,7 +40,8 @@ def _knob_figure(result: StudyResult, path: Path) -> None:
             ax.errorbar(xs.to_numpy()[order], m, yerr=e, marker="o", ms=4, capsize=3,
                         color=color, label=label)
         ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_xlabel({"anchors_per_class": "anchors per class", "noise": "noise eps"}
+        ax.set_xlabel({"anchors_per_class": "anchors per class", "noise": "noise eps",
+                       "off_task": "off-task share", "demos": "demonstrations per prompt"}
                       .get(knob, knob))
     axes[0][0].set_ylabel("test accuracy gain over anchors only")
     axes[0][0].legend(fontsize=7, loc="best")

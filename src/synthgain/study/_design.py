@@ -14,12 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_real
+from .._validation import check_choice, check_int, check_real
 from ..exceptions import ValidationError
 
-__all__ = ["KNOBS", "StudyConfig", "assign_classes", "one_at_a_time", "pick_anchors"]
+__all__ = ["CURATIONS", "KNOBS", "LLM_KNOBS", "StudyConfig", "assign_classes", "one_at_a_time", "pick_anchors"]
 
 KNOBS = ("K", "J", "L", "anchors_per_class", "noise")
+#: knobs of the LLM study only (neutral defaults elsewhere)
+LLM_KNOBS = ("off_task", "demos", "temperature", "curation")
+CURATIONS = ("none", "filter")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,16 @@ class StudyConfig:
         Synthetic rows generated for each of the ``K + J + L`` classes.
     generator : str
         Name of the generator (text study: its strength).
+    off_task : float
+        LLM study: share of each class's prompts that ask for off-task text (the
+        paper's ``L`` as a share; those rows keep the class's label).
+    demos : int
+        LLM study: anchor questions shown in each anchored prompt (``k``).
+    temperature : float
+        LLM study: sampling temperature of the generator (its own entropy ``H(e_M)``).
+    curation : {"none", "filter"}
+        LLM study: ``"filter"`` drops synthetic questions of fewer than 3 or more than
+        30 words and duplicates; ``noise`` is then the label-flip rate.
     knob : str
         The knob this configuration varies ("default" for the centre point).
     """
@@ -56,6 +69,10 @@ class StudyConfig:
     noise: float = 0.0
     per_class: int = 40
     generator: str = "gmm"
+    off_task: float = 0.0
+    demos: int = 1
+    temperature: float = 1.0
+    curation: str = "none"
     knob: str = "default"
 
     def validate(self, n_classes: int) -> StudyConfig:
@@ -66,6 +83,14 @@ class StudyConfig:
         check_int(self.anchors_per_class, "anchors_per_class", low=1)
         check_int(self.per_class, "per_class", low=1)
         check_real(self.noise, "noise", low=0.0)
+        check_real(self.off_task, "off_task", low=0.0, high=1.0)
+        check_int(self.demos, "demos", low=1)
+        check_real(self.temperature, "temperature", low=0.0, closed="right")
+        check_choice(self.curation, "curation", CURATIONS)
+        if self.demos > self.anchors_per_class:
+            raise ValidationError(
+                f"`demos` must be at most `anchors_per_class` ({self.anchors_per_class}). "
+                f"Got {self.demos}; lower it or raise `anchors_per_class`.")
         if self.K + self.J + self.L > n_classes:
             raise ValidationError(
                 f"`K + J + L` must be at most the {n_classes} classes of the data. Got "

@@ -21,14 +21,15 @@ import pandas as pd
 
 from .._rng import RNGLike, child_seed, seed_sequence
 from .._validation import check_choice, check_int
-from ..experiments.backends import LocalBackend, map_ordered
+from ..experiments.backends import get_backend, map_ordered
+from ..experiments.provenance import write_bytes_atomic
 from ..measures import rank_correlation, spearman_rows
-from ._design import KNOBS, StudyConfig, one_at_a_time
+from ._design import KNOBS, LLM_KNOBS, StudyConfig, one_at_a_time
 from ._measures import GAINS, STUDY_MEASURES
 
 __all__ = ["STUDIES", "StudyResult", "run_study", "study_configs"]
 
-STUDIES = ("digits", "text")
+STUDIES = ("digits", "text", "llm")
 
 _SWEEPS: dict[str, dict[str, list[Any]]] = {
     "digits": {"J": [0, 1, 2, 3, 4], "L": [0, 1, 2, 3, 5], "K": [1, 2, 3, 4, 5],
@@ -36,18 +37,35 @@ _SWEEPS: dict[str, dict[str, list[Any]]] = {
     "text": {"generator": ["unigram", "markov1", "markov2"], "J": [0, 1, 2, 3, 4],
              "L": [0, 2, 4], "K": [1, 2, 3, 4], "anchors_per_class": [2, 5, 10],
              "noise": [0.0, 0.2, 0.5]},
+    "llm": {"K": [1, 2, 3, 4], "J": [0, 1, 2], "off_task": [0.0, 0.25, 0.5],
+            "demos": [1, 3, 6], "temperature": [0.5, 1.0, 1.5], "curation": ["none", "filter"],
+            "noise": [0.0, 0.2, 0.4]},
 }
 _DEFAULTS = {"digits": StudyConfig(K=3, J=2, L=2, anchors_per_class=5, noise=0.0,
                                    per_class=40, generator="gmm"),
              "text": StudyConfig(K=2, J=2, L=2, anchors_per_class=5, noise=0.0,
-                                 per_class=40, generator="markov2")}
-_REPS = {("digits", True): 3, ("digits", False): 20, ("text", True): 2, ("text", False): 10}
+                                 per_class=40, generator="markov2"),
+             "llm": StudyConfig(K=3, J=1, L=0, anchors_per_class=8, noise=0.0, per_class=75,
+                                generator="smollm2", off_task=0.0, demos=3, temperature=1.0,
+                                curation="none")}
+_REPS = {("digits", True): 3, ("digits", False): 20, ("text", True): 2, ("text", False): 10,
+         ("llm", True): 1, ("llm", False): 3}
+#: the LLM study's quick run: these configurations (default first), 12 questions per class
+_LLM_QUICK = (("default", None), ("J", 0), ("off_task", 0.5), ("temperature", 1.5))
+_LLM_QUICK_PER_CLASS = 12
 
 
 def study_configs(name: str) -> list[StudyConfig]:
     """The one-knob-at-a-time configurations of study ``name``."""
     name = check_choice(name, "name", STUDIES)
     return one_at_a_time(_DEFAULTS[name], _SWEEPS[name])
+
+
+def _llm_quick_configs() -> list[StudyConfig]:
+    """The quick LLM run's four configurations, at 12 questions per class."""
+    picked = [c for c in study_configs("llm")
+              if (c.knob, None if c.knob == "default" else getattr(c, c.knob)) in _LLM_QUICK]
+    return [replace(c, per_class=_LLM_QUICK_PER_CLASS) for c in picked]
 
 
 @dataclass
@@ -71,6 +89,7 @@ class StudyResult:
     summary: pd.DataFrame
     correlations: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def by_knob(self) -> pd.DataFrame:
@@ -110,6 +129,11 @@ class StudyResult:
                "correlations": self.correlations.to_dict(orient="records")}
         paths["json"].write_text(json.dumps(doc, indent=2, default=_json_default) + "\n",
                                  encoding="utf-8")
+        if self.records:
+            paths["synthetic"] = out / f"{self.name}_synthetic.jsonl"
+            lines = (json.dumps(r, default=_json_default, ensure_ascii=False) + "\n"
+                     for r in self.records)
+            write_bytes_atomic(paths["synthetic"], "".join(lines).encode("utf-8"))
         return paths
 
 
@@ -134,7 +158,8 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
     """
     values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *STUDY_MEASURES]
     grouped = replicates.groupby("config_id", sort=True)
-    knobs = grouped[["knob", "generator", *KNOBS]].first()
+    extra = [k for k in LLM_KNOBS if k in replicates.columns]
+    knobs = grouped[["knob", "generator", *KNOBS, *extra]].first()
     mean = grouped[values].mean().add_prefix("mean_")
     counts = np.sqrt(grouped.size().to_numpy(dtype=float))[:, None]
     se = grouped[values].std(ddof=1).div(counts).add_prefix("se_")
@@ -170,10 +195,43 @@ def _text_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
     return text_score(text_draw(config, split, seed), split, embed)
 
 
+def _llm_task(config: StudyConfig, seed: np.random.SeedSequence, data: Any
+              ) -> dict[str, Any]:
+    from ._llm import llm_task
+
+    return llm_task(config, seed, data)
+
+
 def _classes(data: Any) -> list[Any]:
-    """The classes of a study's data: a DigitsSplit, or (TextSplit, embedder)."""
+    """The classes of a study's data: a DigitsSplit, (TextSplit, embedder) or LLMData."""
     split = data[0] if isinstance(data, tuple) else data
     return list(split.classes)
+
+
+def _prepare_llm(seed: np.random.SeedSequence, model: str, quick: bool, generator: Any,
+                 cache_dir: str | Path | None, questions: Any) -> Any:
+    """The LLM study's shared data: the TREC split, the embeddings of its anchor
+    candidates, reference and test questions (computed once), the generator."""
+    from ._generator import SmolLMGenerator
+    from ._llm import LLMData, quick_sizes
+    from ._text import fit_text_embedder
+    from ._trec import load_trec_split
+
+    gen = SmolLMGenerator() if generator is None else generator
+    split = load_trec_split(lines=questions, rng=seed, **quick_sizes(quick))
+    where = None if cache_dir is None else Path(cache_dir)
+    emb_dir = None if where is None else where / "embeddings"
+    fixed = split.texts["anchor"] + split.texts["reference"]
+    main = fit_text_embedder(fixed, model=model, cache_dir=emb_dir)
+    parts = ("anchor", "reference", "test")
+    sizes = np.cumsum([len(split.texts[p]) for p in parts])[:-1]
+    embeddings = dict(zip(parts, np.split(main([t for p in parts for t in split.texts[p]]), sizes),
+                          strict=True))
+    # tasks embed their synthetic questions on one torch thread each (one task per core)
+    task_embed = main if model == "lsa" else fit_text_embedder(fixed, model=model,
+                                                               cache_dir=emb_dir, jobs=1)
+    return LLMData(split, embeddings, task_embed, gen,
+                   None if where is None else where / "generations")
 
 
 def _prepare(name: str, seed: np.random.SeedSequence, model: str
@@ -196,18 +254,25 @@ def run_study(
     jobs: int = 1,
     n_replicates: int | None = None,
     configs: list[StudyConfig] | None = None,
-    model: str = "lsa",
+    model: str | None = None,
     n_boot: int = 2000,
     progress: Callable[[int, int], None] | None = None,
+    backend: str = "local",
+    scheduler: str | None = None,
+    generator: Any = None,
+    cache_dir: str | Path | None = None,
+    questions: Any = None,
 ) -> StudyResult:
-    """Run study ``"digits"`` or ``"text"``: every configuration, replicated.
+    """Run study ``"digits"``, ``"text"`` or ``"llm"``: every configuration, replicated.
 
     Parameters
     ----------
-    name : {"digits", "text"}
+    name : {"digits", "text", "llm"}
     quick : bool
-        Fewer replicates (digits 3, text 2; full: 20 and 10) and, for the text study,
-        20 synthetic texts per class instead of 40.
+        Fewer replicates (digits 3, text 2, llm 1; full: 20, 10 and 3); for the text
+        study 20 synthetic texts per class instead of 40; for the LLM study 4
+        configurations at 12 questions per class, and at most 40 reference and 60 test
+        questions per class.
     rng : None, int, SeedSequence or Generator
         Root seed: the data split, then task ``(c, r)``; ``rng=s`` equals
         ``rng=SeedSequence(s)``. None: fresh entropy (the CLI passes ``--seed``, default 0).
@@ -215,8 +280,20 @@ def run_study(
         Worker processes (joblib); results do not depend on it.
     n_replicates, configs
         Override the replicates per configuration and the configurations.
-    model : {"lsa", "minilm"}
-        Text embedding (text study only).
+    model : {"lsa", "minilm"}, optional
+        Text embedding (text and LLM studies; default ``"lsa"`` for text, ``"minilm"``
+        for the LLM study).
+    backend : {"local", "dask"}
+        Where the tasks run (:func:`synthgain.experiments.backends.get_backend`);
+        ``scheduler`` is a Dask scheduler's address.
+    generator : TextGenerator, optional
+        LLM study: the generator (default: :class:`SmolLMGenerator`, the installed
+        SmolLM2-135M-Instruct; the tests pass :class:`StubGenerator`).
+    cache_dir : path, optional
+        LLM study: generations (``generations/``, content-addressed, so a rerun or a
+        resumed run reads them) and embeddings (``embeddings/``) are cached here.
+    questions : iterable of str, optional
+        LLM study: TREC-format lines in place of the packaged TREC file.
 
     Returns
     -------
@@ -225,39 +302,55 @@ def run_study(
     name = check_choice(name, "name", STUDIES)
     jobs = check_int(jobs, "jobs", low=1)
     reps = check_int(_REPS[name, bool(quick)] if n_replicates is None else n_replicates,
-                     "n_replicates", low=2)
+                     "n_replicates", low=1)
     cfgs = study_configs(name) if configs is None else list(configs)
     if quick and name == "text" and configs is None:
         cfgs = [replace(c, per_class=20) for c in cfgs]
+    if quick and name == "llm" and configs is None:
+        cfgs = _llm_quick_configs()
+    model = check_choice(model if model is not None else "minilm" if name == "llm" else "lsa",
+                         "model", ("lsa", "minilm"))
     root = seed_sequence(rng)
     s_data, s_boot = child_seed(root, "data"), child_seed(root, "bootstrap")
     t0 = time.perf_counter()
-    data, task = _prepare(name, s_data, model)
+    if name == "llm":
+        data: Any = _prepare_llm(s_data, model, bool(quick), generator, cache_dir, questions)
+        task: Callable[..., dict[str, Any]] = _llm_task
+    else:
+        data, task = _prepare(name, s_data, model)
     n_classes = len(_classes(data))
     for c in cfgs:
         c.validate(n_classes)
     jobs_list = [(i, r) for i in range(len(cfgs)) for r in range(reps)]
     items = [(cfgs[i], child_seed(root, "tasks", i, r)) for i, r in jobs_list]
-    rows = _map(task, items, data, jobs, progress)
+    rows = _map(task, items, data, jobs, progress, backend, scheduler)
+    records = [{"config_id": i, "replicate": r, **rec}
+               for (i, r), row in zip(jobs_list, rows, strict=True)
+               for rec in row.pop("_records", [])]
     table = pd.DataFrame([{"config_id": i, "replicate": r, **cfgs[i].to_dict(), **row}
                           for (i, r), row in zip(jobs_list, rows, strict=True)])
     summary, corr = summarize(table, s_boot, n_boot)
     settings = {"seed": rng if isinstance(rng, int) else None, "quick": bool(quick),
                 "n_replicates": reps, "n_configs": len(cfgs), "jobs": jobs,
-                "model": model if name == "text" else None, "n_boot": n_boot,
-                "seconds": round(time.perf_counter() - t0, 1)}
-    return StudyResult(name, table, summary, corr, settings)
+                "model": model if name != "digits" else None, "n_boot": n_boot,
+                "backend": backend, "seconds": round(time.perf_counter() - t0, 1)}
+    if name == "llm":
+        settings["generator"] = data.generator.fingerprint()
+    return StudyResult(name, table, summary, corr, settings, records)
 
 
-def _run_task(task: Callable[..., dict[str, Any]], data: Any,
-              item: tuple[StudyConfig, np.random.SeedSequence]) -> dict[str, Any]:
-    return task(item[0], item[1], data)
+def _run_task(task: Callable[..., dict[str, Any]],
+              item: tuple[StudyConfig, np.random.SeedSequence, Any]) -> dict[str, Any]:
+    return task(item[0], item[1], item[2])
 
 
 def _map(task: Callable[..., dict[str, Any]], items: list[tuple[StudyConfig,
          np.random.SeedSequence]], data: Any, jobs: int,
-         progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
-    """Run every (configuration, seed) task, in order, on the experiments engine's local
-    backend (``jobs`` processes, BLAS pinned to one thread per task)."""
-    with LocalBackend(jobs=jobs) as backend:
-        return map_ordered(backend, partial(_run_task, task, data), items, progress=progress)
+         progress: Callable[[int, int], None] | None, backend: str = "local",
+         scheduler: str | None = None) -> list[dict[str, Any]]:
+    """Run every (configuration, seed) task, in order, on one of the experiments
+    engine's backends (``jobs`` processes or workers, BLAS pinned to one thread per task)."""
+    with get_backend(backend, jobs=jobs, scheduler=scheduler) as pool:
+        shared = pool.broadcast(data)  # a cluster resolves it inside each item
+        return map_ordered(pool, partial(_run_task, task),
+                           [(config, seed, shared) for config, seed in items], progress=progress)

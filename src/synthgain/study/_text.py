@@ -158,21 +158,24 @@ def generate_text(split: TextSplit, classes: dict[str, list[Any]], anchor_texts:
 
 
 def fit_text_embedder(corpus: Sequence[str], *, model: str = "lsa", dim: int = 128,
-                      cache_dir: Any = None) -> Callable[[Sequence[str]], np.ndarray]:
+                      cache_dir: Any = None, jobs: int | None = None
+                      ) -> Callable[[Sequence[str]], np.ndarray]:
     """A fixed text-to-vector map: returns ``embed(texts) -> ndarray (n, dim)``.
 
     ``"lsa"``: TF-IDF of word 1-2-grams and a truncated SVD, both fitted once on
     ``corpus`` (the generator pool) and then applied unchanged to every text, so the
     space does not move with the synthetic data being measured; rows L2-normalised.
     ``"minilm"``: all-MiniLM-L6-v2 through :func:`synthgain.audit.embed_texts` (the
-    ``text`` extra), cached in ``cache_dir``.
+    ``text`` extra), cached in ``cache_dir``, on ``jobs`` torch threads (default: the
+    usable cores).
     """
     model = check_choice(model, "model", ("lsa", "minilm"))
     if model == "minilm":
         from ..audit import embed_texts
 
         return lambda texts: np.asarray(embed_texts(list(texts), model="minilm",
-                                                    cache_dir=cache_dir), dtype=np.float64)
+                                                    cache_dir=cache_dir, jobs=jobs),
+                                        dtype=np.float64)
     from ..audit import LSAEmbedder
 
     return LSAEmbedder(dim=dim, min_df=2).fit(corpus).transform
