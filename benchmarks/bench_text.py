@@ -16,13 +16,14 @@ Jaccard verification with Python sets) and 13-gram contamination with the target
 against sacrebleu's ``sentence_score`` of each text against the others.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_text.py --rows 1000000 \\
-        --compare-rows 100000 --docs
+        --compare-rows 1000000 --docs   # both at 1M rows: about 12 minutes, 10 GiB
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import resource
@@ -235,13 +236,16 @@ def main() -> None:
 
 def _write_docs(res: dict, args: argparse.Namespace) -> None:
     o, b, f = res["ours"], res["baseline"], res["ours_full"]
+    same = args.rows == args.compare_rows  # synthgain twice at one size: before and after
     rows = []
     for stage in ("lexical", "compression", "duplicates_contamination"):
-        rows.append(f"| {stage.replace('_', ' + ')} | {o['seconds'][stage]:.1f} | "
-                    f"{b['seconds'][stage]:.1f} | {b['seconds'][stage] / o['seconds'][stage]:.1f}x"
-                    f" | {f['seconds'][stage]:.1f} |")
+        so, sb, sf = (x["seconds"][stage] for x in (o, b, f))
+        ratio = f"{sb / so:.1f}x" + (f" / {sb / sf:.1f}x" if same else "")
+        rows.append(f"| {stage.replace('_', ' + ')} | {so:.1f} | {sb:.1f} | {ratio} | "
+                    f"{sf:.1f} |")
     to, tb, tf = (sum(x["seconds"].values()) for x in (o, b, f))
-    rows.append(f"| **all** | **{to:.1f}** | **{tb:.1f}** | **{tb / to:.1f}x** | **{tf:.1f}** |")
+    ratio = f"{tb / to:.1f}x" + (f" / {tb / tf:.1f}x" if same else "")
+    rows.append(f"| **all** | **{to:.1f}** | **{tb:.1f}** | **{ratio}** | **{tf:.1f}** |")
     bl = res["bleu"]
     agree = ", ".join(f"{k} {o[k]:.6g} / {b[k]:.6g}" for k in
                       ("distinct_1", "distinct_2", "distinct_3", "repeated_4grams",
@@ -249,15 +253,18 @@ def _write_docs(res: dict, args: argparse.Namespace) -> None:
                        "rows_in_clusters", "contaminated"))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
-    load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    timing = (f"synthgain runs before the baseline and again after it, all at {args.rows:,} "
+              "rows" if same else f"it is timed at {args.compare_rows:,} rows, where it takes "
+              f"minutes; synthgain is also run at {args.rows:,}")
     text = f"""<!-- bench-text:start -->
-Written by `OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_text.py --rows {args.rows} --compare-rows {args.compare_rows} --docs` (at {commit}, {platform.machine()}, Python {platform.python_version()}, a 2-core machine shared with other jobs: load average {load} at the end, so the seconds are several times an idle machine's; the ratios are of runs made one after the other under that load). Texts: 5-30 words, 5 % exact and 5 % near-duplicates, a target of rows / 50; each run in its own process, wall seconds. The baseline is the same measures in plain Python and pandas (sets and Counters of word tuples, datasketch used as its documentation shows); it is timed at {args.compare_rows:,} rows, where it takes minutes; synthgain is also run at {args.rows:,}.
+Written by `OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_text.py --rows {args.rows} --compare-rows {args.compare_rows} --docs` (at {commit}, {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores, load average {load} at the end; the ratios are of runs made one after the other). Texts: 5-30 words, 5 % exact and 5 % near-duplicates, a target of rows / 50; each run in its own process, wall seconds. The baseline is the same measures in plain Python and pandas (sets and Counters of word tuples, datasketch used as its documentation shows); {timing}.
 
-| measures | synthgain, {args.compare_rows:,} rows (s) | baseline, {args.compare_rows:,} rows (s) | ratio | synthgain, {args.rows:,} rows (s) |
+| measures | synthgain, {args.compare_rows:,} rows (s) | baseline, {args.compare_rows:,} rows (s) | ratio{" (run 1 / run 2)" if same else ""} | synthgain{", run 2" if same else ""}, {args.rows:,} rows (s) |
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
-Peak resident memory (texts included): at {args.compare_rows:,} rows synthgain {o['peak_rss_mib']:.0f} MiB, baseline {b['peak_rss_mib']:.0f} MiB; synthgain at {args.rows:,} rows **{f['peak_rss_mib']:.0f} MiB** ({f['rss_after_generation_mib']:.0f} MiB after generating the texts). Values at {args.compare_rows:,} rows (synthgain / baseline): {agree}; the compression ratio is the same stdlib gzip call in both (ratio about 1), and the baseline's near-duplicate clusters use datasketch's default LSH bands, which miss pairs near Jaccard 0.8 (docs/audit.md).
+Peak resident memory (texts included): at {args.compare_rows:,} rows synthgain {o['peak_rss_mib']:.0f} MiB, baseline {b['peak_rss_mib']:.0f} MiB; synthgain at {args.rows:,} rows **{f['peak_rss_mib']:.0f} MiB** ({f['rss_after_generation_mib']:.0f} MiB after generating the texts). Values at {args.compare_rows:,} rows (synthgain / baseline): {agree}; the compression ratio is stdlib zlib at gzip's level 9 in both (the baseline one `gzip.compress` call, synthgain 1 MiB blocks on threads, pigz-style), and the baseline's near-duplicate clusters use datasketch's default LSH bands, which miss pairs near Jaccard 0.8 (docs/audit.md).
 
 Self-BLEU of {args.bleu_rows} texts: {bl['ours_s']:.3f} s (sufficient statistics from hashed n-grams, scored by sacrebleu) against {bl['sacrebleu_s']:.1f} s (sacrebleu's `sentence_score` of each text against the others), {bl['sacrebleu_s'] / bl['ours_s']:.0f}x; values {bl['ours']:.6f} / {bl['sacrebleu']:.6f}.
 <!-- bench-text:end -->"""
