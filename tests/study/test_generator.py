@@ -95,6 +95,10 @@ def test_records_carry_their_provenance():
     ("Question: How many legs does a spider have?", "How many legs does a spider have?"),
     ("- 'Why is the sky blue?'", "Why is the sky blue?"),
     ("The sea is calm today.", "The sea is calm today."),
+    ("The answer to this question is: How many feet are in a mile?",
+     "How many feet are in a mile?"),
+    ("A new question is: \"Where is Lima?\"", "Where is Lima?"),
+    ("What is the ratio 3:1 called?", "What is the ratio 3:1 called?"),
     ("  \n \n", ""),
 ])
 def test_parse_question(raw, question):

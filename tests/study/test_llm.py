@@ -5,6 +5,7 @@ when it is installed (`make study-setup`), skipped otherwise."""
 import importlib.util
 import json
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -92,14 +93,15 @@ def test_prompts_follow_the_knobs():
 
 
 def test_curation_filters_and_flips():
-    qs = ["Where is Lima ?", "", "Why ?", "where  is lima ?", "Who wrote it ?"]
-    labels = np.array(["LOC", "LOC", "DESC", "LOC", "HUM"], dtype=object)
+    qs = ["Where is Lima ?", "", "Why ?", "where  is lima ?", "Who wrote it ?",
+          "I am a helpful assistant."]
+    labels = np.array(["LOC", "LOC", "DESC", "LOC", "HUM", "HUM"], dtype=object)
     none = StudyConfig(curation="none")
     kept, out = curate(qs, labels, ["LOC", "DESC", "HUM"], none, np.random.default_rng(0))
-    assert kept.tolist() == [True, False, True, True, True] and (out == labels).all()
+    assert kept.tolist() == [True, False, True, True, True, True] and (out == labels).all()
     filt = StudyConfig(curation="filter")
     kept, _ = curate(qs, labels, ["LOC", "DESC", "HUM"], filt, np.random.default_rng(0))
-    assert kept.tolist() == [True, False, False, False, True]
+    assert kept.tolist() == [True, False, False, False, True, False]
     # flip rate: 4,000 rows at 0.3, binomial sd sqrt(0.3 * 0.7 / 4000) = 0.007; 5 sd = 0.036
     many = ["Where is Lima ?"] * 4000
     lab = np.array(["LOC"] * 4000, dtype=object)
@@ -147,8 +149,8 @@ def test_study_rerun_reads_the_cache_and_resumes(trec_lines, tmp_path):
             self.generated += len(prompts)
             return super().generate(prompts, seeds, **kw)
 
-    kw = dict(configs=TINY[:2], n_replicates=1, rng=2, questions=trec_lines, model="lsa",
-              n_boot=20, cache_dir=tmp_path)
+    kw = dict(configs=[TINY[0], TINY[2]], n_replicates=1, rng=2, questions=trec_lines,
+              model="lsa", n_boot=20, cache_dir=tmp_path)
     with pytest.raises(RuntimeError, match="killed"):
         run_study("llm", generator=Counting(fail_after=1), **kw)
     resumed = Counting()
@@ -158,6 +160,12 @@ def test_study_rerun_reads_the_cache_and_resumes(trec_lines, tmp_path):
     rerun = run_study("llm", generator=again, **kw)
     assert again.generated == 0
     pd.testing.assert_frame_equal(res.replicates, rerun.replicates)
+    # common random numbers: a configuration that differs only after generation
+    # (curation, label noise) reads the same generations
+    curated = Counting()
+    kw["configs"] = [TINY[0], replace(TINY[0], curation="filter", noise=0.2, knob="curation")]
+    run_study("llm", generator=curated, **kw)
+    assert curated.generated == 0
 
 
 def test_llm_configurations():

@@ -57,7 +57,7 @@ class StudyConfig:
         LLM study: sampling temperature of the generator (its own entropy ``H(e_M)``).
     curation : {"none", "filter"}
         LLM study: ``"filter"`` drops synthetic questions of fewer than 3 or more than
-        30 words and duplicates; ``noise`` is then the label-flip rate.
+        30 words, text that is not a question and duplicates; ``noise`` is then the label-flip rate.
     knob : str
         The knob this configuration varies ("default" for the centre point).
     """

@@ -23,8 +23,10 @@ regenerating what it had finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import os
 import re
@@ -156,9 +158,11 @@ class SmolLMGenerator:
                 from transformers import AutoModelForCausalLM, AutoTokenizer
 
                 where, name = str(self.path.parent), self.path.name
-                tok = AutoTokenizer.from_pretrained(where, gguf_file=name)
-                model = AutoModelForCausalLM.from_pretrained(where, gguf_file=name,
-                                                             dtype=torch.float32)
+                # transformers' GGUF conversion draws a tqdm bar of its own on stderr
+                with contextlib.redirect_stderr(io.StringIO()):
+                    tok = AutoTokenizer.from_pretrained(where, gguf_file=name)
+                    model = AutoModelForCausalLM.from_pretrained(where, gguf_file=name,
+                                                                 dtype=torch.float32)
             model.eval()
             tok.padding_side = "left"
             if tok.pad_token is None:
@@ -240,6 +244,7 @@ class StubGenerator:
 
 _NUMBERING = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.):]|q(?:uestion)?\s*\d*\s*[:.)-])\s*",
                         re.IGNORECASE)
+_LEAD_IN = re.compile(r":\s*[\"'\u201c]?([A-Z][^:]*\?)$")
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 
 
@@ -253,6 +258,10 @@ def parse_question(text: str) -> str:
     line = next((ln for ln in lines if "?" in ln), lines[0])
     if "?" in line:
         line = line[: line.index("?") + 1]
+        # "Here is a new question: Where is ...?" -> the question after the last colon
+        lead = _LEAD_IN.search(line)
+        if lead is not None:
+            line = lead.group(1)
     for _ in range(2):
         line = _NUMBERING.sub("", line).strip().strip(_QUOTES).strip()
     return " ".join(line.split())

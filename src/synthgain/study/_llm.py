@@ -106,7 +106,8 @@ def curate(questions: Sequence[str], labels: np.ndarray, classes: Sequence[str],
         seen: set[str] = set()
         for i, q in enumerate(questions):
             norm = " ".join(q.lower().split())
-            if not MIN_WORDS <= len(norm.split()) <= MAX_WORDS or norm in seen:
+            if (not MIN_WORDS <= len(norm.split()) <= MAX_WORDS or not norm.endswith("?")
+                    or norm in seen):
                 kept[i] = False
             seen.add(norm)
     out = np.asarray(labels, dtype=object).copy()
@@ -129,7 +130,7 @@ class LLMData:
     embed: Callable[[Sequence[str]], np.ndarray]
     generator: TextGenerator
     cache_dir: Path | None = None
-    max_new_tokens: int = 48
+    max_new_tokens: int = 32
     batch_size: int = 32
 
     @property

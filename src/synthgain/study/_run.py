@@ -38,20 +38,20 @@ _SWEEPS: dict[str, dict[str, list[Any]]] = {
              "L": [0, 2, 4], "K": [1, 2, 3, 4], "anchors_per_class": [2, 5, 10],
              "noise": [0.0, 0.2, 0.5]},
     "llm": {"K": [1, 2, 3, 4], "J": [0, 1, 2], "off_task": [0.0, 0.25, 0.5],
-            "demos": [1, 3, 6], "temperature": [0.5, 1.0, 1.5], "curation": ["none", "filter"],
+            "demos": [1, 3, 6], "temperature": [0.3, 0.7, 1.2], "curation": ["none", "filter"],
             "noise": [0.0, 0.2, 0.4]},
 }
 _DEFAULTS = {"digits": StudyConfig(K=3, J=2, L=2, anchors_per_class=5, noise=0.0,
                                    per_class=40, generator="gmm"),
              "text": StudyConfig(K=2, J=2, L=2, anchors_per_class=5, noise=0.0,
                                  per_class=40, generator="markov2"),
-             "llm": StudyConfig(K=3, J=1, L=0, anchors_per_class=8, noise=0.0, per_class=75,
-                                generator="smollm2", off_task=0.0, demos=3, temperature=1.0,
+             "llm": StudyConfig(K=3, J=1, L=0, anchors_per_class=8, noise=0.0, per_class=50,
+                                generator="smollm2", off_task=0.0, demos=3, temperature=0.7,
                                 curation="none")}
 _REPS = {("digits", True): 3, ("digits", False): 20, ("text", True): 2, ("text", False): 10,
          ("llm", True): 1, ("llm", False): 3}
 #: the LLM study's quick run: these configurations (default first), 12 questions per class
-_LLM_QUICK = (("default", None), ("J", 0), ("off_task", 0.5), ("temperature", 1.5))
+_LLM_QUICK = (("default", None), ("J", 0), ("off_task", 0.5), ("temperature", 1.2))
 _LLM_QUICK_PER_CLASS = 12
 
 
@@ -322,7 +322,11 @@ def run_study(
     for c in cfgs:
         c.validate(n_classes)
     jobs_list = [(i, r) for i in range(len(cfgs)) for r in range(reps)]
-    items = [(cfgs[i], child_seed(root, "tasks", i, r)) for i, r in jobs_list]
+    # the LLM study draws replicate r of every configuration from one seed (common random
+    # numbers): configurations that differ only after generation (curation, label noise)
+    # reuse the same generations from the cache, and every knob is compared on paired draws
+    items = [(cfgs[i], child_seed(root, "tasks", r) if name == "llm"
+              else child_seed(root, "tasks", i, r)) for i, r in jobs_list]
     rows = _map(task, items, data, jobs, progress, backend, scheduler)
     records = [{"config_id": i, "replicate": r, **rec}
                for (i, r), row in zip(jobs_list, rows, strict=True)
