@@ -108,3 +108,15 @@ def test_verdict_thresholds(result):
     assert all(a["status"] in ("more", "less", "chance", "not measurable") for a in v["adds"])
     assert all("not measurable" in a["text"] for a in v["adds"]
                if a["status"] == "not measurable")
+
+
+def test_verdict_summary_names_three_problems_and_counts_the_rest():
+    from synthgain.audit._verdict import _summary
+
+    problems = [{"name": f"p{i}", "label": f"problem {i}", "count": i, "rows": 100,
+                 "rate": i / 100} for i in range(1, 6)]
+    text = _summary([], problems)
+    assert "5 problems above threshold: problem 1: 1 of 100 rows (1.0%); " in text
+    assert "problem 3: 3 of 100 rows (3.0%); and 2 more." in text
+    assert "problem 4" not in text and "...." not in text
+    assert _summary([], problems[:1]).endswith("problem 1: 1 of 100 rows (1.0%).")

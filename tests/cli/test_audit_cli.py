@@ -94,7 +94,7 @@ def test_drop_refusals_and_gate_that_passes(files, tmp_path):
                "refusal", "--fail-on", "refusal_rate>0.5, empty_rate>0.5",
                "--thresholds", "near_copy_rate=0.5,refusal_rate=0.5,outlier_rate=1")
     assert res.exit_code == 0, res.output
-    assert "Gate passed: 2 condition(s) hold none." in _flat(res)
+    assert "Gate passed: none of the 2 failure condition(s) holds." in _flat(res)
     back = gzip.decompress(filtered.read_bytes()).decode().splitlines()
     assert back == [x for i, x in enumerate(files["lines"]) if i != 12]
     doc = json.loads((tmp_path / "o" / "metrics.json").read_text())

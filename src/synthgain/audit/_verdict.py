@@ -299,7 +299,7 @@ def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
     shown = problems[:3]
     return (first + f" {len(problems)} problem{'s' if len(problems) != 1 else ''} above "
             f"threshold: " + "; ".join(_problem_words(p) for p in shown)
-            + ("; ..." if len(problems) > 3 else "") + ".")
+            + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "") + ".")
 
 
 def verdict_lines(verdict: Mapping[str, Any]) -> list[str]:

@@ -113,7 +113,7 @@ def audit(
             for o in gate.failed:
                 err_console.print(f"  {o.line()}", markup=False, soft_wrap=True)
             raise typer.Exit(code=3)
-        console.print(f"Gate passed: {len(conditions)} condition(s) hold none.",
+        console.print(f"Gate passed: none of the {len(conditions)} failure condition(s) holds.",
                       markup=False)
 
 
