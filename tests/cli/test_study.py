@@ -67,3 +67,10 @@ def test_study_rejects_an_unknown_backend(tmp_path):
     res = runner.invoke(app, ["study", "digits", "--backend", "spark", "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "`--backend` must be 'local' or 'dask'. Got 'spark'" in res.output
+
+
+def test_study_replay_applies_to_the_llm_study_only(tmp_path):
+    res = runner.invoke(app, ["study", "digits", "--replay", str(tmp_path / "x.jsonl"),
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "`--replay` applies to the llm study only" in res.output

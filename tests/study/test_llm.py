@@ -196,3 +196,30 @@ def test_quick_study_with_the_real_model(tmp_path):
     recs = [json.loads(x) for x in (tmp_path / "llm_synthetic.jsonl").read_text().splitlines()]
     assert len(recs) == table["n_prompts"].sum()
     assert recs[0]["model"] == "SmolLM2-135M-Instruct"
+
+
+def test_replay_of_the_recorded_generations_gives_the_same_tables(trec_lines, tmp_path):
+    import gzip
+
+    from synthgain.exceptions import ValidationError
+    from synthgain.study import ReplayGenerator
+
+    kw = dict(configs=TINY, n_replicates=1, rng=5, questions=trec_lines, model="lsa", n_boot=50)
+    live = run_study("llm", generator=StubGenerator(), **kw)
+    jsonl = live.write(tmp_path / "live")["synthetic"]
+    packed = tmp_path / "llm_synthetic.jsonl.gz"
+    packed.write_bytes(gzip.compress(jsonl.read_bytes()))
+    replay = ReplayGenerator(packed)
+    assert replay.name == "stub-test-double" and replay.fingerprint().startswith("replay of")
+    again = run_study("llm", generator=replay, cache_dir=tmp_path / "cache", **kw)
+    pd.testing.assert_frame_equal(live.replicates, again.replicates)
+    pd.testing.assert_frame_equal(live.correlations, again.correlations)
+    # another seed asks for generations the file does not hold
+    with pytest.raises(ValidationError, match="holds no generation for seed"):
+        run_study("llm", generator=replay, **{**kw, "rng": 6})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "p", "seed": 1}\n')
+    with pytest.raises(ValidationError, match=r"bad.jsonl: row 1 is not a recorded generation"):
+        ReplayGenerator(bad)
+    with pytest.raises(ValidationError, match="does not exist"):
+        ReplayGenerator(tmp_path / "absent.jsonl")

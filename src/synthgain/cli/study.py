@@ -22,6 +22,9 @@ def study(
     backend: str = typer.Option("local", "--backend", help="Where tasks run: local or dask."),
     scheduler: str | None = typer.Option(None, "--scheduler",
                                          help="Dask scheduler address (default: a local cluster)."),
+    replay: Path | None = typer.Option(None, "--replay", help="llm: answer every prompt from "
+                                       "the generations an earlier run recorded "
+                                       "(its llm_synthetic.jsonl[.gz]) instead of the model."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
@@ -35,11 +38,20 @@ def study(
                 err_console.print(f"replicate {done:,}/{total:,}", end="\r")
         if backend not in ("local", "dask"):
             raise ValidationError(f"`--backend` must be 'local' or 'dask'. Got {backend!r}.")
+        generator = None
+        if replay is not None:
+            if name != "llm":
+                raise ValidationError(f"`--replay` applies to the llm study only. Got it with "
+                                      f"{name!r}; drop --replay.")
+            from ..study import ReplayGenerator
+
+            generator = ReplayGenerator(replay)
         # the LLM study caches generations and embeddings under the output directory,
         # so a rerun reads them and a killed run resumes
         result = run_study(name, quick=quick, rng=seed, jobs=jobs, model=model,
                            progress=progress, backend=backend, scheduler=scheduler,
-                           cache_dir=out / "cache" if name == "llm" else None)
+                           cache_dir=out / "cache" if name == "llm" else None,
+                           generator=generator)
         paths = {**result.write(out), **write_study_figures(result, out)}
     c = result.correlations
     console.print(f"{result.name}: {result.settings['n_configs']} configurations x "

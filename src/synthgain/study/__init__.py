@@ -29,6 +29,7 @@ from ._digits import (
 )
 from ._generator import (
     GenerationCache,
+    ReplayGenerator,
     SmolLMGenerator,
     StubGenerator,
     TextGenerator,
@@ -63,6 +64,7 @@ __all__ = [
     "DigitsSplit",
     "GenerationCache",
     "LLMData",
+    "ReplayGenerator",
     "SmolLMGenerator",
     "StubGenerator",
     "StudyConfig",

@@ -41,7 +41,8 @@ from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..experiments.provenance import write_bytes_atomic
 
-__all__ = ["MODEL_FILE", "GenerationCache", "SmolLMGenerator", "StubGenerator",
+__all__ = ["MODEL_FILE", "GenerationCache", "ReplayGenerator", "SmolLMGenerator",
+           "StubGenerator",
            "TextGenerator", "generate_cached", "model_available", "model_path",
            "parse_question"]
 
@@ -240,6 +241,65 @@ class StubGenerator:
         else:
             base = [words[int(i)] for i in gen.integers(len(words), size=8)] + ["."]
         return " ".join(base[:max_new_tokens])
+
+
+class ReplayGenerator:
+    """The generations of an earlier run, read back from its ``llm_synthetic.jsonl``
+    (or ``.jsonl.gz``): answers each (prompt, seed, temperature, max_new_tokens) it
+    holds with the recorded text, so that every number of that run can be recomputed
+    without the model; any other request is a ValidationError naming the file.
+
+    Its fingerprint is the recorded model's name and the file's content hash, so its
+    answers never mix in a cache with those of a live model.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from ..audit._containers import read_rows
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ValidationError(f"`--replay` must be a file of recorded generations "
+                                  f"(llm_synthetic.jsonl or .jsonl.gz). Got "
+                                  f"{str(self.path)!r}, which does not exist.")
+        self._texts: dict[tuple[str, int, float, int], str] = {}
+        models: set[str] = set()
+        for row, rec in enumerate(read_rows(self.path), start=1):
+            try:
+                key = (str(rec["prompt"]), int(rec["seed"]), float(rec["temperature"]),
+                       int(rec["max_new_tokens"]))
+                text, model = str(rec["text"]), str(rec["model"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(
+                    f"{self.path}: row {row} is not a recorded generation (it needs prompt, "
+                    f"seed, temperature, max_new_tokens, model and text): {exc!r}.") from None
+            self._texts[key] = text
+            models.add(model)
+        if len(models) > 1:
+            raise ValidationError(f"{self.path}: generations of several models "
+                                  f"({', '.join(sorted(models))}); replay one model's file.")
+        self.name = models.pop() if models else "replay"
+        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        self._fingerprint = f"replay of {self.name} sha256:{digest}"
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], *, temperature: float,
+                 max_new_tokens: int) -> list[str]:
+        out = []
+        for p, s in zip(prompts, seeds, strict=True):
+            key = (p, int(s), float(temperature), int(max_new_tokens))
+            if key not in self._texts:
+                raise ValidationError(
+                    f"{self.path} holds no generation for seed {int(s)} at temperature "
+                    f"{temperature} of the prompt {p[:60]!r}...: it records another run "
+                    f"(seed, configurations or --quick); replay it with the options it was "
+                    f"made with, or drop --replay to generate.")
+            out.append(self._texts[key])
+        return out
 
 
 _NUMBERING = re.compile(r"^\s*(?:[-*\u2022]+|\(?\d+[.):]|q(?:uestion)?\s*\d*\s*[:.)-])\s*",
