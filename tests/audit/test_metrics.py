@@ -96,3 +96,18 @@ def test_novelty_and_prdc_do_not_depend_on_workers():
     assert np.array_equal(n1.nearest, n2.nearest) and np.array_equal(n1.distance, n2.distance)
     assert prdc(a, s[:400], workers=1) == prdc(a, s[:400], workers=2)
 
+
+
+def test_vendi_difference_of_samples_with_fewer_than_two_nonzero_rows():
+    # the LSA embedding maps a text of unknown words to zeros; such rows are left out,
+    # one remaining row is one direction (Vendi 1), none leaves nothing to score
+    from synthgain.audit._estimators import vendi_diff
+
+    measure = vendi_diff()
+    one = np.zeros((4, 3))
+    one[0, 0] = 1.0
+    many = np.random.default_rng(0).normal(size=(20, 3))
+    gen = np.random.default_rng(0)
+    expected = 1.0 - vendi_score(many, rng=0).value
+    assert measure(one, many, gen)["vendi"] == pytest.approx(expected)
+    assert np.isnan(measure(np.zeros((4, 3)), many, gen)["vendi"])

@@ -113,7 +113,7 @@ def test_curation_filters_and_flips():
 
 
 def test_study_on_the_stub_same_whatever_the_number_of_workers(trec_lines, tmp_path):
-    kw = dict(configs=TINY, n_replicates=2, rng=5, generator=StubGenerator(),
+    kw = dict(configs=TINY, n_replicates=1, rng=5, generator=StubGenerator(),
               questions=trec_lines, model="lsa", n_boot=50)
     one = run_study("llm", jobs=1, cache_dir=tmp_path / "a", **kw)
     two = run_study("llm", jobs=2, cache_dir=tmp_path / "b", **kw)
@@ -121,10 +121,16 @@ def test_study_on_the_stub_same_whatever_the_number_of_workers(trec_lines, tmp_p
     assert one.records == two.records
     pd.testing.assert_frame_equal(one.correlations, two.correlations)
     t = one.replicates
-    assert t.shape[0] == 6 and (t["n_prompts"] == 10 * (t["K"] + t["J"])).all()
+    assert t.shape[0] == 3 and (t["n_prompts"] == 10 * (t["K"] + t["J"])).all()
     assert np.isfinite(t[["gain_both", "gain_synthetic", "kl_gap_mixture"]]).all().all()
+    # the audit's null-calibrated measures: those valid at 12 anchors and 30 rows are
+    # measured, the rest withheld (NaN) and counted
+    assert np.isfinite(t[["audit_js_synthetic_target", "audit_precision", "audit_vendi",
+                          "audit_distinct_2"]]).all().all()
+    assert t["audit_kl_gap"].isna().all() and (t["audit_withheld"] >= 1).all()
+    assert {"audit_kl_gap", "audit_near_copy"} <= set(one.correlations["measure"])
     # the off-task share: half of each class's prompts
-    half = [r for r in one.records if r["config_id"] == 2 and r["replicate"] == 0]
+    half = [r for r in one.records if r["config_id"] == 2]
     assert Counter(r["kind"] for r in half)["off_task"] == 15
     assert len(one.records) == int(t["n_prompts"].sum())
     s = one.summary
@@ -150,7 +156,7 @@ def test_study_rerun_reads_the_cache_and_resumes(trec_lines, tmp_path):
             return super().generate(prompts, seeds, **kw)
 
     kw = dict(configs=[TINY[0], TINY[2]], n_replicates=1, rng=2, questions=trec_lines,
-              model="lsa", n_boot=20, cache_dir=tmp_path)
+              model="lsa", n_boot=20, cache_dir=tmp_path, audit=False)
     with pytest.raises(RuntimeError, match="killed"):
         run_study("llm", generator=Counting(fail_after=1), **kw)
     resumed = Counting()
@@ -204,7 +210,8 @@ def test_replay_of_the_recorded_generations_gives_the_same_tables(trec_lines, tm
     from synthgain.exceptions import ValidationError
     from synthgain.study import ReplayGenerator
 
-    kw = dict(configs=TINY, n_replicates=1, rng=5, questions=trec_lines, model="lsa", n_boot=50)
+    kw = dict(configs=TINY, n_replicates=1, rng=5, questions=trec_lines, model="lsa", n_boot=50,
+              audit=False)
     live = run_study("llm", generator=StubGenerator(), **kw)
     jsonl = live.write(tmp_path / "live")["synthetic"]
     packed = tmp_path / "llm_synthetic.jsonl.gz"

@@ -165,10 +165,15 @@ def near_copy_rate(copy_ratio: float = 0.25, workers: int = -1) -> Measure:
 
 def vendi_diff(n_groups: int = 2) -> Measure:
     """Vendi(x) - Vendi(y) under the cosine kernel (all-zero rows are left out)."""
+    def one(z: np.ndarray) -> float:
+        z = z[np.any(z != 0, axis=1)]
+        # one row is one direction (Vendi 1 by definition); none has no diversity to score
+        if z.shape[0] < 2:
+            return float(z.shape[0]) if z.shape[0] else float("nan")
+        return vendi_score(z, n_groups=n_groups, rng=0).value
+
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
-        vx, vy = (vendi_score(z[np.any(z != 0, axis=1)], n_groups=n_groups, rng=0).value
-                  for z in (x, y))
-        return {"vendi": vx - vy}
+        return {"vendi": one(x) - one(y)}
     return measure
 
 

@@ -38,7 +38,15 @@ from ._generator import (
     model_path,
     parse_question,
 )
-from ._llm import LLMData, class_prompt, curate, llm_prompts, off_task_prompt
+from ._llm import (
+    AUDIT_MEASURES,
+    LLMData,
+    audit_measures,
+    class_prompt,
+    curate,
+    llm_prompts,
+    off_task_prompt,
+)
 from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
 from ._run import STUDIES, StudyResult, run_study, study_configs, summarize
 from ._text import (
@@ -52,6 +60,7 @@ from ._text import (
 from ._trec import TREC_CLASSES, TrecSplit, load_trec_split, read_trec, trec_path
 
 __all__ = [
+    "AUDIT_MEASURES",
     "CURATIONS",
     "GAINS",
     "GENERATORS",
@@ -75,6 +84,7 @@ __all__ = [
     "TrecSplit",
     "add_word_noise",
     "assign_classes",
+    "audit_measures",
     "class_prompt",
     "curate",
     "digits_replicate",

@@ -26,8 +26,8 @@ from ._design import StudyConfig, assign_classes, pick_anchors
 from ._generator import GenerationCache, TextGenerator, generate_cached, parse_question
 from ._trec import TREC_CLASSES, TrecSplit
 
-__all__ = ["OFF_TASK_TOPICS", "LLMData", "class_prompt", "curate", "llm_prompts",
-           "off_task_prompt"]
+__all__ = ["AUDIT_MEASURES", "OFF_TASK_TOPICS", "LLMData", "audit_measures", "class_prompt",
+           "curate", "llm_prompts", "off_task_prompt"]
 
 INSTRUCTION = "You write questions for a question-classification data set."
 #: topics of the off-task prompts (text the task did not ask for)
@@ -120,6 +120,65 @@ def curate(questions: Sequence[str], labels: np.ndarray, classes: Sequence[str],
     return kept, out
 
 
+#: the audit's null-calibrated measures the LLM study also ranks configurations by:
+#: name -> (metrics.json ``group.key``, description, sign expected for the gain). Each is
+#: its value over chance at matched sizes; NaN where the audit withholds it (outside the
+#: estimator's calibrated sizes, docs/estimators.md).
+AUDIT_MEASURES: dict[str, tuple[str, str, int]] = {
+    "audit_kl_gap": ("kl_gap.mixture", "audit: KL gap (mixture, PCA space) over chance", +1),
+    "audit_information_gain": ("information.information_gain",
+                               "audit: dI - H(anchor) over chance", +1),
+    "audit_js_synthetic_target": ("divergences.js_synthetic_target",
+                                  "audit: JS(synthetic, reference) over chance", -1),
+    "audit_tv_synthetic_target": ("divergences.tv_synthetic_target",
+                                  "audit: TV(synthetic, reference) over chance", -1),
+    "audit_precision": ("fidelity.precision", "audit: precision over chance", +1),
+    "audit_recall": ("fidelity.recall", "audit: recall over chance", +1),
+    "audit_coverage": ("fidelity.coverage", "audit: coverage over chance", +1),
+    "audit_vendi": ("diversity.vendi_synthetic", "audit: Vendi(synthetic) - Vendi(anchor) "
+                    "over chance", +1),
+    "audit_near_copy": ("novelty.memorisation", "audit: near-copy rate over chance", -1),
+    "audit_distinct_2": ("text.distinct_2", "audit: distinct-2 (synthetic - anchor) over "
+                         "chance", +1),
+    "audit_self_bleu": ("text.self_bleu", "audit: self-BLEU (synthetic - anchor) over "
+                        "chance", -1),
+    "audit_compression": ("text.compression_ratio", "audit: gzip compression ratio "
+                          "(synthetic / anchor) over chance", -1),
+    "audit_opening_share": ("text.opening_share", "audit: share of the commonest opening "
+                            "(synthetic - anchor) over chance", -1),
+    "audit_duplicate_share": ("text.exact_duplicates", "audit: share of synthetic rows that "
+                              "repeat another exactly", -1),
+}
+
+
+def audit_measures(anchor: np.ndarray, synthetic: np.ndarray, reference: np.ndarray,
+                   texts: dict[str, Sequence[str]], prompt_anchor: np.ndarray,
+                   rng: RNGLike) -> dict[str, float]:
+    """:data:`AUDIT_MEASURES` of one replicate: :func:`synthgain.audit.run_audit` on the
+    anchors, the synthetic questions (with each row's prompt anchor as provenance) and
+    the reference sample as the target, embeddings given, one worker. NaN for a value
+    the audit withholds; ``audit_withheld`` counts them."""
+    from ..audit import Dataset, run_audit
+
+    out = dict.fromkeys(AUDIT_MEASURES, float("nan"))
+    if min(anchor.shape[0], synthetic.shape[0], reference.shape[0]) < 5:
+        return {**out, "audit_withheld": float(len(out))}
+    prov = [[str(a)] if a >= 0 else [] for a in prompt_anchor.tolist()]
+    res = run_audit(Dataset.from_arrays(anchor, texts=texts["anchor"], name="anchor"),
+                    Dataset.from_arrays(synthetic, texts=texts["synthetic"], anchor_ids=prov,
+                                        name="synthetic"),
+                    Dataset.from_arrays(reference, texts=texts["reference"], name="target"),
+                    rng=rng, workers=1)
+    records = {f"{r.group}.{r.key}": r for r in res.records}
+    for name, (key, _, _) in AUDIT_MEASURES.items():
+        rec = records.get(key)
+        if rec is not None and rec.estimate is not None:
+            out[name] = float(rec.estimate.value)
+    out["audit_duplicate_share"] /= synthetic.shape[0]
+    out["audit_withheld"] = float(sum(np.isnan(v) for v in out.values()))
+    return out
+
+
 @dataclass
 class LLMData:
     """What every task of the LLM study shares: the split, the fixed parts' embeddings,
@@ -132,6 +191,7 @@ class LLMData:
     cache_dir: Path | None = None
     max_new_tokens: int = 32
     batch_size: int = 32
+    audit: bool = True
 
     @property
     def classes(self) -> list[str]:
@@ -152,7 +212,8 @@ def llm_draw(config: StudyConfig, data: LLMData, rng: RNGLike) -> dict[str, Any]
     seeds = child_seed(root, "generation").generate_state(max(len(prompts), 1), dtype=np.uint64)
     return {"classes": classes, "anchor_rows": pick, "prompts": prompts,
             "seeds": [int(s) for s in seeds[: len(prompts)]],
-            "curation": child_generator(root, "curation"), "rng": child_generator(root, "measures")}
+            "curation": child_generator(root, "curation"), "rng": child_generator(root, "measures"),
+            "audit": child_seed(root, "audit")}
 
 
 def llm_task(config: StudyConfig, seed: np.random.SeedSequence, data: LLMData
@@ -184,9 +245,14 @@ def llm_task(config: StudyConfig, seed: np.random.SeedSequence, data: LLMData
     xs = data.embed([questions[i] for i in keep]) if keep.size else np.empty((0, xa.shape[1]))
     ys = labels[keep]
     prompt_anchor = np.asarray([prompts[i]["anchor"] for i in keep], dtype=np.int64)
+    texts = {"anchor": [split.texts["anchor"][i] for i in draw["anchor_rows"]],
+             "synthetic": [questions[i] for i in keep],
+             "reference": [split.texts["reference"][i] for i in ref_rows]}
     row: dict[str, Any] = {
         **downstream_gain(xa, ya, xs, ys, emb["test"][test_rows], split.labels["test"][test_rows]),
         **study_measures(xa, xs, emb["reference"][ref_rows], prompt_anchor, rng=draw["rng"]),
+        **(audit_measures(xa, xs, emb["reference"][ref_rows], texts, prompt_anchor,
+                          rng=draw["audit"]) if data.audit else {}),
         "n_prompts": len(prompts), "n_empty": int(sum(not q for q in questions)),
         "n_kept": int(keep.size), "n_flipped": int(np.sum(labels[keep] != np.asarray(
             [prompts[i]["label"] for i in keep], dtype=object))),

@@ -25,6 +25,7 @@ from ..experiments.backends import get_backend, map_ordered
 from ..experiments.provenance import write_bytes_atomic
 from ..measures import rank_correlation, spearman_rows
 from ._design import KNOBS, LLM_KNOBS, StudyConfig, one_at_a_time
+from ._llm import AUDIT_MEASURES
 from ._measures import GAINS, STUDY_MEASURES
 
 __all__ = ["STUDIES", "StudyResult", "run_study", "study_configs"]
@@ -156,7 +157,11 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
     The bootstrap of (gain ``g``, measure ``m``), the ``i``-th pair in
     ``GAINS x STUDY_MEASURES`` order, draws from ``child_seed(rng, i)``.
     """
-    values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *STUDY_MEASURES]
+    # the LLM study adds the audit's null-calibrated measures (AUDIT_MEASURES)
+    measures = {**{m: v for m, v in STUDY_MEASURES.items()},
+                **{m: (desc, sign) for m, (_, desc, sign) in AUDIT_MEASURES.items()
+                   if m in replicates.columns}}
+    values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *measures]
     grouped = replicates.groupby("config_id", sort=True)
     extra = [k for k in LLM_KNOBS if k in replicates.columns]
     knobs = grouped[["knob", "generator", *KNOBS, *extra]].first()
@@ -167,16 +172,16 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
     summary.insert(1, "n_replicates", grouped.size().to_numpy())
     rows = []
     root = seed_sequence(rng)
-    for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in STUDY_MEASURES):
+    for i, (gain, measure) in enumerate((g, m) for g in GAINS for m in measures):
         est = rank_correlation(summary[f"mean_{measure}"], summary[f"mean_{gain}"],
                                n_bootstrap=n_boot, nan_policy="omit", rng=child_seed(root, i))
         lo, hi = est.interval if est.interval is not None else (np.nan, np.nan)
-        sign = STUDY_MEASURES[measure][1]
+        sign = measures[measure][1]
         rows.append({"gain": gain, "measure": measure, "rho": est.value, "low": lo,
                      "high": hi, "p_value": est.params.get("p_value", np.nan),
                      "n_configs": est.n[0], "expected_sign": sign,
                      "verdict": _verdict(est.value, lo, hi, sign),
-                     "description": STUDY_MEASURES[measure][0]})
+                     "description": measures[measure][0]})
     return summary, pd.DataFrame(rows)
 
 
@@ -209,7 +214,7 @@ def _classes(data: Any) -> list[Any]:
 
 
 def _prepare_llm(seed: np.random.SeedSequence, model: str, quick: bool, generator: Any,
-                 cache_dir: str | Path | None, questions: Any) -> Any:
+                 cache_dir: str | Path | None, questions: Any, audit: bool) -> Any:
     """The LLM study's shared data: the TREC split, the embeddings of its anchor
     candidates, reference and test questions (computed once), the generator."""
     from ._generator import SmolLMGenerator
@@ -231,7 +236,7 @@ def _prepare_llm(seed: np.random.SeedSequence, model: str, quick: bool, generato
     task_embed = main if model == "lsa" else fit_text_embedder(fixed, model=model,
                                                                cache_dir=emb_dir, jobs=1)
     return LLMData(split, embeddings, task_embed, gen,
-                   None if where is None else where / "generations")
+                   None if where is None else where / "generations", audit=audit)
 
 
 def _prepare(name: str, seed: np.random.SeedSequence, model: str
@@ -262,6 +267,7 @@ def run_study(
     generator: Any = None,
     cache_dir: str | Path | None = None,
     questions: Any = None,
+    audit: bool = True,
 ) -> StudyResult:
     """Run study ``"digits"``, ``"text"`` or ``"llm"``: every configuration, replicated.
 
@@ -294,6 +300,10 @@ def run_study(
         resumed run reads them) and embeddings (``embeddings/``) are cached here.
     questions : iterable of str, optional
         LLM study: TREC-format lines in place of the packaged TREC file.
+    audit : bool, default True
+        LLM study: also rank configurations by the audit's null-calibrated measures
+        (:data:`synthgain.study.AUDIT_MEASURES`, one :func:`synthgain.audit.run_audit`
+        per replicate); False leaves them out (faster; the tests of the cache do).
 
     Returns
     -------
@@ -314,7 +324,8 @@ def run_study(
     s_data, s_boot = child_seed(root, "data"), child_seed(root, "bootstrap")
     t0 = time.perf_counter()
     if name == "llm":
-        data: Any = _prepare_llm(s_data, model, bool(quick), generator, cache_dir, questions)
+        data: Any = _prepare_llm(s_data, model, bool(quick), generator, cache_dir, questions,
+                                 bool(audit))
         task: Callable[..., dict[str, Any]] = _llm_task
     else:
         data, task = _prepare(name, s_data, model)
