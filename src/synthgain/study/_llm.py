@@ -14,7 +14,7 @@ standing in for fine-tuning an LLM.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +152,7 @@ AUDIT_MEASURES: dict[str, tuple[str, str, int]] = {
 
 
 def audit_measures(anchor: np.ndarray, synthetic: np.ndarray, reference: np.ndarray,
-                   texts: dict[str, Sequence[str]], prompt_anchor: np.ndarray,
+                   texts: Mapping[str, Sequence[str]], prompt_anchor: np.ndarray,
                    rng: RNGLike) -> dict[str, float]:
     """:data:`AUDIT_MEASURES` of one replicate: :func:`synthgain.audit.run_audit` on the
     anchors, the synthetic questions (with each row's prompt anchor as provenance) and
