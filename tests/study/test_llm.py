@@ -129,6 +129,7 @@ def test_study_on_the_stub_same_whatever_the_number_of_workers(trec_lines, tmp_p
                           "audit_distinct_2"]]).all().all()
     assert t["audit_kl_gap"].isna().all() and (t["audit_withheld"] >= 1).all()
     assert {"audit_kl_gap", "audit_near_copy"} <= set(one.correlations["measure"])
+    assert {"audit_kl_gap", "kl_gap_mixture"} <= set(one.by_knob["measure"])
     # the off-task share: half of each class's prompts
     half = [r for r in one.records if r["config_id"] == 2]
     assert Counter(r["kind"] for r in half)["off_task"] == 15

@@ -105,7 +105,7 @@ class StudyResult:
             if knob == "default":
                 continue
             part = s[s["knob"].isin(["default", knob])]
-            for m in STUDY_MEASURES:
+            for m in [*STUDY_MEASURES, *(a for a in AUDIT_MEASURES if f"mean_{a}" in s)]:
                 x, y = part[f"mean_{m}"].to_numpy(), part["mean_gain_both"].to_numpy()
                 ok = np.isfinite(x) & np.isfinite(y)
                 rho = (float(spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
