@@ -47,7 +47,9 @@ def test_study_llm_on_the_stub_generator_writes_the_synthetic_jsonl(tmp_path, mo
         seen.update(kw)
         kw.update(configs=[StudyConfig(K=1, J=1, L=0, anchors_per_class=3, per_class=6, demos=2),
                            StudyConfig(K=2, J=1, L=0, anchors_per_class=3, per_class=6, demos=2,
-                                       knob="K")],
+                                       knob="K"),
+                           StudyConfig(K=1, J=1, L=0, anchors_per_class=3, per_class=6, demos=2,
+                                       curation="filter", knob="curation")],
                   n_replicates=1, n_boot=20, generator=study_pkg.StubGenerator(),
                   questions=lines, model="lsa")
         return real(name, **kw)
@@ -56,9 +58,9 @@ def test_study_llm_on_the_stub_generator_writes_the_synthetic_jsonl(tmp_path, mo
     res = runner.invoke(app, ["study", "llm", "--out", str(tmp_path), "--quiet"])
     assert res.exit_code == 0, res.output
     assert seen["cache_dir"] == tmp_path / "cache" and seen["backend"] == "local"
-    assert "2 configurations x 1 replicates" in res.output
+    assert "3 configurations x 1 replicates" in res.output
     recs = (tmp_path / "llm_synthetic.jsonl").read_text().splitlines()
-    assert len(recs) == 12 + 18
+    assert len(recs) == 12 + 18 + 12
     assert (tmp_path / "study_llm_knobs.png").is_file()
     assert list((tmp_path / "cache" / "generations").rglob("*.json"))
 

@@ -30,7 +30,7 @@ def _knob_figure(result: StudyResult, path: Path) -> None:
     for ax, knob in zip(axes[0], knobs, strict=True):
         part = s[s["knob"] == knob]
         rows = part if default.empty else pd.concat([default, part])
-        named = rows[knob].dtype == object  # generator, curation: categories
+        named = not pd.api.types.is_numeric_dtype(rows[knob])  # generator, curation
         xs = rows[knob].astype(str) if named else rows[knob].astype(float)
         order = np.argsort(xs.to_numpy(), kind="stable")
         for gain, color, label in (("gain_synthetic", "C1", "synthetic"),
