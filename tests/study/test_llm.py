@@ -141,7 +141,7 @@ def test_study_on_the_stub_same_whatever_the_number_of_workers(trec_lines, tmp_p
     lines = paths["synthetic"].read_text().splitlines()
     rec = json.loads(lines[0])
     assert len(lines) == len(one.records)
-    assert {"prompt", "anchor_id", "seed", "model", "text", "label"} <= set(rec)
+    assert {"prompt", "anchor_id", "seed", "model", "text", "label", "knob", "knob_value"} <= set(rec)
 
 
 def test_study_rerun_reads_the_cache_and_resumes(trec_lines, tmp_path):

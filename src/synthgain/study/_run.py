@@ -339,7 +339,9 @@ def run_study(
     items = [(cfgs[i], child_seed(root, "tasks", r) if name == "llm"
               else child_seed(root, "tasks", i, r)) for i, r in jobs_list]
     rows = _map(task, items, data, jobs, progress, backend, scheduler)
-    records = [{"config_id": i, "replicate": r, **rec}
+    records = [{"config_id": i, "replicate": r, "knob": cfgs[i].knob,
+                "knob_value": None if cfgs[i].knob == "default" else getattr(cfgs[i], cfgs[i].knob),
+                **rec}
                for (i, r), row in zip(jobs_list, rows, strict=True)
                for rec in row.pop("_records", [])]
     table = pd.DataFrame([{"config_id": i, "replicate": r, **cfgs[i].to_dict(), **row}
