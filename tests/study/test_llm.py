@@ -222,6 +222,7 @@ def test_replay_of_the_recorded_generations_gives_the_same_tables(trec_lines, tm
     again = run_study("llm", generator=replay, cache_dir=tmp_path / "cache", **kw)
     pd.testing.assert_frame_equal(live.replicates, again.replicates)
     pd.testing.assert_frame_equal(live.correlations, again.correlations)
+    assert not (tmp_path / "cache" / "generations").exists()  # a replay caches nothing
     # another seed asks for generations the file does not hold
     with pytest.raises(ValidationError, match="holds no generation for seed"):
         run_study("llm", generator=replay, **{**kw, "rng": 6})

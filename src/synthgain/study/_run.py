@@ -217,7 +217,7 @@ def _prepare_llm(seed: np.random.SeedSequence, model: str, quick: bool, generato
                  cache_dir: str | Path | None, questions: Any, audit: bool) -> Any:
     """The LLM study's shared data: the TREC split, the embeddings of its anchor
     candidates, reference and test questions (computed once), the generator."""
-    from ._generator import SmolLMGenerator
+    from ._generator import ReplayGenerator, SmolLMGenerator
     from ._llm import LLMData, quick_sizes
     from ._text import fit_text_embedder
     from ._trec import load_trec_split
@@ -235,8 +235,10 @@ def _prepare_llm(seed: np.random.SeedSequence, model: str, quick: bool, generato
     # tasks embed their synthetic questions on one torch thread each (one task per core)
     task_embed = main if model == "lsa" else fit_text_embedder(fixed, model=model,
                                                                cache_dir=emb_dir, jobs=1)
+    # a replay already holds every generation on disk: nothing to cache
+    replay = isinstance(gen, ReplayGenerator)
     return LLMData(split, embeddings, task_embed, gen,
-                   None if where is None else where / "generations", audit=audit)
+                   None if where is None or replay else where / "generations", audit=audit)
 
 
 def _prepare(name: str, seed: np.random.SeedSequence, model: str
