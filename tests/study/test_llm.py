@@ -232,3 +232,17 @@ def test_replay_of_the_recorded_generations_gives_the_same_tables(trec_lines, tm
         ReplayGenerator(bad)
     with pytest.raises(ValidationError, match="does not exist"):
         ReplayGenerator(tmp_path / "absent.jsonl")
+
+
+def test_study_on_a_dask_cluster_equals_the_local_run(trec_lines):
+    distributed = pytest.importorskip("distributed", reason="the distributed extra "
+                                      "(dask[distributed]) is not installed")
+    kw = dict(configs=TINY[:2], n_replicates=1, rng=7, generator=StubGenerator(),
+              questions=trec_lines, model="lsa", n_boot=20, audit=False)
+    local = run_study("llm", jobs=1, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", protocol="tcp://",
+                                  dashboard_address=None) as cluster:
+        remote = run_study("llm", backend="dask", scheduler=cluster.scheduler_address, **kw)
+    pd.testing.assert_frame_equal(local.replicates, remote.replicates)
+    assert local.records == remote.records
