@@ -76,3 +76,9 @@ def test_study_replay_applies_to_the_llm_study_only(tmp_path):
                               "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert "`--replay` applies to the llm study only" in res.output
+
+
+def test_study_rejects_an_unknown_runtime(tmp_path):
+    res = runner.invoke(app, ["study", "llm", "--runtime", "vllm", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "`--runtime` must be 'transformers' or 'llama-cpp'. Got 'vllm'" in res.output

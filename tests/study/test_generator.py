@@ -11,6 +11,7 @@ from synthgain.study import (
     GenerationCache,
     StubGenerator,
     generate_cached,
+    model_available,
     model_path,
     parse_question,
     trec_path,
@@ -116,3 +117,26 @@ def test_missing_components_name_the_setup_target(monkeypatch):
         model_path()
     with pytest.raises(ValidationError, match="make study-setup"):
         trec_path()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None or not model_available(),
+                    reason="llama-cpp-python (optional runtime) or the model is not installed")
+def test_llama_cpp_runtime_is_seeded():
+    from synthgain.study import LlamaCppGenerator, class_prompt
+
+    gen = LlamaCppGenerator()
+    prompts = [class_prompt("LOC", ["Where is the Taj Mahal ?"])] * 3
+    one = gen.generate(prompts, [1, 2, 1], temperature=0.7, max_new_tokens=16)
+    assert one[0] == one[2] and all(isinstance(t, str) for t in one)
+    assert gen.generate(prompts[:1], [1], temperature=0.7, max_new_tokens=16) == one[:1]
+    assert gen.fingerprint() != "" and "llama-cpp-python==" in gen.fingerprint()
+
+
+def test_llama_cpp_runtime_missing_names_the_remedy(monkeypatch):
+    from synthgain.study import LlamaCppGenerator
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    with pytest.raises(ValidationError, match="pip install llama-cpp-python"):
+        LlamaCppGenerator()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,6 +23,8 @@ def study(
     backend: str = typer.Option("local", "--backend", help="Where tasks run: local or dask."),
     scheduler: str | None = typer.Option(None, "--scheduler",
                                          help="Dask scheduler address (default: a local cluster)."),
+    runtime: str = typer.Option("transformers", "--runtime", help="llm: run the model with "
+                                "transformers (default) or llama-cpp (needs llama-cpp-python)."),
     replay: Path | None = typer.Option(None, "--replay", help="llm: answer every prompt from "
                                        "the generations an earlier run recorded "
                                        "(its llm_synthetic.jsonl[.gz]) instead of the model."),
@@ -38,7 +41,14 @@ def study(
                 err_console.print(f"replicate {done:,}/{total:,}", end="\r")
         if backend not in ("local", "dask"):
             raise ValidationError(f"`--backend` must be 'local' or 'dask'. Got {backend!r}.")
-        generator = None
+        generator: Any = None
+        if runtime not in ("transformers", "llama-cpp"):
+            raise ValidationError(f"`--runtime` must be 'transformers' or 'llama-cpp'. Got "
+                                  f"{runtime!r}.")
+        if runtime == "llama-cpp" and replay is None:
+            from ..study import LlamaCppGenerator
+
+            generator = LlamaCppGenerator()
         if replay is not None:
             if name != "llm":
                 raise ValidationError(f"`--replay` applies to the llm study only. Got it with "

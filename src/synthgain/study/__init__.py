@@ -29,6 +29,7 @@ from ._digits import (
 )
 from ._generator import (
     GenerationCache,
+    LlamaCppGenerator,
     ReplayGenerator,
     SmolLMGenerator,
     StubGenerator,
@@ -73,6 +74,7 @@ __all__ = [
     "DigitsSplit",
     "GenerationCache",
     "LLMData",
+    "LlamaCppGenerator",
     "ReplayGenerator",
     "SmolLMGenerator",
     "StubGenerator",

@@ -41,7 +41,8 @@ from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..experiments.provenance import write_bytes_atomic
 
-__all__ = ["MODEL_FILE", "GenerationCache", "ReplayGenerator", "SmolLMGenerator",
+__all__ = ["MODEL_FILE", "GenerationCache", "LlamaCppGenerator", "ReplayGenerator",
+           "SmolLMGenerator",
            "StubGenerator",
            "TextGenerator", "generate_cached", "model_available", "model_path",
            "parse_question"]
@@ -203,6 +204,51 @@ class SmolLMGenerator:
                                  top_p=None, top_k=None)
         new = ids[:, enc["input_ids"].shape[1]:]
         return [t.strip() for t in tok.batch_decode(new, skip_special_tokens=True)]
+
+
+class LlamaCppGenerator:
+    """SmolLM2-135M-Instruct through ``llama-cpp-python`` (optional: ``pip install
+    llama-cpp-python`` builds it from source), on the same GGUF file.
+
+    One stream, one completion per call, seeded by the row's seed, with plain
+    temperature sampling (``top_k=0, top_p=1, min_p=0``, no repeat penalty) as in
+    :class:`SmolLMGenerator`; its completions differ from transformers' (another
+    sampler, quantised arithmetic), so its fingerprint differs and the two never share
+    cache entries. Faster per core (benchmarks/bench_llm.py), but not the study's default:
+    see docs/study.md.
+    """
+
+    name = MODEL_NAME
+
+    def __init__(self, *, threads: int = 1, path: str | Path | None = None) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ValidationError("`--runtime llama-cpp` needs llama-cpp-python, which is not "
+                                  "installed: pip install llama-cpp-python (it compiles "
+                                  "llama.cpp, about 12 minutes on 2 cores), or use "
+                                  "`--runtime transformers`.")
+        self.threads = check_int(threads, "threads", low=1)
+        self.path = Path(path) if path is not None else model_path()
+        self._llm: Any = None
+
+    def fingerprint(self) -> str:
+        return (f"{self.path.name} size={self.path.stat().st_size} "
+                f"llama-cpp-python=={_version('llama-cpp-python')} sampler=temperature-only")
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int], *, temperature: float,
+                 max_new_tokens: int) -> list[str]:
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            self._llm = Llama(model_path=str(self.path), n_threads=self.threads, n_ctx=1024,
+                              verbose=False)
+        out = []
+        for p, s in zip(prompts, seeds, strict=True):
+            res = self._llm.create_chat_completion(
+                [{"role": "user", "content": p}], temperature=temperature, top_k=0,
+                top_p=1.0, min_p=0.0, repeat_penalty=1.0, max_tokens=max_new_tokens,
+                seed=int(s) % 2**31)
+            out.append(str(res["choices"][0]["message"]["content"] or "").strip())
+        return out
 
 
 class StubGenerator:
