@@ -14,7 +14,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from synthgain.audit._containers import read_rows
+from synthgain.audit import read_rows
 
 #: phrases of completions about the instructions or the model, not the task
 META = ("question-classification", "helpful ai", "smollm", "of this category", "new question")

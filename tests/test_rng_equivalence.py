@@ -68,6 +68,18 @@ def _plain(result):
     return result
 
 
+def _audit_measures(rng):
+    from synthgain.study import audit_measures
+
+    g = np.random.default_rng(3)
+    words = ["where", "is", "the", "city", "who", "wrote", "book", "how", "many", "stars"]
+    texts = {name: [" ".join(g.choice(words, 5)) + " ?" for _ in range(n)]
+             for name, n in (("anchor", 12), ("synthetic", 30), ("reference", 30))}
+    out = audit_measures(g.normal(size=(12, 4)), g.normal(size=(30, 4)) + 0.2,
+                         g.normal(size=(30, 4)), texts, np.arange(30) % 12, rng=rng)
+    return {k: None if np.isnan(v) else v for k, v in out.items()}  # NaN != NaN
+
+
 CASES = {
     "synthgain.mixture.GaussianMixture.sample": lambda rng: MIX.sample(20, rng=rng),
     "synthgain.mixture.GaussianMixture.sample_components":
@@ -107,6 +119,7 @@ CASES = {
     "synthgain.study.add_word_noise":
         lambda rng: add_word_noise(["a b c d", "e f g h i"], 0.5, ["x", "y", "z"], rng=rng),
     "synthgain.study.load_quotes_split": lambda rng: _split_lists(load_quotes_split(3, rng=rng)),
+    "synthgain.study.audit_measures": lambda rng: _audit_measures(rng),
     "synthgain.study.load_trec_split": lambda rng: _split_lists(load_trec_split(
         lines=[f"{c}:x Question {i} about {c} ?" for c in ("LOC", "HUM") for i in range(10)],
         rng=rng)),

@@ -9,6 +9,7 @@ saves metrics.json and a self-contained report.html.
 """
 
 from ._c2st import classifier_two_sample_test
+from ._containers import read_rows
 from ._demo import markov_generate, quotes_by_series, run_text_demo, write_chat_example
 from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
 from ._embed import _quiet_libraries as quiet_libraries
@@ -77,6 +78,7 @@ __all__ = [
     "project",
     "quiet_libraries",
     "quotes_by_series",
+    "read_rows",
     "row_flags",
     "row_table",
     "run_audit",

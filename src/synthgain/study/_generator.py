@@ -300,7 +300,7 @@ class ReplayGenerator:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from ..audit._containers import read_rows
+        from ..audit import read_rows
 
         self.path = Path(path)
         if not self.path.is_file():
