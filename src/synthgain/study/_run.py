@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -105,7 +105,7 @@ class StudyResult:
             if knob == "default":
                 continue
             part = s[s["knob"].isin(["default", knob])]
-            for m in [*STUDY_MEASURES, *(a for a in AUDIT_MEASURES if f"mean_{a}" in s)]:
+            for m in _measures(c[len("mean_"):] for c in s.columns if c.startswith("mean_")):
                 x, y = part[f"mean_{m}"].to_numpy(), part["mean_gain_both"].to_numpy()
                 ok = np.isfinite(x) & np.isfinite(y)
                 rho = (float(spearman_rows(x[ok][None], y[ok][None])[0]) if ok.sum() >= 3
@@ -150,6 +150,15 @@ def _verdict(rho: float, lo: float, hi: float, sign: int) -> str:
     return "predicts" if np.sign(rho) == sign else "opposite"
 
 
+def _measures(columns: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """The measures of a study's tables, name -> (description, expected sign):
+    :data:`STUDY_MEASURES`, then the audit's (:data:`AUDIT_MEASURES`, the LLM study's)
+    among ``columns``."""
+    present = set(columns)
+    return {**STUDY_MEASURES, **{m: (desc, sign) for m, (_, desc, sign) in
+                                 AUDIT_MEASURES.items() if m in present}}
+
+
 def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-configuration means and standard errors; rank correlations with the gains.
@@ -157,10 +166,7 @@ def summarize(replicates: pd.DataFrame, rng: RNGLike = None, n_boot: int = 2000
     The bootstrap of (gain ``g``, measure ``m``), the ``i``-th pair in
     ``GAINS x STUDY_MEASURES`` order, draws from ``child_seed(rng, i)``.
     """
-    # the LLM study adds the audit's null-calibrated measures (AUDIT_MEASURES)
-    measures = {**{m: v for m, v in STUDY_MEASURES.items()},
-                **{m: (desc, sign) for m, (_, desc, sign) in AUDIT_MEASURES.items()
-                   if m in replicates.columns}}
+    measures = _measures(replicates.columns)
     values = [*GAINS, "accuracy_anchor", "accuracy_synthetic", "accuracy_both", *measures]
     grouped = replicates.groupby("config_id", sort=True)
     extra = [k for k in LLM_KNOBS if k in replicates.columns]
