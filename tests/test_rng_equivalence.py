@@ -24,7 +24,13 @@ from synthgain.measures import (
     rank_correlation,
     total_variation,
 )
-from synthgain.mixture import GaussianMixture, MixtureStack, fit_gmm, fit_gmm_batched
+from synthgain.mixture import (
+    GaussianMixture,
+    MixtureStack,
+    fit_gmm,
+    fit_gmm_batched,
+    select_gmm,
+)
 from synthgain.process import Setup, simulate
 from synthgain.study import (
     DigitsGenerator,
@@ -87,6 +93,8 @@ CASES = {
     "synthgain.mixture.MixtureStack.sample":
         lambda rng: MixtureStack.from_mixtures([MIX, MIX2]).sample(10, rng=rng),
     "synthgain.mixture.fit_gmm": lambda rng: fit_gmm(X, 2, rng=rng),
+    "synthgain.mixture.select_gmm":
+        lambda rng: select_gmm(X, 3, rng=rng, covariance_types=("tied", "full")),
     "synthgain.mixture.fit_gmm_batched":
         lambda rng: [fit_gmm_batched(np.stack([X, Y]), 2, rng=rng)[b] for b in range(2)],
     "synthgain.measures.Gaussian.sample":

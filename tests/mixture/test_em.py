@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture as SkGM
 
+from synthgain._rng import child_seed
 from synthgain.exceptions import ConvergenceWarning, DegenerateDataWarning, ValidationError
-from synthgain.mixture import fit_gmm, fit_gmm_batched
+from synthgain.mixture import fit_gmm, fit_gmm_batched, n_parameters, select_gmm
 
 
 def clustered_data(k: int, d: int, n: int, seed: int) -> np.ndarray:
@@ -160,3 +161,77 @@ def test_fit_gmm_int_seed_equals_its_seed_sequence():
     a, b = fit_gmm(x, 3, rng=7), fit_gmm(x, 3, rng=np.random.SeedSequence(7))
     np.testing.assert_array_equal(a.mixture.means, b.mixture.means)
     assert a.log_likelihood == b.log_likelihood
+
+
+# --- tied covariances and the BIC choice ---------------------------------------------
+
+
+@pytest.mark.parametrize("d", [2, 20])
+def test_tied_covariance_matches_sklearn(d):
+    """covariance_type="tied": one covariance for all components, EM as scikit-learn's
+    (same log-likelihood within 1e-3 from the same kind of start, or better)."""
+    x = clustered_data(3, d, 400, 5)
+    fit = fit_gmm(x, 3, rng=0, n_init=3, covariance_type="tied")
+    cov = fit.mixture.covariances
+    assert np.allclose(cov, cov[0])  # shared
+    sk = SkGM(3, covariance_type="tied", n_init=3, random_state=0, reg_covar=1e-6).fit(x)
+    assert fit.log_likelihood >= sk.score(x) - 1e-3
+    # the shared covariance is the pooled within-component covariance of the final fit
+    resp = fit.mixture.predict_proba(x)
+    pooled = sum(((resp[:, j, None] * (x - fit.mixture.means[j])).T
+                  @ (x - fit.mixture.means[j])) for j in range(3)) / x.shape[0]
+    assert np.allclose(cov[0], pooled + 1e-6 * np.eye(d), atol=1e-5)
+
+
+def test_tied_batched_equals_one_at_a_time():
+    xs = np.stack([clustered_data(2, 3, 120, s) for s in (1, 2)])
+    seeds = [np.random.SeedSequence(s) for s in (7, 8)]
+    batch = fit_gmm_batched(xs, 2, rng=seeds, covariance_type="tied")
+    for b in range(2):
+        one = fit_gmm(xs[b], 2, rng=seeds[b], covariance_type="tied")
+        assert np.allclose(batch[b].mixture.covariances, one.mixture.covariances)
+
+
+def test_n_parameters():
+    # 3 components in 4-d: means 12, covariances 3 x 10 (full) or 10 (tied), weights 2
+    assert n_parameters(3, 4) == 12 + 30 + 2
+    assert n_parameters(3, 4, "tied") == 12 + 10 + 2
+    assert n_parameters(1, 4) == n_parameters(1, 4, "tied") == 14
+    with pytest.raises(ValidationError, match="covariance_type"):
+        n_parameters(2, 4, "diag")
+
+
+def test_select_gmm_chooses_the_number_of_components_by_bic():
+    g = np.random.default_rng(0)
+    assert select_gmm(g.normal(size=(400, 4)), 4, rng=0).mixture.n_components == 1
+    x = clustered_data(3, 4, 600, 3)  # clusters of different covariances
+    for types in (("full",), ("tied", "full")):
+        fit = select_gmm(x, 6, rng=0, covariance_types=types)
+        assert fit.mixture.n_components == 3, types
+    # the choice is the lowest BIC over every candidate fitted with its own seed
+    best = min((-2 * 600 * fit_gmm(x, k, rng=child_seed(0, k, "full")).log_likelihood
+                + n_parameters(k, 4) * np.log(600), k) for k in range(1, 5))
+    assert select_gmm(x, 4, rng=0).mixture.n_components == best[1]
+
+
+def test_select_gmm_tied_where_the_components_share_a_shape():
+    # two classes of one covariance in 8-d, 150 rows: per-component covariances cost more
+    # parameters than the data pay for, one shared covariance does not
+    g = np.random.default_rng(1)
+    z = g.integers(0, 2, 150)
+    x = g.normal(size=(150, 8)) + 5.0 * z[:, None] * np.eye(8)[0]
+    assert select_gmm(x, 4, rng=0).mixture.n_components == 1
+    tied = select_gmm(x, 4, rng=0, covariance_types=("tied", "full")).mixture
+    assert tied.n_components == 2 and np.allclose(tied.covariances, tied.covariances[0])
+
+
+def test_select_gmm_bad_input():
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValidationError, match="covariance_types"):
+        select_gmm(x, 2, covariance_types=())
+    with pytest.raises(ValidationError, match="covariance_types"):
+        select_gmm(x, 2, covariance_types=("diagonal",))
+    with pytest.raises(ValidationError, match="max_components"):
+        select_gmm(x, 0)
+    with pytest.raises(ValidationError, match="covariance_type"):
+        fit_gmm(x, 2, covariance_type="spherical")

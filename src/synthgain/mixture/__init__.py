@@ -1,6 +1,6 @@
 """Gaussian mixtures: parameters, densities, sampling and batched EM fitting."""
 
-from ._em import BatchFit, MixtureFit, fit_gmm, fit_gmm_batched
+from ._em import BatchFit, MixtureFit, fit_gmm, fit_gmm_batched, n_parameters, select_gmm
 from ._gaussian_mixture import GaussianMixture
 from ._kernels import LOG_2PI, logsumexp
 from ._stack import MixtureStack
@@ -14,4 +14,6 @@ __all__ = [
     "fit_gmm",
     "fit_gmm_batched",
     "logsumexp",
+    "n_parameters",
+    "select_gmm",
 ]

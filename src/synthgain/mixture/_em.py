@@ -15,6 +15,7 @@ convergence when the change of the mean log-likelihood is below ``tol``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,15 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from .._rng import RNGLike, check_rng, seed_sequence
+from .._rng import RNGLike, check_rng, child_seed, seed_sequence
 from .._validation import check_array, check_choice, check_int, check_real
 from ..exceptions import ConvergenceWarning, DegenerateDataWarning, ValidationError
 from . import _kernels
 from ._gaussian_mixture import GaussianMixture
 
-__all__ = ["BatchFit", "MixtureFit", "fit_gmm", "fit_gmm_batched"]
+__all__ = ["BatchFit", "MixtureFit", "fit_gmm", "fit_gmm_batched", "n_parameters", "select_gmm"]
 
 INITS = ("kmeans", "k-means++", "random", "random_from_data")
+COVARIANCE_TYPES = ("full", "tied")
 _KMEANS_MAX_ITER = 100
 _KMEANS_TOL = 1e-4
 _MIN_EFFECTIVE_POINTS = 1.5
@@ -226,9 +228,12 @@ def _features(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _m_step(
     x: np.ndarray, feats: tuple[np.ndarray, np.ndarray] | None, resp_t: np.ndarray,
-    reg_covar: float,
+    reg_covar: float, tied: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights (B, k), means (B, k, d), covariances (B, k, d, d) from resp_t (B, k, n)."""
+    """Weights (B, k), means (B, k, d), covariances (B, k, d, d) from resp_t (B, k, n).
+
+    ``tied``: every component gets the pooled within-component covariance
+    ``sum_j (n_j / n) Sigma_j`` (one covariance shared by all)."""
     b, _, d = x.shape
     tiny = 10 * np.finfo(np.float64).eps
     if feats is not None:
@@ -245,6 +250,9 @@ def _m_step(
         means = (resp_t @ x) / nk[..., None]
         diff = x[:, None, :, :] - means[:, :, None, :]  # (B, k, n, d)
         cov = np.swapaxes(resp_t[..., None] * diff, 2, 3) @ diff / nk[..., None, None]
+    if tied:
+        shared = np.einsum("bk,bkij->bij", nk / nk.sum(axis=1, keepdims=True), cov)
+        cov = np.repeat(shared[:, None], nk.shape[1], axis=1)
     cov[..., np.arange(d), np.arange(d)] += reg_covar
     return nk / nk.sum(axis=1, keepdims=True), means, cov
 
@@ -309,7 +317,8 @@ def _initial_resp(
 
 
 def _run_em(
-    x: np.ndarray, resp: np.ndarray, max_iter: int, tol: float, reg_covar: float
+    x: np.ndarray, resp: np.ndarray, max_iter: int, tol: float, reg_covar: float,
+    tied: bool = False,
 ) -> tuple[np.ndarray, ...]:
     """EM from initial responsibilities; each dataset stops at its own convergence.
 
@@ -320,7 +329,7 @@ def _run_em(
     """
     nb = x.shape[0]
     feats = _features(x)
-    weights, means, cov = _m_step(x, feats, np.swapaxes(resp, 1, 2), reg_covar)
+    weights, means, cov = _m_step(x, feats, np.swapaxes(resp, 1, 2), reg_covar, tied)
     n_iter = np.zeros(nb, dtype=np.int64)
     converged = np.zeros(nb, dtype=bool)
     work = np.arange(nb)
@@ -330,7 +339,7 @@ def _run_em(
     buf = np.empty((nb, means.shape[1], x.shape[1]))  # responsibilities, reused
     for it in range(1, max_iter + 1):
         lp, resp_t = _e_step(xw, fw, ww, mw, cw, out=buf[: xw.shape[0]])
-        ww, mw, cw = _m_step(xw, fw, resp_t, reg_covar)
+        ww, mw, cw = _m_step(xw, fw, resp_t, reg_covar, tied)
         lb = lp.mean(axis=1)
         done = running & (np.abs(lb - lower) < tol)
         lower = lb
@@ -355,8 +364,9 @@ def _run_em(
 
 
 def _check_fit_args(
-    n_components: Any, n: int, n_init: Any, max_iter: Any, tol: Any, reg_covar: Any, init: Any
-) -> tuple[int, int, int, float, float, str]:
+    n_components: Any, n: int, n_init: Any, max_iter: Any, tol: Any, reg_covar: Any, init: Any,
+    covariance_type: Any = "full",
+) -> tuple[int, int, int, float, float, str, bool]:
     k = check_int(n_components, "n_components", low=1)
     if k > n:
         raise ValidationError(
@@ -370,6 +380,7 @@ def _check_fit_args(
         check_real(tol, "tol", low=0.0),
         check_real(reg_covar, "reg_covar", low=0.0),
         check_choice(init, "init", INITS),
+        check_choice(covariance_type, "covariance_type", COVARIANCE_TYPES) == "tied",
     )
 
 
@@ -383,6 +394,7 @@ def fit_gmm_batched(
     tol: float = 1e-3,
     reg_covar: float = 1e-6,
     init: str = "kmeans",
+    covariance_type: str = "full",
 ) -> BatchFit:
     """Fit one Gaussian mixture (full covariances) to each of B datasets at once.
 
@@ -406,6 +418,10 @@ def fit_gmm_batched(
         Ridge added to every covariance diagonal.
     init : {"kmeans", "k-means++", "random", "random_from_data"}, default "kmeans"
         "kmeans" runs Lloyd's algorithm from k-means++ seeds, as scikit-learn does.
+    covariance_type : {"full", "tied"}, default "full"
+        "full": a covariance per component; "tied": one full covariance shared by all
+        components (scikit-learn's ``covariance_type="tied"``), far fewer parameters
+        when the components differ mainly in their means.
 
     Returns
     -------
@@ -424,8 +440,8 @@ def fit_gmm_batched(
     nb, n, d = x.shape
     if nb == 0 or n == 0 or d == 0:
         raise ValidationError(f"`X` must have shape (B, n, d) with all sizes >= 1. Got {x.shape}.")
-    k, n_init, max_iter, tol, reg_covar, init = _check_fit_args(
-        n_components, n, n_init, max_iter, tol, reg_covar, init
+    k, n_init, max_iter, tol, reg_covar, init, tied = _check_fit_args(
+        n_components, n, n_init, max_iter, tol, reg_covar, init, covariance_type
     )
     if isinstance(rng, Sequence):
         if len(rng) != nb:
@@ -436,7 +452,7 @@ def fit_gmm_batched(
         gens = [check_rng(r, name=f"rng[{b}]") for b, r in enumerate(rng)]
     else:
         gens = [np.random.default_rng(s) for s in seed_sequence(rng).spawn(nb)]
-    return _fit(x, k, gens, n_init, max_iter, tol, reg_covar, init)
+    return _fit(x, k, gens, n_init, max_iter, tol, reg_covar, init, tied)
 
 
 def _fit(
@@ -448,6 +464,7 @@ def _fit(
     tol: float,
     reg_covar: float,
     init: str,
+    tied: bool = False,
 ) -> BatchFit:
     nb = x.shape[0]
     shift = x.mean(axis=1, keepdims=True)  # EM is translation equivariant: fit centred data
@@ -455,7 +472,7 @@ def _fit(
     resp = _initial_resp(x, k, init, gens, n_init)
     xr = np.repeat(x, n_init, axis=0)
     try:
-        w, m, c, conv, it, ll, nk = _run_em(xr, resp, max_iter, tol, reg_covar)
+        w, m, c, conv, it, ll, nk = _run_em(xr, resp, max_iter, tol, reg_covar, tied)
     except np.linalg.LinAlgError:
         raise ValidationError(
             f"A component covariance became singular during EM with `reg_covar`={reg_covar:g}. "
@@ -498,13 +515,14 @@ def fit_gmm(
     tol: float = 1e-3,
     reg_covar: float = 1e-6,
     init: str = "kmeans",
+    covariance_type: str = "full",
 ) -> MixtureFit:
     """Fit a Gaussian mixture with full covariances to one dataset by EM.
 
     Parameters
     ----------
     X : array_like, shape (n, d)
-    n_components, n_init, max_iter, tol, reg_covar, init
+    n_components, n_init, max_iter, tol, reg_covar, init, covariance_type
         As in :func:`fit_gmm_batched`.
     rng : int, SeedSequence, Generator or None
         The fit's randomness (its restarts' initialisations).
@@ -525,8 +543,85 @@ def fit_gmm(
     x = check_array(X, "X", ndim=2, min_rows=1)
     if x.shape[1] == 0:
         raise ValidationError(f"`X` must have at least one column. Got shape {x.shape}.")
-    k, n_init, max_iter, tol, reg_covar, init = _check_fit_args(
-        n_components, x.shape[0], n_init, max_iter, tol, reg_covar, init
+    k, n_init, max_iter, tol, reg_covar, init, tied = _check_fit_args(
+        n_components, x.shape[0], n_init, max_iter, tol, reg_covar, init, covariance_type
     )
     gens = [check_rng(rng)]
-    return _fit(x[None], k, gens, n_init, max_iter, tol, reg_covar, init)[0]
+    return _fit(x[None], k, gens, n_init, max_iter, tol, reg_covar, init, tied)[0]
+
+
+def n_parameters(n_components: int, d: int, covariance_type: str = "full") -> int:
+    """Free parameters of a ``n_components``-component mixture in ``d`` dimensions: the
+    means, the covariances (one per component, or one shared when "tied") and the
+    weights less one."""
+    cov = d * (d + 1) // 2
+    n_cov = cov if check_choice(covariance_type, "covariance_type",
+                                COVARIANCE_TYPES) == "tied" else n_components * cov
+    return n_components * d + n_cov + n_components - 1
+
+
+def select_gmm(
+    X: Any,
+    max_components: int,
+    *,
+    rng: RNGLike = None,
+    n_init: int = 1,
+    max_iter: int = 100,
+    tol: float = 1e-3,
+    reg_covar: float = 1e-6,
+    covariance_types: Sequence[str] = ("full",),
+) -> MixtureFit:
+    """Fit mixtures of 1 to ``max_components`` components and keep the one of lowest BIC.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+    max_components : int
+        Largest number of components tried (capped at ``n``).
+    rng : int, SeedSequence, Generator or None
+        The fit with ``k`` components and covariance type ``t`` draws from
+        ``child_seed(rng, k, t)``, so a fit does not depend on which others are tried.
+    n_init, max_iter, tol, reg_covar
+        As in :func:`fit_gmm`.
+    covariance_types : sequence of {"full", "tied"}, default ("full",)
+        The covariance structures tried for each ``k`` (one component: one fit).
+
+    Returns
+    -------
+    MixtureFit
+        The fit of lowest ``BIC = -2 n loglik + p log n`` (Schwarz 1978), with ``p`` the
+        free parameters (:func:`n_parameters`); the first on ties. Warnings of the
+        discarded fits are not shown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthgain.mixture import select_gmm
+    >>> g = np.random.default_rng(0)
+    >>> X = np.concatenate([g.normal(-5, 1, (100, 2)), g.normal(5, 1, (100, 2))])
+    >>> select_gmm(X, 4, rng=0).mixture.n_components
+    2
+    """
+    x = check_array(X, "X", ndim=2, min_rows=1)
+    k_max = min(check_int(max_components, "max_components", low=1), x.shape[0])
+    types = [check_choice(t, "covariance_types", COVARIANCE_TYPES) for t in covariance_types]
+    if not types:
+        raise ValidationError("`covariance_types` must name at least one of "
+                              f"{', '.join(COVARIANCE_TYPES)}. Got none.")
+    n, d = x.shape
+    root = seed_sequence(rng)
+    best: tuple[float, MixtureFit] | None = None
+    for k in range(1, k_max + 1):
+        # one component: "full" and "tied" are the same model, fitted once
+        for kind in (dict.fromkeys(types) if k > 1 else ["full"]):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", DegenerateDataWarning)
+                fit = fit_gmm(x, k, rng=child_seed(root, k, kind), n_init=n_init,
+                              max_iter=max_iter, tol=tol, reg_covar=reg_covar,
+                              covariance_type=kind)
+            bic = -2.0 * n * fit.log_likelihood + n_parameters(k, d, kind) * math.log(n)
+            if best is None or bic < best[0]:
+                best = (bic, fit)
+    assert best is not None
+    return best[1]
