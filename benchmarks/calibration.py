@@ -52,7 +52,12 @@ import synthgain  # noqa: E402
 from synthgain._rng import child_generator, child_seed  # noqa: E402
 from synthgain.audit._estimators import BOUNDS, ESTIMATORS  # noqa: E402
 from synthgain.audit._null import compare  # noqa: E402
-from synthgain.measures import js_divergence, kl_divergence, total_variation  # noqa: E402
+from synthgain.measures import (  # noqa: E402
+    js_divergence,
+    kl_divergence,
+    mutual_information,
+    total_variation,
+)
 from synthgain.mixture import GaussianMixture  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +75,14 @@ REPS = 20  # independent repetitions per cell where affordable
 #: fewer repetitions at the expensive large-n cells (matched size 1000), to keep the default
 #: grid near 40 minutes on 2 cores; never fewer than 10, so that coverage >= 0.90 allows a
 #: miss (with 8, a single miss of a correct 95 % interval, p = 0.34, fails a cell)
-REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64; the "
-             "KL gaps' near-duplicates case only in d = 8")
+REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64; 60 at "
+             "n <= 300 for the information estimators (entropy_diff, ksg_mi, mixture_mi: "
+             "the entropy difference's spread there is 0.2 to 0.5 nats, and the bias "
+             "criterion needs se = sd / sqrt(reps) <= 0.05); the KL gaps' near-duplicates "
+             "case only in d = 8")
+#: the information estimators (dI's parts): more repetitions at small n (REPS_RULE)
+INFORMATION = ("entropy_diff", "ksg_mi", "mixture_mi")
+INFORMATION_REPS, INFORMATION_REPS_MAX_N = 60, 300
 QUICK_NS, QUICK_DIMS, QUICK_REPS = (10, 50), (8, 64), 4  # the --quick grid
 
 SPIKE = np.linspace(4.0, 1.0, 8)  # variances on the signal subspace
@@ -79,21 +90,35 @@ TAIL = 0.1  # variance of every other coordinate
 EPS = 0.01  # near-duplicates: Q = P + EPS x (a draw of P's centred distribution)
 SCALE = math.exp(1 / 16)  # entropy case: Q = SCALE x P, so H(P) - H(Q) = -8/16 nats
 MIX_A = 1.2  # mixture pair: means +-MIX_A sd along the first (P) or second (Q) axis
+#: entropy case "separated": P has means +-SEP_A sd along the first axis, Q is the Gaussian
+#: of P's mean and covariance (so H(P) - H(Q) < 0, the Gaussian being of maximum entropy)
+SEP_A = 2.5
+#: mutual-information case "clustered": X = mu_z + e, Y = mu_z + e' (z one of CLUSTER_K
+#: classes, e and e' independent N(0, diag(SPIKE))), centres CLUSTER_A sd times a fixed
+#: standard normal draw; like prompts and generations of one class
+CLUSTER_K, CLUSTER_A = 3, 2.0
 RHOS = {"correlated_0.5": math.sqrt(1 - math.exp(-0.5 / 4)),
         "correlated_2": math.sqrt(1 - math.exp(-2.0 / 4))}  # 8 coordinates, I = 0.5, 2
 TRUTH_DRAWS = 400_000  # Monte Carlo draws per divergence of the mixture pair
 
 OUTPUTS = {"knn_kl": ("kl",), "c2st": ("js", "tv"), "mixture_kl_gap": ("gap", "kl_x", "kl_y"),
-           "knn_kl_gap": ("gap",), "entropy_diff": ("dh",), "ksg_mi": ("mi",)}
-NULLS = {"knn_kl": "split", "c2st": "split", "entropy_diff": "split",
-         "mixture_kl_gap": "permutation", "knn_kl_gap": "permutation", "ksg_mi": "pairing"}
+           "knn_kl_gap": ("gap",), "entropy_diff": ("dh",), "ksg_mi": ("mi",),
+           "mixture_mi": ("mi",)}
+NULLS = {"knn_kl": "split", "c2st": "split", "entropy_diff": "permutation",
+         "mixture_kl_gap": "permutation", "knn_kl_gap": "permutation", "ksg_mi": "pairing",
+         "mixture_mi": "pairing"}
+#: the estimators of a third, fixed sample (the target): ``compare(..., fixed=target)``
+GAPS = ("mixture_kl_gap", "knn_kl_gap")
+ENTROPY_CASES = ("null", "scale", "mixture", "separated", "near_duplicates")
+MI_CASES = ("null", "correlated_0.5", "correlated_2", "clustered", "near_duplicates")
 CASES = {"knn_kl": ("null", "shift", "mixture", "near_duplicates"),
          "c2st": ("null", "shift", "mixture", "near_duplicates"),
          "mixture_kl_gap": ("null", "shift", "near_duplicates"),
          "knn_kl_gap": ("null", "shift", "near_duplicates"),
-         "entropy_diff": ("null", "scale", "mixture", "near_duplicates"),
-         "ksg_mi": ("null", "correlated_0.5", "correlated_2", "near_duplicates")}
-ESTIMATOR_DIMS = {"entropy_diff": (8,), "ksg_mi": (8,)}
+         "entropy_diff": ENTROPY_CASES, "ksg_mi": MI_CASES,
+         "mixture_mi": MI_CASES}
+#: the information estimators work in the audit's 8-d whitened principal subspace
+ESTIMATOR_DIMS = {"entropy_diff": (8,), "ksg_mi": (8,), "mixture_mi": (8,)}
 LOWER_BOUNDS = {"c2st": ("js", "tv")}
 SHARES = {"c2st": ("tv",)}  # outputs in [0, 1]: the bias floor is 0.02, not 0.05 nats
 CRITERIA: dict[str, Any] = {
@@ -127,9 +152,15 @@ class Dist:
     weights: tuple[float, ...]
     means: tuple[tuple[float, ...], ...]  # in signal coordinates
     scale: float = 1.0
+    stretch: float = 1.0  # the first signal axis's variance is stretch x SPIKE[0]
+
+    def spike(self) -> np.ndarray:
+        v = SPIKE.copy()
+        v[0] *= self.stretch
+        return v
 
     def mixture(self) -> GaussianMixture:
-        c = self.scale ** 2 * np.diag(SPIKE)
+        c = self.scale ** 2 * np.diag(self.spike())
         return GaussianMixture(np.array(self.weights), self.scale * np.array(self.means),
                                np.stack([c] * len(self.weights)))
 
@@ -144,6 +175,9 @@ MIX_P = Dist((0.5, 0.5), tuple(tuple(float(s * MIX_A * v) for v in e)
                               for s, e in ((-1, np.eye(8)[0] * SD), (1, np.eye(8)[0] * SD))))
 MIX_Q = Dist((0.5, 0.5), tuple(tuple(float(s * MIX_A * v) for v in e)
                               for s, e in ((-1, np.eye(8)[1] * SD), (1, np.eye(8)[1] * SD))))
+SEP_P = Dist((0.5, 0.5), tuple(tuple(float(s * SEP_A * v) for v in np.eye(8)[0] * SD)
+                              for s in (-1, 1)))
+SEP_Q = Dist((1.0,), (ZERO,), stretch=1 + SEP_A ** 2)  # SEP_P's mean and covariance
 
 
 @lru_cache(maxsize=8)
@@ -158,7 +192,7 @@ def basis(d: int) -> np.ndarray:
 def draw(dist: Dist, n: int, d: int, gen: np.random.Generator) -> np.ndarray:
     """``n`` rows of ``dist`` in ``d`` dimensions, shape (n, d)."""
     labels = gen.choice(len(dist.weights), n, p=np.array(dist.weights))
-    z = np.array(dist.means)[labels] + gen.normal(size=(n, 8)) * np.sqrt(SPIKE - TAIL)
+    z = np.array(dist.means)[labels] + gen.normal(size=(n, 8)) * np.sqrt(dist.spike() - TAIL)
     x = math.sqrt(TAIL) * gen.normal(size=(n, d)) + z @ basis(d).T
     return dist.scale * x
 
@@ -210,6 +244,37 @@ def mixture_truths() -> dict[str, float]:
             "tv_se": float(tv.stderr or 0)}
 
 
+def separated_entropy_gap() -> float:
+    """H(SEP_P) - H(SEP_Q) by quadrature: the other axes are identical and independent,
+    so the difference is that of the first axis, a two-component mixture of means
+    +-SEP_A against the normal of variance 1 + SEP_A^2 (unit-free)."""
+    def term(x: float) -> float:
+        lp = np.logaddexp(stats.norm.logpdf(x, -SEP_A), stats.norm.logpdf(x, SEP_A)) \
+            - math.log(2)
+        return -math.exp(lp) * lp
+    h_mix = integrate.quad(term, -SEP_A - 14, SEP_A + 14, limit=400, epsabs=1e-13)[0]
+    return float(h_mix - 0.5 * math.log(2 * math.pi * math.e * (1 + SEP_A ** 2)))
+
+
+@lru_cache(maxsize=1)
+def cluster_centres() -> np.ndarray:
+    """The CLUSTER_K centres of the "clustered" case, (K, 8), fixed by the seed."""
+    return CLUSTER_A * SD * child_generator(SEED, "cluster_centres").normal(size=(CLUSTER_K, 8))
+
+
+@lru_cache(maxsize=1)
+def clustered_mi() -> tuple[float, float]:
+    """I(X; Y) of the "clustered" case and its standard error, by Monte Carlo on the true
+    joint mixture (K components with means (mu_k, mu_k), covariance diag(SPIKE, SPIKE))."""
+    mu = cluster_centres()
+    cov = np.diag(np.concatenate([SPIKE, SPIKE]))
+    joint = GaussianMixture(np.full(CLUSTER_K, 1 / CLUSTER_K), np.hstack([mu, mu]),
+                            np.stack([cov] * CLUSTER_K))
+    est = mutual_information(joint, list(range(8, 16)), method="monte_carlo",
+                             n_samples=TRUTH_DRAWS, rng=child_generator(SEED, "truth", "mi"))
+    return est.value, float(est.stderr or 0)
+
+
 def truths(estimator: str, case: str, d: int) -> dict[str, float]:
     """The true value of each output of ``estimator``'s comparison in ``case``.
 
@@ -241,9 +306,13 @@ def truths(estimator: str, case: str, d: int) -> dict[str, float]:
         out = {"gap": gap, "kl_x": gap / 2 + js, "kl_y": -gap / 2 + js}
         return {k: out[k] for k in OUTPUTS[estimator]}
     if estimator == "entropy_diff":
+        if case == "separated":
+            return {"dh": separated_entropy_gap()}
         dh = {"null": 0.0, "mixture": 0.0, "scale": -8 * math.log(SCALE),
               "near_duplicates": -4 * math.log(c_dup)}[case]
         return {"dh": dh}
+    if case == "clustered":
+        return {"mi": clustered_mi()[0]}
     rho2 = {"null": 0.0, "near_duplicates": 1 / c_dup}.get(case)
     if rho2 is None:
         rho2 = RHOS[case] ** 2
@@ -255,7 +324,11 @@ def truths(estimator: str, case: str, d: int) -> dict[str, float]:
 def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(p, q, reference or target) of one repetition."""
-    if estimator == "ksg_mi":
+    if estimator in ("ksg_mi", "mixture_mi"):
+        if case == "clustered":
+            z = g.integers(0, CLUSTER_K, n)
+            x, y = (cluster_centres()[z] + g.normal(size=(n, 8)) * SD for _ in range(2))
+            return x, y, None
         x = draw(GAUSS, n, 8, g)
         if case == "near_duplicates":
             return x, near_copies(x, 8, g), None
@@ -271,6 +344,7 @@ def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
         return p, q, draw(SHIFTED, nt, d, g)
     p_dist, q_dist = {"null": (GAUSS, GAUSS), "shift": (GAUSS, SHIFTED),
                       "mixture": (MIX_P, MIX_Q), "near_duplicates": (GAUSS, GAUSS),
+                      "separated": (SEP_P, SEP_Q),
                       "scale": (GAUSS, Dist((1.0,), (ZERO,), SCALE))}[case]
     p = draw(p_dist, n, d, g)
     q = near_copies(p, d, g) if case == "near_duplicates" else draw(q_dist, n, d, g)
@@ -294,7 +368,7 @@ def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEE
         res = compare(measure, p, q, extra if kind == "split" else None,
                       rows=min(n, CAP), repeats=REPEATS, null=kind,  # type: ignore[arg-type]
                       bounds=BOUNDS.get(estimator), method=estimator,
-                      fixed=extra if kind == "permutation" else None,
+                      fixed=extra if estimator in GAPS else None,
                       rng=child_seed(root, "compare"))
     except Exception as exc:  # recorded: an estimator that fails is invalid there
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
@@ -309,8 +383,10 @@ def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEE
 
 # --- cells -------------------------------------------------------------------------
 
-def cell_reps(n: int, d: int) -> int:
+def cell_reps(n: int, d: int, estimator: str = "") -> int:
     """Repetitions of a cell of the default grid (REPS_RULE)."""
+    if estimator in INFORMATION and n <= INFORMATION_REPS_MAX_N:
+        return INFORMATION_REPS
     return 10 if n > CAP or (n == CAP and d > 8) else REPS
 
 
@@ -415,7 +491,8 @@ def min_rows(cells: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int |
 
 def _cost(task: tuple[str, str, int, int, int]) -> float:
     e, _, n, d, _ = task
-    return min(n, CAP) * (1 + d / 64) * (3 if "gap" in e else 1) + n * d / 1000
+    return (min(n, CAP) * (1 + d / 64) * (3 if "gap" in e or "mixture_" in e else 1)
+            + n * d / 1000)
 
 
 def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | None = None,
@@ -425,7 +502,7 @@ def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | No
     from joblib import Parallel, delayed, parallel_config
 
     cells = grid(quick, estimators, only_ns)
-    reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3])) for c in cells}
+    reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3], c[0])) for c in cells}
     tasks = sorted(((*c, r) for c in cells for r in range(reps_of[c])), key=_cost,
                    reverse=True)  # longest first, for an even finish
     t0, results = time.perf_counter(), {}
@@ -512,17 +589,22 @@ def _binding(cells: list[dict[str, Any]], e: str, key: str, d: int, need: int | 
 
 _INTRO = (
     "Each estimator runs exactly as the audit runs it: through `compare` (`repeats={repeats}`) "
-    "at matched rows m = min(n, {cap}) per dataset, against its null (`knn_kl`, `c2st`, "
-    "`entropy_diff`: a split of a reference sample of 2n rows of P's distribution; the KL "
-    "gaps: a permutation of the two datasets, with a target of min(n, {cap}) rows, as the "
-    "audit subsamples it; `ksg_mi`: the pairing shuffled), on Gaussians and mixtures with a "
+    "at matched rows m = min(n, {cap}) per dataset, against its null (`knn_kl`, `c2st`: a "
+    "split of a reference sample of 2n rows of P's distribution; the KL gaps: a "
+    "permutation of the two datasets, with a target of min(n, {cap}) rows, as the audit "
+    "subsamples it; the entropy differences: a permutation of the two datasets; the "
+    "mutual informations: the pairing shuffled), on Gaussians and mixtures with a "
     "spiked covariance (variances 4 to 1 on an 8-d signal subspace, 0.1 elsewhere; the "
     "subspace is the first axes in d = 8 and a random one in d = 64, 384). Cases: `null` "
     "(P = Q; for the gaps anchor and synthetic from one distribution, the target shifted), "
     "`shift` (mean shift, KL 0.5 nats, JS 0.111, TV 0.383; for the gaps the anchor shifted "
     "from the target and the synthetic drawn from it: gap 0.5), `mixture` (two "
     "2-component mixtures of one mean, truth by Monte Carlo), `scale` (Q = 1.065 P: "
-    "H(P) - H(Q) = -0.5), `correlated_*` (I = 0.5 or 2 nats over 8 coordinate pairs), "
+    "H(P) - H(Q) = -0.5), `separated` (P a mixture of means +-2.5 sd along one axis, Q the "
+    "Gaussian of P's mean and covariance: H(P) - H(Q) = -0.315 by quadrature; a single "
+    "Gaussian fit reads 0), `correlated_*` (I = 0.5 or 2 nats over 8 coordinate pairs), "
+    "`clustered` (X = mu_z + e, Y = mu_z + e' for 3 classes z: I = 1.096 by Monte Carlo "
+    "on the true joint mixture; a single Gaussian fit overstates it by 0.5), "
     "`near_duplicates` (Q = P + noise of 0.01 times the scale). For the mixture gap's "
     "`kl_x` and `kl_y` the truth is that of their excess over the permutation null, "
     "KL(P||T) - KL(M||T) = gap/2 + JS(P, Q) and -gap/2 + JS(P, Q) with M = (P + Q)/2.")
@@ -545,7 +627,12 @@ _USE = (
     "next larger one), else it is withheld with the reason "
     "(`synthgain.audit._calibration.why_invalid`). Since m <= {cap}, a min rows above "
     "{cap:,} means never. The `near_duplicates` rows are outside the criteria (never bold): "
-    "samples that share rows are handled by the audit's own near-copy rule.")
+    "samples that share rows are handled by the audit's own near-copy rule. For the "
+    "mutual information the audit has alternatives, tried in order: KSG (`ksg_mi`), then "
+    "the Gaussian-mixture fit (`mixture_mi`: up to 4 components, one covariance shared "
+    "or one each, chosen by BIC; the fit's mutual information by Monte Carlo); it "
+    "reports the first that is valid at the matched size and withholds the value, with "
+    "every alternative's reason, when none is.")
 
 
 def render(tab: dict[str, Any]) -> str:

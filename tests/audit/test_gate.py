@@ -120,3 +120,28 @@ def test_verdict_summary_names_three_problems_and_counts_the_rest():
     assert "problem 3: 3 of 100 rows (3.0%); and 2 more." in text
     assert "problem 4" not in text and "...." not in text
     assert _summary([], problems[:1]).endswith("problem 1: 1 of 100 rows (1.0%).")
+
+
+def test_verdict_reads_an_upper_bound_on_di_only_below_zero():
+    # above the near-copy limit dI - H(anchor) is an upper bound (its mutual information
+    # part a lower bound): below 0 it still says "less"; above 0 it says nothing
+    from types import SimpleNamespace
+
+    from synthgain.audit._records import metric
+    from synthgain.audit._verdict import _GAINS, _gain
+    from synthgain.measures import Estimate
+
+    spec = next(g for g in _GAINS if g[0] == "information")
+
+    def verdict(value: float, bound: str | None) -> dict:
+        est = Estimate(value, 1.0, "information_gain", (300, 300),
+                       {} if bound is None else {"bound": bound},
+                       interval=(value - 2, value + 2))
+        rec = metric("information", "information_gain", est, datasets=("anchor", "synthetic"))
+        return _gain(SimpleNamespace(records=[rec]), spec)
+
+    assert verdict(-20.0, "upper")["status"] == "less"
+    high = verdict(5.0, "upper")
+    assert high["status"] == "not measurable" and "upper bound only" in high["text"]
+    assert verdict(5.0, None)["status"] == "more"
+    assert verdict(0.5, "upper")["status"] == "not measurable"  # interval straddles 0

@@ -229,6 +229,27 @@ def test_near_copies_withhold_knn_between_anchor_and_synthetic():
     assert mem.ci()[0] > 0.25 and mem.params["share_all_rows"] == 1.0
 
 
+def test_near_copies_make_the_mutual_information_a_lower_bound():
+    # every synthetic row copies the anchor named in its prompt: I(prompt; synthetic) is
+    # that of near-duplicates, beyond what the mixture fit shows (calibration table), so
+    # it is reported as a lower bound and dI - H(anchor) as an upper bound, below 0 here
+    g = np.random.default_rng(6)
+    a = g.normal(size=(300, 8))
+    prov = g.integers(0, 300, 300)
+    s = a[prov] + 1e-5 * g.normal(size=(300, 8))
+    res = run_audit(a, Dataset.from_arrays(s, anchor_ids=[str(i) for i in prov],
+                                           name="synthetic"), rng=0)
+    rec = {(r.group, r.key): r for r in res.records}
+    mi = rec["information", "mi_prompt_synthetic"].estimate
+    gain = rec["information", "information_gain"].estimate
+    assert mi is not None and gain is not None, res.notes
+    assert mi.method.startswith("mixture_mi") and mi.params["bound"] == "lower"
+    assert gain.params["bound"] == "upper" and gain.ci()[1] < 0
+    assert any("lower bound" in n and "near-copies" in n for n in res.notes)
+    info = next(x for x in res.to_dict()["verdict"]["adds"] if x["name"] == "information")
+    assert info["status"] == "less"
+
+
 def test_small_inputs_run_what_is_valid_or_name_the_file(tmp_path):
     g = np.random.default_rng(0)
     for n_anchor in (5, 6, 10, 15):

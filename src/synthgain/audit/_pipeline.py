@@ -28,6 +28,7 @@ from ._estimators import (
     knn_kl_gap,
     ksg_mi,
     mixture_kl_gap,
+    mixture_mi,
     near_copy_rate,
     prdc_measure,
     vendi_diff,
@@ -50,7 +51,7 @@ MIN_ROWS = 5
 #: the estimators that have rows in the calibration table (the others, PRDC, Vendi and
 #: novelty, have no known truth to calibrate against and are read against their null only)
 CALIBRATED = frozenset({"knn_kl", "c2st", "mixture_kl_gap", "knn_kl_gap", "entropy_diff",
-                        "ksg_mi"})
+                        "ksg_mi", "mixture_mi"})
 #: points per dataset drawn on the report's map (enough to see the shape, few enough
 #: that the PNG stays small and the scatter readable)
 _MAP_POINTS = 2000
@@ -58,8 +59,8 @@ _MAP_POINTS = 2000
 #: points shown (fewer points cannot place a 2-d Gaussian's ellipse reliably)
 _MAP_COMPONENTS = 4
 _MAP_POINTS_PER_COMPONENT = 10
-#: synthetic rows with anchor ids needed before dI is computed: with fewer, the KSG
-#: estimate of I(prompt; synthetic) is mostly bias
+#: synthetic rows with anchor ids needed before dI is computed (below this, no estimator
+#: of I(prompt; synthetic) is near valid: the calibration table's smallest n is 10)
 _MIN_PROMPTED_ROWS = 10
 _PAIRS = (("anchor", "synthetic"), ("synthetic", "target"), ("anchor", "target"))
 
@@ -440,8 +441,9 @@ class _Audit:
             yield cluster
 
     # --- one comparison -> records ------------------------------------------------------
-    def compare(self, group: str, keys: dict[str, str], estimator: str, measure: Any,
-                p: str, q: str, *, x: np.ndarray | None = None, y: np.ndarray | None = None,
+    def compare(self, group: str, keys: dict[str, str], estimator: str | tuple[str, ...],
+                measure: Any, p: str, q: str, *, x: np.ndarray | None = None,
+                y: np.ndarray | None = None,
                 reference: str | None = None, ref_x: np.ndarray | None = None,
                 null: str = "split", min_rows: int = 2, space_dim: int | None = None,
                 kinds: dict[str, str] | None = None, withhold: str | None = None,
@@ -449,7 +451,13 @@ class _Audit:
                 stream: tuple[int | str, ...] = ()) -> dict[str, Any]:
         """Run ``measure`` on datasets ``p`` and ``q`` through :func:`compare` and record
         each output named in ``keys`` (output -> metrics key); withheld outputs get None
-        and the reason."""
+        and the reason.
+
+        ``estimator`` and ``measure`` may be tuples of alternatives, in order of
+        preference: the first that the calibration table shows valid for every output at
+        the matched size and dimension is run; when none is, the first is run (its raw
+        value and null are kept) and the outputs are withheld with every alternative's
+        reason."""
         xp = self.emb[p] if x is None else x
         yq = self.emb[q] if y is None else y
         sizes = [xp.shape[0], yq.shape[0]]
@@ -460,6 +468,13 @@ class _Audit:
         d = xp.shape[1] if space_dim is None else space_dim
         kinds = kinds or {}
         ds = (p, q)
+        names = (estimator,) if isinstance(estimator, str) else tuple(estimator)
+        measures = (measure,) if isinstance(estimator, str) else tuple(measure)
+        invalid = {name: [why for out in keys
+                          if (why := why_invalid(name, out, m, d)) is not None]
+                   if name in CALIBRATED else [] for name in names}
+        pick = next((i for i, name in enumerate(names) if not invalid[name]), 0)
+        estimator, measure = names[pick], measures[pick]
 
         def withheld(reason: str) -> dict[str, Any]:
             for out, key in keys.items():
@@ -482,7 +497,8 @@ class _Audit:
                       rng=self.stream("compare", group, *stream, *ds))
         for out, key in keys.items():
             c = res[out]
-            reason = why_invalid(estimator, out, m, d) if estimator in CALIBRATED else None
+            reason = ("; ".join(dict.fromkeys(w for name in names for w in invalid[name]))
+                      if invalid[estimator] else None)
             if reason is None and c.outside:
                 reason = (f"the estimate ({c.raw:.3g}) is below what chance gives "
                           f"({c.null.value:.3g}) by more than its interval allows, which a "
@@ -588,7 +604,7 @@ class _Audit:
                              withhold=copies if (p, q) == ("anchor", "synthetic") else None)
 
         with clock.stage("information"):
-            self._information(proj, sub_a, n)
+            self._information(proj, sub_a, n, copies)
 
         with clock.stage("kl_gap"):
             if has_t:
@@ -682,16 +698,25 @@ class _Audit:
                      distance_ratio(self.workers), "anchor", "synthetic",
                      reference="anchors", ref_x=a, min_rows=3)
 
-    def _information(self, proj: Any, sub_a: np.ndarray, n: dict[str, int]) -> None:
+    def _information(self, proj: Any, sub_a: np.ndarray, n: dict[str, int],
+                     copies: str | None = None) -> None:
         """dH, and with provenance I(prompt; synthetic) and dI, in the whitened principal
         subspace of the anchor and synthetic rows (unit-free: rescaling the embedding does
-        not move them)."""
+        not move them).
+
+        With near-copies above the limit (``copies``), I(prompt; synthetic) is that of
+        near-duplicates, which the mixture fit's ridge caps (about r/2 log(1/ridge), 28
+        nats in r = 8; calibration table: -12 nats at a truth of 37): its value is then a
+        lower bound and dI's an upper bound, which the record's params and a note say.
+        """
         emb = self.emb
         r = proj.components.shape[0]
         s_proj = proj(emb["synthetic"])
+        # the entropy difference is read against a permutation of the two datasets (its
+        # null truth is 0), which needs no split of the anchors: valid from 100 rows each
         self.compare("information", {"dh": "delta_h"}, "entropy_diff", entropy_diff(),
-                     "anchor", "synthetic", x=sub_a, y=s_proj, reference="anchors",
-                     ref_x=sub_a, min_rows=r + 2, space_dim=r)
+                     "anchor", "synthetic", x=sub_a, y=s_proj, null="permutation",
+                     min_rows=r + 2, space_dim=r)
         prompts = _prompts(self.data["anchor"], self.data["synthetic"], emb["anchor"])
         keys = ("entropy_synthetic", "mi_prompt_synthetic", "information_gain")
         if prompts is None:
@@ -708,16 +733,25 @@ class _Audit:
         sp = s_proj[rows]
         self.notes.append(f"dI uses the {rows.shape[0]:,} synthetic rows with anchor ids.")
         h = self.compare("information", {"dh": "entropy_synthetic"}, "entropy_diff",
-                         entropy_diff(), "synthetic", "anchor", x=sp, y=sub_a,
-                         reference="anchors", ref_x=sub_a, min_rows=r + 2, space_dim=r,
-                         stream=("provenance",))
-        mi = self.compare("information", {"mi": "mi_prompt_synthetic"}, "ksg_mi", ksg_mi(),
+                         entropy_diff(), "synthetic", "anchor", x=sp, y=sub_a, null="permutation",
+                         min_rows=r + 2, space_dim=r, stream=("provenance",))
+        # KSG where the calibration table shows it valid (nowhere so far), else the
+        # mixture fit
+        mi = self.compare("information", {"mi": "mi_prompt_synthetic"},
+                          ("ksg_mi", "mixture_mi"), (ksg_mi(), mixture_mi()),
                           "anchor", "synthetic", x=proj(vecs), y=sp, null="pairing",
                           min_rows=r + 2, space_dim=r)
         rec = {m_.key: m_ for m_ in self.records if m_.group == "information"}
         h_est, mi_est = rec[keys[0]].estimate, rec[keys[1]].estimate
         if h and mi and h_est is not None and mi_est is not None:
             gain = difference(h_est, mi_est, "information_gain_minus_anchor_entropy")
+            if copies is not None and mi_est.method.startswith("mixture_mi"):
+                mi_est.params["bound"], gain.params["bound"] = "lower", "upper"
+                self.notes.append(
+                    "I(prompt; synthetic) is a lower bound and dI - H(anchor) an upper "
+                    f"bound: {copies.split(':')[0]}, and the mutual information of "
+                    "near-duplicates is larger than the mixture fit can show (calibration "
+                    "table, near-duplicate case).")
             self.records.append(metric("information", "information_gain", gain,
                                        datasets=("anchor", "synthetic"),
                                        raw=h["dh"].raw - mi["mi"].raw))

@@ -146,9 +146,14 @@ def _gain(result: Any, spec: tuple[Any, ...]) -> dict[str, Any]:
                 "text": f"{name}: not measurable ({rec.label} withheld: {rec.reason})"}
     v = float(rec.estimate.value)
     lo, hi = (float(x) for x in rec.estimate.ci())
+    unit = {"nats": " nats", "directions": " directions"}.get(rec.unit, "")
+    if rec.estimate.params.get("bound") == "upper" and hi >= 0:
+        # an upper bound (near-copies, see the notes) shows only a value below 0
+        why = f"an upper bound only, {v:+.3g}{unit} (near-copies; see the notes)"
+        return {"name": name, "measure": measure, "status": "not measurable",
+                "reason": why, "text": f"{name}: not measurable ({rec.label}: {why})"}
     status, words = (("more", more) if lo > 0 else ("less", less) if hi < 0
                      else ("chance", none))
-    unit = {"nats": " nats", "directions": " directions"}.get(rec.unit, "")
     return {"name": name, "measure": measure, "status": status, "value": v,
             "ci_low": lo, "ci_high": hi,
             "text": f"{name}: {words} ({rec.label} {v:+.3g}{unit} over chance, 95% CI "
