@@ -536,7 +536,9 @@ class _Audit:
             f"Every comparison uses matched sizes of at most {self.cap:,} rows per dataset, "
             f"{self.repeats} random subsets, and is read against its null: the same measure "
             "on two splits of the anchors (anchor vs synthetic) or of the target (pairs with "
-            "the target) at the same sizes.")
+            "the target), on the two datasets' rows permuted (the KL gaps, the entropy "
+            "differences) or with the pairing shuffled (I(prompt; synthetic)), at the same "
+            "sizes.")
         with clock.stage("novelty"):
             # one search of the anchors for the near-copies and the outlier scores
             k_out = max(1, min(self.k, n["anchor"] - 1))
@@ -705,8 +707,8 @@ class _Audit:
         not move them).
 
         With near-copies above the limit (``copies``), I(prompt; synthetic) is that of
-        near-duplicates, which the mixture fit's ridge caps (about r/2 log(1/ridge), 28
-        nats in r = 8; calibration table: -12 nats at a truth of 37): its value is then a
+        near-duplicates, which the mixture fit's ridge caps (about r/2 log(1/(2 ridge)),
+        25 nats in r = 8; calibration table: -12 nats at a truth of 37): its value is then a
         lower bound and dI's an upper bound, which the record's params and a note say.
         """
         emb = self.emb
