@@ -396,7 +396,8 @@ def fit_gmm_batched(
     init: str = "kmeans",
     covariance_type: str = "full",
 ) -> BatchFit:
-    """Fit one Gaussian mixture (full covariances) to each of B datasets at once.
+    """Fit one Gaussian mixture (full covariances: one per component, or one shared) to
+    each of B datasets at once.
 
     Parameters
     ----------
@@ -480,11 +481,13 @@ def _fit(
         ) from None
     best = np.argmax(ll.reshape(nb, n_init), axis=1) + np.arange(nb) * n_init
     fit = BatchFit(w[best], m[best] + shift, c[best], conv[best], it[best], ll[best])
-    _warn_fit(fit, nk[best], max_iter, tol, reg_covar)
+    # a shared covariance does not collapse on a component of few points: no warning then
+    _warn_fit(fit, None if tied else nk[best], max_iter, tol, reg_covar)
     return fit
 
 
-def _warn_fit(fit: BatchFit, nk: np.ndarray, max_iter: int, tol: float, reg_covar: float) -> None:
+def _warn_fit(fit: BatchFit, nk: np.ndarray | None, max_iter: int, tol: float,
+              reg_covar: float) -> None:
     n_bad = int(np.sum(~fit.converged))
     if n_bad:
         warnings.warn(
@@ -493,6 +496,8 @@ def _warn_fit(fit: BatchFit, nk: np.ndarray, max_iter: int, tol: float, reg_cova
             ConvergenceWarning,
             stacklevel=3,
         )
+    if nk is None:
+        return
     weak = nk < _MIN_EFFECTIVE_POINTS
     if np.any(weak):
         warnings.warn(
@@ -517,7 +522,8 @@ def fit_gmm(
     init: str = "kmeans",
     covariance_type: str = "full",
 ) -> MixtureFit:
-    """Fit a Gaussian mixture with full covariances to one dataset by EM.
+    """Fit a Gaussian mixture with full covariances (one per component, or one shared) to
+    one dataset by EM.
 
     Parameters
     ----------
