@@ -348,7 +348,8 @@ def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
                       "scale": (GAUSS, Dist((1.0,), (ZERO,), SCALE))}[case]
     p = draw(p_dist, n, d, g)
     q = near_copies(p, d, g) if case == "near_duplicates" else draw(q_dist, n, d, g)
-    return p, q, draw(p_dist, 2 * n, d, g)
+    # a reference sample only for a split null (drawn last: p and q do not depend on it)
+    return p, q, draw(p_dist, 2 * n, d, g) if NULLS[estimator] == "split" else None
 
 
 def rep_seed(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEED

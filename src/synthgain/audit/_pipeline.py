@@ -560,11 +560,13 @@ class _Audit:
             self.notes.append(f"{int(nov.memorisation.params['count']):,} of {n['synthetic']:,}"
                               f" synthetic rows ({rate:.1%}) are near-copies of an anchor "
                               "(all rows; listed in the report).")
-        copies = (f"{rate:.1%} of the synthetic rows are near-copies of anchors (limit "
-                  f"{self.near_copy_limit:.0%}): kNN and classifier estimates between "
-                  "samples that share rows are invalid (calibration table, near-duplicate "
-                  "case)"
-                  if rate > self.near_copy_limit else None)
+        # the share of near-copies when above the limit (None below it), and the reason
+        # it gives for withholding the kNN and classifier estimates
+        over = (f"{rate:.1%} of the synthetic rows are near-copies of anchors (limit "
+                f"{self.near_copy_limit:.0%})" if rate > self.near_copy_limit else None)
+        copies = (None if over is None else
+                  f"{over}: kNN and classifier estimates between samples that share rows "
+                  "are invalid (calibration table, near-duplicate case)")
         # the information space: the whitened principal subspace of the anchor and synthetic
         # rows pooled (both sides of every comparison made in it are in the fit, as are the
         # splits of the null; a subspace fitted on one side only would favour that side)
@@ -606,7 +608,7 @@ class _Audit:
                              withhold=copies if (p, q) == ("anchor", "synthetic") else None)
 
         with clock.stage("information"):
-            self._information(proj, sub_a, n, copies)
+            self._information(proj, sub_a, n, over)
 
         with clock.stage("kl_gap"):
             if has_t:
@@ -701,15 +703,16 @@ class _Audit:
                      reference="anchors", ref_x=a, min_rows=3)
 
     def _information(self, proj: Any, sub_a: np.ndarray, n: dict[str, int],
-                     copies: str | None = None) -> None:
+                     near_copies: str | None = None) -> None:
         """dH, and with provenance I(prompt; synthetic) and dI, in the whitened principal
         subspace of the anchor and synthetic rows (unit-free: rescaling the embedding does
         not move them).
 
-        With near-copies above the limit (``copies``), I(prompt; synthetic) is that of
-        near-duplicates, which the mixture fit's ridge caps (about r/2 log(1/(2 ridge)),
-        25 nats in r = 8; calibration table: -12 nats at a truth of 37): its value is then a
-        lower bound and dI's an upper bound, which the record's params and a note say.
+        With near-copies above the limit (``near_copies``: their share, in words),
+        I(prompt; synthetic) is that of near-duplicates, which the mixture fit's ridge
+        caps (about r/2 log(1/(2 ridge)), 25 nats in r = 8; calibration table: -12 nats at
+        a truth of 37): its value is then a lower bound and dI's an upper bound, which the
+        record's params and a note say.
         """
         emb = self.emb
         r = proj.components.shape[0]
@@ -747,11 +750,11 @@ class _Audit:
         h_est, mi_est = rec[keys[0]].estimate, rec[keys[1]].estimate
         if h and mi and h_est is not None and mi_est is not None:
             gain = difference(h_est, mi_est, "information_gain_minus_anchor_entropy")
-            if copies is not None and mi_est.method.startswith("mixture_mi"):
+            if near_copies is not None and mi_est.method.startswith("mixture_mi"):
                 mi_est.params["bound"], gain.params["bound"] = "lower", "upper"
                 self.notes.append(
                     "I(prompt; synthetic) is a lower bound and dI - H(anchor) an upper "
-                    f"bound: {copies.split(':')[0]}, and the mutual information of "
+                    f"bound: {near_copies}, and the mutual information of "
                     "near-duplicates is larger than the mixture fit can show (calibration "
                     "table, near-duplicate case).")
             self.records.append(metric("information", "information_gain", gain,
