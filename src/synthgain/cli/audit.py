@@ -8,11 +8,23 @@ from typing import Any
 
 import typer
 
-from ._util import console, err_console, show_progress, user_errors
+from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 #: The loader's options as this command names them, for its error messages.
 FLAGS = {"text_column": "--text-column", "embedding_column": "--embedding-column",
          "label_column": "--label-column", "field": "--field", "layout": "--layout"}
+#: run_audit's arguments as this command names them: a message from deeper down that
+#: names an argument is shown naming the flag.
+AUDIT_FLAGS = {**FLAGS, "model": "--model", "workers": "--workers", "rng": "--seed",
+               "compare_rows": "--compare-rows", "repeats": "--repeats",
+               "near_copy_limit": "--near-copy-limit", "batch_size": "--batch-size",
+               "backend": "--backend", "scheduler": "--scheduler", "cache_dir": "--cache-dir",
+               "thresholds": "--thresholds", "evaluation": "--eval",
+               "path": "--write-filtered", "out_dir": "--out"}
+#: What --write-filtered drops unless --drop says otherwise.
+DEFAULT_DROP = "near-copy,duplicate,contaminated"
+#: The text models --model takes.
+MODELS = ("auto", "minilm", "lsa")
 
 
 def audit(
@@ -34,11 +46,11 @@ def audit(
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
     repeats: int = typer.Option(10, "--repeats", min=2, help="Random subsets per comparison and per null."),
     near_copy_limit: float = typer.Option(0.1, "--near-copy-limit", min=0.0, max=1.0, help="Share of near-copies above which kNN divergences between anchors and synthetic data are withheld."),
-    seed: int = typer.Option(0, help="Root random seed."),
-    workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores)."),
+    seed: int = typer.Option(0, min=0, help="Root random seed (a non-negative integer)."),
+    workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores, or at least 1)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     write_filtered: Path | None = typer.Option(None, "--write-filtered", help="Write the synthetic file back without the rows flagged by --drop, in its own layout and container (same ending as the input; a directory of shards: one file in its first shard's container)."),
-    drop: str = typer.Option("near-copy,duplicate,contaminated", "--drop", help="Flags whose rows --write-filtered removes: near-copy, duplicate, contaminated, empty, refusal, outlier (comma-separated)."),
+    drop: str | None = typer.Option(None, "--drop", help=f"Flags whose rows --write-filtered removes: near-copy, duplicate, contaminated, empty, refusal, outlier (comma-separated; default {DEFAULT_DROP}). Needs --write-filtered."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="CI gate: comma-separated conditions 'name op number' (e.g. \"near_copy_rate>0.2,contamination>0\"); exit 3 when one holds or cannot be checked (docs/audit.md)."),
     thresholds: str | None = typer.Option(None, "--thresholds", help="Verdict thresholds as name=value, comma-separated (e.g. \"near_copy_rate=0.1,refusal_rate=0\"); the others keep their defaults (docs/audit.md)."),
 ) -> None:
@@ -53,13 +65,21 @@ def audit(
         parse_thresholds,
         run_audit,
     )
-    from ..report import check_filtered_path, write_audit, write_filtered_rows
+    from ..experiments.provenance import check_output
+    from ..report import AUDIT_FILES, check_filtered_path, write_audit, write_filtered_rows
 
-    with user_errors():
-        _check_backend(backend, scheduler)
-        drops = parse_drop(drop, "--drop")
+    with user_errors(AUDIT_FLAGS):
+        # every flag, then every output path, before a row is read
+        _check_options(model, workers, backend, scheduler, drop, write_filtered)
+        drops = parse_drop(drop or DEFAULT_DROP, "--drop")
         conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
         limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
+        inputs = [p for p in (anchor, synthetic, target, eval_file) if p is not None]
+        check_out_dir(out, "--out", inputs, AUDIT_FILES)
+        cache = cache_dir or out / "cache"
+        check_out_dir(cache, "--cache-dir" if cache_dir else "--out (its cache/)", inputs)
+        if write_filtered is not None:
+            check_output(write_filtered, "--write-filtered", directory=False, inputs=inputs)
         sets = []
         for role, path in (("anchor", anchor), ("synthetic", synthetic), ("target", target)):
             if path is None:
@@ -78,19 +98,19 @@ def audit(
             console.print(f"eval: {evaluation.describe()}", markup=False, highlight=False,
                           soft_wrap=True)
         if write_filtered is not None:
-            check_filtered_path(sets[1], write_filtered, "--write-filtered")
+            check_filtered_path(sets[1], write_filtered, "--write-filtered", inputs)
         progress = None
         if show_progress(quiet):
             progress = _progress_bar("embedding")
-        result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache_dir or out / "cache",
+        result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache,
                            compare_rows=compare_rows, repeats=repeats,
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
                            progress=progress, thresholds=limits, batch_size=batch_size,
                            backend=backend, scheduler=scheduler)
-        paths = write_audit(result, out)
-        if write_filtered is not None:
+        if write_filtered is not None:  # before metrics.json, which is written last
             mask, counts, missing = drop_mask(result, drops)
             write_filtered_rows(sets[1], ~mask, write_filtered, "--write-filtered")
+        paths = write_audit(result, out)
     for line in result.summary():
         console.print(line)
     for note in result.notes:
@@ -142,11 +162,22 @@ def _progress_bar(label: str, width: int = 30) -> Any:
     return progress
 
 
-def _check_backend(backend: str, scheduler: str | None) -> None:
+def _check_options(model: str, workers: int, backend: str, scheduler: str | None,
+                   drop: str | None, write_filtered: Path | None) -> None:
+    """The flags that typer does not check itself, before anything is read."""
     from ..exceptions import ValidationError
 
+    if model not in MODELS:
+        raise ValidationError(f"--model must be one of {', '.join(MODELS)}. Got {model!r}.")
+    if workers == 0 or workers < -1:
+        raise ValidationError(f"--workers must be -1 (all cores) or at least 1. Got {workers}.")
     if backend not in ("local", "dask"):
         raise ValidationError(f"--backend must be local or dask. Got {backend!r} instead.")
     if scheduler and backend != "dask":
         raise ValidationError(f"--scheduler is used with --backend dask only. Got --scheduler "
                               f"{scheduler!r} with --backend {backend}: add --backend dask.")
+    if drop is not None and write_filtered is None:
+        raise ValidationError(
+            f"--drop {drop!r} does nothing without --write-filtered: it chooses the rows "
+            "that --write-filtered leaves out. Add --write-filtered FILE, or leave --drop out "
+            "(the per-row flags are in rows.parquet either way).")

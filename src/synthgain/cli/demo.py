@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._util import console, user_errors
+from ._util import check_out_dir, console, user_errors
 from .reproduce import print_claims
 
 
@@ -26,7 +26,8 @@ def demo(
     the outputs are."""
     from ..plots import run_demo
 
-    with user_errors():
+    with user_errors({"rng": "--seed", "jobs": "--jobs"}):
+        check_out_dir(out, "--out")
         res = run_demo(out, seed=seed, jobs=jobs)
         console.print(
             f"Reduced Figure 4 (3 sweeps x 14 values x 20 settings x 20 rounds) in "

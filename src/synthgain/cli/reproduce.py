@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
-from ._util import console, err_console, show_progress, user_errors
+from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 _FIGURES = ("figure2", "figure4", "figure5", "klgap-mechanism")
 
@@ -64,7 +64,10 @@ def reproduce(
     """Reproduce one of the paper's Gaussian-mixture figures with its tables."""
     from ..plots import reproduce_figure2, reproduce_figure4, reproduce_figure5
 
-    with user_errors():
+    with user_errors({"rng": "--seed", "jobs": "--jobs", "settings": "--settings",
+                      "rounds": "--rounds", "n_eval": "--n-eval",
+                      "covariance": "--covariance", "estimator": "--estimator"}):
+        check_out_dir(out, "--out")
         if figure not in _FIGURES:
             raise ValidationError(
                 f"`FIGURE` must be one of {', '.join(_FIGURES)}. Got {figure!r} instead."

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
-from ._util import console, err_console, show_progress, user_errors
+from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 
 def study(
@@ -34,7 +34,9 @@ def study(
     from ..plots import write_study_figures
     from ..study import run_study
 
-    with user_errors():
+    with user_errors({"rng": "--seed", "jobs": "--jobs", "model": "--model",
+                      "backend": "--backend", "scheduler": "--scheduler"}):
+        check_out_dir(out, "--out", [replay])
         progress = None
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:

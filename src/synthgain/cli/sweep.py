@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ._util import console, err_console, show_progress, user_errors
+from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 
 class _RateColumn(ProgressColumn):
@@ -79,9 +79,11 @@ def sweep(
     from ..experiments.config import load_config
     from ..experiments.engine import run_sweep
 
-    with user_errors():
+    with user_errors({"jobs": "--jobs", "backend": "--backend", "scheduler": "--scheduler"}):
         cfg = load_config(config)
         run_dir = out if out is not None else Path("runs") / cfg.name
+        check_out_dir(run_dir, "--out" if out is not None else f"--out (default {run_dir})",
+                      [config])
         if not quiet:
             n_points = len(cfg.points())
             console.print(

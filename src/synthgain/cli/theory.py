@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
-from ._util import console, user_errors
+from ._util import check_out_dir, console, user_errors
 
 
 def _table(title: str, rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
@@ -133,7 +133,9 @@ def theory(
         unit_dependence,
     )
 
-    with user_errors():
+    with user_errors({"rng": "--seed"}):
+        if out is not None:
+            check_out_dir(out, "--out")
         if counterexamples:
             _print_counterexamples()
             return

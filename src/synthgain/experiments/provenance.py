@@ -15,17 +15,21 @@ import json
 import os
 import platform
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["RunRecord", "git_state", "read_json", "utc_now", "write_bytes_atomic",
-           "write_json_atomic"]
+from ..exceptions import ValidationError
+
+__all__ = ["RunRecord", "check_output", "git_state", "read_json", "utc_now",
+           "write_bytes_atomic", "write_json_atomic"]
 
 CONFIG_NAME = "config.json"
 RUN_NAME = "run.json"
@@ -46,8 +50,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     flushed to disk, renamed over ``path`` (a reader sees the old file or the new one,
     never half of one)."""
     path = Path(path)
+    try:  # the mode a plain open() would give: the file's own, else 0666 less the umask
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)  # mkstemp creates 0600 whatever the umask
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -56,6 +65,97 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc tells it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _inside(path: Path, other: Path) -> bool:
+    """Whether resolved ``path`` is ``other`` or lies under the directory ``other``."""
+    return path == other or (other.is_dir() and other in path.parents)
+
+
+def check_output(path: str | Path, name: str, *, directory: bool,
+                 inputs: Sequence[str | Path] = (), files: Sequence[str] = ()) -> Path:
+    """Check, before any work, that ``path`` can be written and touches no input.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output: a directory (``directory=True``; created later if missing) or a file.
+    name : str
+        How the caller names it in messages (``--out``, ``` `path` ```).
+    directory : bool
+        Whether ``path`` is a directory the caller writes files into.
+    inputs : sequence of path
+        The files and directories read by the same call: the output may not be one of
+        them, resolve to one of them (symlinks, relative paths) or lie inside an input
+        directory (a file written there would join the dataset on the next read).
+    files : sequence of str
+        For a directory: the names of the files written into it, each checked against
+        the inputs and against existing directories of that name.
+
+    Returns
+    -------
+    Path
+        ``path`` as given.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``name``, the path, what is wrong and the remedy.
+    """
+    p = Path(path)
+    real = p.resolve()
+    targets = [real] + [real / f for f in files]
+    for given in inputs:
+        src = Path(given).resolve()
+        for t in targets:
+            if _inside(t, src):
+                what = (f"would write {t.name} over the input" if t != real else
+                        "is the input" if t == src else "lies inside the input directory")
+                raise ValidationError(
+                    f"{name} '{path}' {what} '{given}': synthgain never writes over or into "
+                    "its inputs. Choose another path.")
+    if directory:
+        if p.exists() and not p.is_dir():
+            raise ValidationError(
+                f"{name} '{path}' is a file, but a directory is needed (it is created if "
+                "missing). Give a directory path, or move the file.")
+        for f in files:
+            if (p / f).is_dir():
+                raise ValidationError(
+                    f"{name} '{path}' holds a directory '{f}' where the file {f} is written. "
+                    "Move it, or choose another directory.")
+    elif p.is_dir():
+        raise ValidationError(
+            f"{name} '{path}' is a directory, but a file name is needed. Give the path of "
+            "the file to write.")
+    base = real if directory else real.parent
+    while not base.exists():
+        base = base.parent
+    if not base.is_dir():
+        raise ValidationError(
+            f"{name} '{path}' cannot be created: '{base}' is a file, not a directory. "
+            "Choose a path under a directory.")
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise ValidationError(
+            f"{name} '{path}' cannot be written: '{base}' does not accept new files "
+            f"({exc.strerror or exc}). Choose a writable location.") from None
+    return p
 
 
 def read_json(path: str | Path) -> Any:

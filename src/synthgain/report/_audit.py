@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments.provenance import write_bytes_atomic
+from ..experiments.provenance import check_output, write_bytes_atomic
 from ..plots.audit import interval_chart, map_figure, novelty_histogram
 from ._files import write_rows
 from ._readings import reading
@@ -217,17 +217,29 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
         text_examples=_text_examples(result), verdict=doc["verdict"])
 
 
+#: The files :func:`write_audit` writes into its directory.
+AUDIT_FILES = ("metrics.json", "report.html", "rows.parquet", "rows.csv")
+
+
 def write_audit(result: Any, out_dir: str | Path) -> dict[str, Path]:
     """Write ``metrics.json``, ``report.html``, ``rows.parquet`` and ``rows.csv`` (one row
     per synthetic record) of an AuditResult into ``out_dir``, each atomically.
 
+    ``metrics.json`` is written last: where it is missing or older than the others, the
+    run did not finish. ``out_dir`` may not be, or lie inside, a file or directory the
+    audit read (:func:`~synthgain.experiments.provenance.check_output`).
+
     Returns ``{"metrics": path, "report": path, "rows_parquet": path, "rows_csv": path}``.
     """
-    out = Path(out_dir)
+    sources = [v["source"] for v in result.inputs.values()
+               if v.get("source") and v["source"] != "<array>"]
+    out = check_output(out_dir, "`out_dir`", directory=True, inputs=sources,
+                       files=AUDIT_FILES)
     out.mkdir(parents=True, exist_ok=True)
     doc = result.to_dict()
-    mpath = out / "metrics.json"
-    write_bytes_atomic(mpath, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
+    rows = write_rows(result, out)
     rpath = out / "report.html"
     write_bytes_atomic(rpath, render_audit_report(result, doc).encode())
-    return {"metrics": mpath, "report": rpath, **write_rows(result, out)}
+    mpath = out / "metrics.json"
+    write_bytes_atomic(mpath, (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
+    return {"metrics": mpath, "report": rpath, **rows}

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..audit import Dataset, row_table
 from ..exceptions import ValidationError
-from ..experiments.provenance import write_bytes_atomic
+from ..experiments.provenance import check_output, write_bytes_atomic
 
 __all__ = ["write_filtered", "write_rows"]
 
@@ -64,8 +64,14 @@ def write_filtered(dataset: Dataset, keep: Any, path: str | Path,
     return p
 
 
-def check_filtered_path(dataset: Dataset, path: str | Path, option: str = "path") -> None:
-    """Raise unless ``path``'s ending matches the container ``dataset`` was read from."""
+def check_filtered_path(dataset: Dataset, path: str | Path, option: str = "path",
+                        inputs: Any = ()) -> None:
+    """Raise unless ``path``'s ending matches the container ``dataset`` was read from,
+    ``path`` can be written, and it is not, and does not lie inside, ``dataset``'s source
+    or one of ``inputs`` (other files or directories read by the same run)."""
+    sources = [*([dataset.source] if dataset.source != "<array>" else []), *inputs]
+    check_output(path, option if option.startswith("-") else f"`{option}`",
+                 directory=False, inputs=sources)
     suffix = dataset.container_suffix
     if suffix is None:
         raise ValidationError(
