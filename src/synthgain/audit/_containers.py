@@ -28,6 +28,8 @@ FORMATS = ".jsonl, .json, .csv, .parquet, .arrow or .npy (each optionally .gz)"
 METADATA_FILES = frozenset({"dataset_info.json", "state.json", "dataset_dict.json"})
 #: Shard names of a Hub export: ``train-00000-of-00003.parquet``.
 SPLIT_SHARD = re.compile(r"^(?P<split>[A-Za-z][\w.]*?)-\d+-of-\d+")
+#: The csv reader's key for the cells of a row beyond its header.
+_EXTRA = "\0extra"
 
 
 def container_of(p: Path) -> tuple[str | None, bool]:
@@ -39,17 +41,32 @@ def container_of(p: Path) -> tuple[str | None, bool]:
     return (SUFFIXES.get(suffixes[-1]) if suffixes else None), gz
 
 
+#: Byte-order marks of the encodings that are not UTF-8 (UTF-32 before UTF-16: it
+#: starts with the same two bytes).
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+         (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
 def read_bytes(p: Path, gz: bool) -> bytes:
+    """The bytes of a file, decompressed when ``gz``; a text file in UTF-16 or UTF-32 (a
+    byte-order mark says so) is an error naming the encoding."""
     data = p.read_bytes()
-    if not gz or not data:
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ValidationError(
-            f"File '{p}' is not a readable gzip file ({exc}). Compress it with gzip, or "
-            "drop the .gz from its name if it is not compressed."
-        ) from None
+    if gz and data:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ValidationError(
+                f"File '{p}' is not a readable gzip file ({exc}). Compress it with gzip, or "
+                "drop the .gz from its name if it is not compressed."
+            ) from None
+    if container_of(p)[0] not in ("npy", "parquet", "arrow"):
+        for bom, name in _BOMS:
+            if data.startswith(bom):
+                raise ValidationError(
+                    f"File '{p}' is encoded in {name} (it starts with a {name} byte-order "
+                    "mark); synthgain reads text files as UTF-8. Re-encode it as UTF-8 "
+                    f"(e.g. iconv -f {name} -t UTF-8).")
+    return data
 
 
 def _decode(data: bytes) -> str:
@@ -117,10 +134,21 @@ def _read_json(data: bytes, path: Path) -> list[dict[str, Any]]:
 
 
 def _read_csv(data: bytes, path: Path) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
+    """The rows of a CSV file; a row with more or fewer cells than the header is an error
+    (the csv module would cut the extra cells off, or fill the missing ones with None)."""
+    reader = csv.DictReader(io.StringIO(_decode(data), newline=""), restkey=_EXTRA)
     rows = []
     for i, row in enumerate(reader, start=1):
         row = dict(row)
+        extra = row.pop(_EXTRA, None)
+        missing = [k for k, v in row.items() if v is None]
+        if extra is not None or missing:
+            header = len(reader.fieldnames or [])
+            cells = header + len(extra) if extra is not None else header - len(missing)
+            raise ValidationError(
+                f"File '{path}', row {i}: the row has {cells} cell(s) but the header has "
+                f"{header} column(s). Quote cells that hold a comma (\"a, b\"), or fix the "
+                "row: synthgain does not cut off or fill in cells.")
         row[ROW], row[FILE] = i, path
         rows.append(row)
     return rows
@@ -191,6 +219,15 @@ def shards_of(d: Path) -> list[Path]:
             "must hold shards of one format: .jsonl, .json, .csv, .parquet or .arrow (each "
             "optionally .gz). Pass such a directory, or one file."
         )
+    nested = sorted(s.name for s in d.iterdir() if s.is_dir() and not s.name.startswith(".")
+                    and any(container_of(f)[0] is not None for f in s.rglob("*")
+                            if f.is_file()))
+    if nested:
+        raise ValidationError(
+            f"Directory '{d}' holds shards and also folders with data files "
+            f"({', '.join(map(repr, nested))}), which are not read: a directory is read "
+            "one level deep. Move those files next to the shards, or pass each folder on "
+            "its own.")
     kinds: dict[str, int] = {}
     for f in shards:
         kinds[str(container_of(f)[0])] = kinds.get(str(container_of(f)[0]), 0) + 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -184,6 +185,11 @@ class Dataset:
                     f"{n} rows."
                 )
         row_ids = [str(i) for i in (ids if ids is not None else range(n))]
+        if len(set(row_ids)) < n:
+            dup = Counter(row_ids).most_common(1)[0][0]
+            raise ValidationError(
+                f"Dataset {name!r}: `ids` repeats the id {dup!r} (ids are compared as text). "
+                "Give every row its own id.")
         prov = None if anchor_ids is None else [_as_id_tuple(a) for a in anchor_ids]
         lab = None if labels is None else np.asarray(labels)
         return cls(name, "<array>", row_ids, None if texts is None else list(texts), emb, lab,
@@ -200,6 +206,36 @@ def _as_id_tuple(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v == "" or (isinstance(v, float) and math.isnan(v))
+
+
+def _row_ids(rows: list[dict[str, Any]], column: str) -> list[str]:
+    """The ``id`` column as strings (provenance compares ids as strings, so 0 and "0" are
+    one id); a missing or repeated id is an error naming both rows."""
+    seen: dict[str, dict[str, Any]] = {}
+    ids = []
+    for r in rows:
+        v = r.get(column)
+        if _missing(v):
+            raise ValidationError(
+                f"{where(r)}, column {column!r}: the id is missing. Every row needs an id "
+                "when the column is there (provenance and the report refer to rows by it): "
+                "fill it, or remove the column to number the rows.")
+        key = str(v)
+        if key in seen:
+            first = seen[key]
+            other = (f"row {first[ROW]}" if first[FILE] == r[FILE]
+                     else f"row {first[ROW]} of '{first[FILE]}'")
+            raise ValidationError(
+                f"{where(r)}, column {column!r}: the id {v!r} repeats {other} (ids are "
+                "compared as text, so 0 and \"0\" are one id). Give every row its own id: "
+                "provenance and the nearest anchor would be ambiguous.")
+        seen[key] = r
+        ids.append(key)
+    return ids
+
+
 def _check_finite(emb: np.ndarray, where: str, column: str, *, row_base: int) -> None:
     bad = ~np.isfinite(emb)
     if bad.any():
@@ -214,6 +250,14 @@ def _check_finite(emb: np.ndarray, where: str, column: str, *, row_base: int) ->
 def _load_npy(data: bytes, path: Path, name: str) -> Dataset:
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # an object array: loading it would run pickle
+            raise ValidationError(
+                f"File '{path}' holds an array of Python objects (dtype object), which "
+                "synthgain does not load (reading it would run pickled code). Save the "
+                "embeddings as a float array: np.save(path, np.asarray(x, dtype=float))."
+            ) from None
+        raise ValidationError(f"File '{path}' is not a readable .npy array: {exc}") from None
     except Exception as exc:
         raise ValidationError(f"File '{path}' is not a readable .npy array: {exc}") from None
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -221,8 +265,12 @@ def _load_npy(data: bytes, path: Path, name: str) -> Dataset:
             f"File '{path}' must hold a non-empty 2-D array of embeddings (rows, dim). Got "
             f"shape {arr.shape}."
         )
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValidationError(f"File '{path}' must hold numbers. Got dtype {arr.dtype}.")
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        kind = ("complex numbers" if np.issubdtype(arr.dtype, np.complexfloating) else
+                "booleans" if arr.dtype == np.bool_ else f"values of dtype {arr.dtype}")
+        raise ValidationError(
+            f"File '{path}' holds {kind}; embeddings must be real numbers (integer or "
+            "float), and synthgain does not convert them. Save a float array.")
     emb = np.asarray(arr, dtype=np.float64)
     _check_finite(emb, f"File '{path}'", "<array>", row_base=0)
     line = f"read {emb.shape[0]:,} embeddings of dimension {emb.shape[1]} from a .npy array"
@@ -246,13 +294,16 @@ def _embedding_of(value: Any, path: Path, row: int, column: str) -> list[float]:
         )
     out = []
     for j, v in enumerate(value):
-        try:
-            f = float(v) if v is not None else math.nan
-        except (TypeError, ValueError):
+        # real numbers only: a bool, a string or a complex number is not converted
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer
+                                                             | np.floating):
+            got = "missing (null)" if v is None else f"{type(v).__name__} {v!r}"
             raise ValidationError(
                 f"File '{path}', row {row}, column {column!r}: position {j} of the embedding "
-                f"is not a number ({v!r})."
-            ) from None
+                f"is not a real number: {got}. Embeddings are lists of numbers; synthgain "
+                "does not convert other values."
+            )
+        f = float(v)
         if not math.isfinite(f):
             raise ValidationError(
                 f"File '{path}', row {row}, column {column!r}: the embedding contains {f} at "
@@ -477,7 +528,7 @@ def _from_rows(
         require(label_column, "label", "label_column")
         for r in rows:
             v = r[label_column]
-            if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
+            if _missing(v):
                 raise ValidationError(
                     f"{where(r)}, column {label_column!r}: the label is missing. Fill or drop "
                     "this row."
@@ -487,7 +538,8 @@ def _from_rows(
     if anchor_id_column is not None and anchor_id_column in columns:
         prov = [_as_id_tuple(r.get(anchor_id_column)) for r in rows]
     has_id = id_column is not None and id_column in columns
-    ids = [str(r.get(id_column) if has_id else i) for i, r in enumerate(rows)]  # type: ignore[arg-type]
+    ids = (_row_ids(rows, str(id_column)) if has_id
+           else [str(i) for i in range(len(rows))])
     meta: dict[str, Any] = {"rows": [r[ROW] for r in rows], "field": field}
     if shards is not None:
         meta["files"] = [str(r[FILE]) for r in rows]
