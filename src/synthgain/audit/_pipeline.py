@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -374,13 +375,18 @@ def run_audit(
     if workers == 0:
         raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
     th = Thresholds.of(thresholds)
-    with threadpool_limits(limits=1, user_api="blas"):
+    # a warning raised on the way (a degenerate fit, ...) becomes a note of the result,
+    # in metrics.json and the report, once per message (the filters in force still apply)
+    with threadpool_limits(limits=1, user_api="blas"), \
+            warnings.catch_warnings(record=True) as caught:
         result = _Audit(anchor, synthetic, target, model=model, cache_dir=cache_dir,
                       cap=compare_rows, repeats=repeats, n_pca=n_pca, k=k,
                       copy_ratio=copy_ratio, near_copy_limit=near_copy_limit,
                       max_near_copies=max_near_copies, rng=rng, workers=workers,
                       progress=progress, evaluation=evaluation,
                       embed_options=embed_options).run()
+    result.notes += list(dict.fromkeys(f"{w.category.__name__}: {w.message}"
+                                       for w in caught))
     result.thresholds = th
     return result
 
@@ -632,24 +638,35 @@ class _Audit:
                          reference="anchors", ref_x=emb["anchor"], min_rows=3)
 
         with clock.stage("diversity"):
+            zeros = {}
             for name, x in emb.items():
-                zero = int((~np.any(x != 0, axis=1)).sum())
-                if zero:
+                zeros[name] = int((~np.any(x != 0, axis=1)).sum())
+                if zeros[name] and zeros[name] < n[name]:
                     self.notes.append(f"The Vendi score of the {name} data leaves out "
-                                      f"{zero:,} all-zero embedding rows (e.g. texts with no "
-                                      "word known to the embedder).")
+                                      f"{zeros[name]:,} all-zero embedding rows (e.g. texts "
+                                      "with no word known to the embedder).")
             for name in ("synthetic", "target"):
                 if name in emb:
+                    empty = [d for d in (name, "anchor") if zeros[d] == n[d]]
                     self.compare("diversity", {"vendi": f"vendi_{name}"}, "vendi_diff",
                                  vendi_diff(), name, "anchor", reference="anchors",
-                                 ref_x=emb["anchor"], kinds={"vendi": "vendi"}, min_rows=2)
+                                 ref_x=emb["anchor"], kinds={"vendi": "vendi"}, min_rows=2,
+                                 withhold=None if not empty else
+                                 f"no {empty[0]} row has a non-zero embedding (e.g. texts of "
+                                 "only emoji or punctuation, with no word known to the "
+                                 "embedder): the diversity of nothing is not defined")
 
         with clock.stage("probe"):
             if has_t and all(d.labels is not None for d in data.values()):
-                for key, est in probe(emb["anchor"], data["anchor"].labels,
-                                      emb["synthetic"], data["synthetic"].labels,
-                                      emb["target"], data["target"].labels).items():
-                    self.records.append(metric("probe", key, est))
+                single = _single_class(data)
+                if single is not None:
+                    for key in _PROBE_KEYS:
+                        self.records.append(metric("probe", key, None, reason=single))
+                else:
+                    for key, est in probe(emb["anchor"], data["anchor"].labels,
+                                          emb["synthetic"], data["synthetic"].labels,
+                                          emb["target"], data["target"].labels).items():
+                        self.records.append(metric("probe", key, est))
             elif has_t:
                 self.notes.append("No labels on every dataset: the probe is not run.")
 
@@ -764,6 +781,25 @@ class _Audit:
             self.records.append(metric("information", "information_gain", None,
                                        datasets=("anchor", "synthetic"),
                                        reason="one of its parts is withheld"))
+
+
+#: The probe's measures, as :func:`probe` returns them.
+_PROBE_KEYS = ("accuracy_anchor", "accuracy_synthetic", "accuracy_both", "gain_both",
+               "gain_synthetic")
+
+
+def _single_class(data: dict[str, Dataset]) -> str | None:
+    """Why the probe cannot be read (the target, or all the training rows together, hold
+    one class: every accuracy is then 0 or 1 by construction), or None."""
+    target = np.unique(np.asarray(data["target"].labels).astype(str))
+    train = np.unique(np.concatenate([np.asarray(data[k].labels).astype(str)
+                                      for k in ("anchor", "synthetic")]))
+    for what, classes in (("target", target), ("anchor and synthetic", train)):
+        if classes.size < 2:
+            return (f"the {what} labels hold one class ('{classes[0]}'): a probe scored on "
+                    "or trained with one class measures nothing (its accuracy is 0 or 1 by "
+                    "construction)")
+    return None
 
 
 def _near_copy_rows(data: dict[str, Dataset], nov: Any, limit: int) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ datasets it is about, so that writers read fields and never parse key strings.""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,21 @@ class Metric:
     raw: float | None = None
     null: Null | None = None
     reason: str | None = None
+
+    def __post_init__(self) -> None:
+        # a value that is not a finite number is no finding: withheld, with the reason
+        est = self.estimate
+        if est is None:
+            return
+        parts = [est.value, est.stderr, *(est.interval or ())]
+        if all(v is None or math.isfinite(v) for v in parts):
+            return
+        object.__setattr__(self, "estimate", None)
+        if self.reason is None:
+            object.__setattr__(self, "reason", (
+                f"could not be measured on these data: the estimate came out as {est.value} "
+                f"with standard error {est.stderr} (degenerate data, e.g. constant or empty "
+                "rows)"))
 
     def to_dict(self) -> dict[str, Any]:
         """The metric's entry in metrics.json: the estimate's fields (``value`` None when
