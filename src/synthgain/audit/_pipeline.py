@@ -344,6 +344,9 @@ def run_audit(
     rng : None, int, SeedSequence or Generator
         Root seed; each step draws from its own named child stream, so results are
         reproducible and ``rng=s`` equals ``rng=SeedSequence(s)``. None: fresh entropy.
+        Whatever it is, the root seed used is recorded in ``result.config["seed"]``
+        (entropy and spawn key, also in metrics.json), and
+        ``rng=np.random.SeedSequence(**result.config["seed"])`` reruns every number.
     workers : int
         Threads for the neighbour searches (-1: all cores). Results do not depend on it.
     thresholds : Thresholds or dict of str to float, optional
@@ -689,7 +692,10 @@ class _Audit:
         config = {"model": model_used, "compare_rows": self.cap, "repeats": self.repeats,
                   "n_pca": self.n_pca, "k": self.k, "copy_ratio": self.copy_ratio,
                   "near_copy_limit": self.near_copy_limit,
-                  "rng": self.rng if isinstance(self.rng, int) else None}
+                  "rng": self.rng if isinstance(self.rng, int) else None,
+                  # the root seed whatever ``rng`` was (None, a Generator, ...):
+                  # run_audit(..., rng=SeedSequence(**config["seed"])) reruns every number
+                  "seed": _seed_record(self.root)}
         return AuditResult(self.records, inputs, config, near, self.notes, points,
                            nov.distance, self.copy_ratio, clock.wall, map_mix, clock.cpu,
                            nov.near_copy, row_info=row_info, text_rows=text_rows)
@@ -781,6 +787,14 @@ class _Audit:
             self.records.append(metric("information", "information_gain", None,
                                        datasets=("anchor", "synthetic"),
                                        reason="one of its parts is withheld"))
+
+
+def _seed_record(root: np.random.SeedSequence) -> dict[str, Any]:
+    """``root`` as JSON: its entropy (an int, or a list of ints) and spawn key."""
+    ent = root.entropy
+    return {"entropy": [int(e) for e in ent] if isinstance(ent, list | tuple | np.ndarray)
+            else int(ent),  # type: ignore[arg-type]
+            "spawn_key": [int(k) for k in root.spawn_key]}
 
 
 #: The probe's measures, as :func:`probe` returns them.

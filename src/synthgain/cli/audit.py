@@ -70,8 +70,8 @@ def audit(
 
     with user_errors(AUDIT_FLAGS):
         # every flag, then every output path, before a row is read
-        _check_options(model, workers, backend, scheduler, drop, write_filtered)
         drops = parse_drop(drop or DEFAULT_DROP, "--drop")
+        _check_options(model, workers, backend, scheduler, drop, write_filtered)
         conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
         limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
         inputs = [p for p in (anchor, synthetic, target, eval_file) if p is not None]
