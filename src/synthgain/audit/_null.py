@@ -62,7 +62,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from scipy import stats
@@ -260,20 +260,8 @@ def compare(
     -------
     dict of str to Comparison
     """
-    n_p, n_q = p.shape[0], q.shape[0]
-    m = int(rows)
-    if repeats < 2:
-        raise ValidationError(f"`repeats` must be at least 2. Got {repeats!r} instead.")
-    if m < 1 or m > min(n_p, n_q):
-        raise ValidationError(f"`rows` must be in [1, {min(n_p, n_q)}]. Got {m} instead.")
-    if null == "split":
-        if reference is None or reference.shape[0] < 2 * m:
-            have = 0 if reference is None else reference.shape[0]
-            raise ValidationError(f"A split null at {m} rows needs a reference of at least "
-                                  f"{2 * m} rows; got {have}.")
-    elif null == "pairing" and n_p != n_q:
-        raise ValidationError("A pairing null needs paired rows (`p` and `q` of one length).")
-    root = seed_sequence(rng)
+    iv = _compare_iv(p, q, reference, rows, repeats, null)
+    kind, m, root = _NULLS[iv.null], iv.rows, seed_sequence(rng)
 
     def evaluate(x: np.ndarray, y: np.ndarray, gen: np.random.Generator,
                  t: np.ndarray | None) -> Mapping[str, float]:
@@ -282,63 +270,186 @@ def compare(
     values: list[Mapping[str, float]] = []
     nulls: list[Mapping[str, float]] = []
     for r in range(repeats):
-        g = child_generator(root, "subsets", r)
-        if null == "pairing":
-            ip = _subset(n_p, m, g)
-            iq = ip
-        else:
-            ip, iq = _subset(n_p, m, g), _subset(n_q, m, g)
+        ip, iq = kind.subsets(iv.n_p, iv.n_q, m, child_generator(root, "subsets", r))
         x, y = p[ip], q[iq]
         values.append(evaluate(x, y, child_generator(root, "measure", r), fixed))
-        gn = child_generator(root, "null", r)
-        if null == "split":
-            assert reference is not None
-            idx = gn.permutation(reference.shape[0])[: 2 * m]
-            a, b = reference[np.sort(idx[:m])], reference[np.sort(idx[m:])]
-        elif null == "permutation":
-            pool = np.concatenate([x, y])
-            perm = gn.permutation(2 * m)
-            a, b = pool[np.sort(perm[:m])], pool[np.sort(perm[m:])]
-        else:
-            a, b = x, y[gn.permutation(m)]
+        a, b = kind.draw(x, y, reference, m, child_generator(root, "null", r))
         nulls.append(evaluate(a, b, child_generator(root, "null_measure", r), fixed))
-    share = max(min(1.0, m / n_p), min(1.0, m / n_q))
+    share = max(min(1.0, m / iv.n_p), min(1.0, m / iv.n_q))
     pairs = repeats if halves is None else halves
     if fixed is None and share <= _FPC_MAX_SHARE and halves is None:
         pairs = 0  # the subsets' own spread, corrected, is the sampling spread (docstring)
     half_var, half_scale = _half_sample_variance(
-        evaluate, p, q, fixed, m=m, pairs=pairs, paired=null == "pairing", root=root)
-    if null == "split":
-        assert reference is not None
-        null_method = f"split of the {reference_name}"
-        phi0 = _phi(2 * m, reference.shape[0], repeats)
-    else:
-        null_method = "permutation" if null == "permutation" else "pairing shuffled"
-        phi0 = _phi(m, min(n_p, n_q), repeats)
-    phi = max(_phi(m, n_p, repeats), _phi(m, n_q, repeats))
-    t = float(stats.t.ppf(0.975, repeats - 1))
+        evaluate, p, q, fixed, m=m, pairs=pairs, paired=kind.paired, root=root)
+    spread = _Spread(
+        repeats=repeats, share=share, half_var=half_var, half_scale=half_scale,
+        phi=max(_phi(m, iv.n_p, repeats), _phi(m, iv.n_q, repeats)),
+        phi0=kind.phi0(m, iv.n_p, iv.n_q, reference, repeats),
+        t=float(stats.t.ppf(0.975, repeats - 1)))
+    null_method = kind.describe(reference_name)
     out: dict[str, Comparison] = {}
     for key in values[0]:
-        f = np.array([v[key] for v in values], dtype=float)
-        g0 = np.array([v[key] for v in nulls], dtype=float)
+        out[key] = spread.comparison(
+            key, np.array([v[key] for v in values], dtype=float),
+            np.array([v[key] for v in nulls], dtype=float), m=m, null_method=null_method,
+            bounds=None if bounds is None else bounds.get(key),
+            method=f"{method}_{key}_minus_null" if method else key)
+    return out
+
+
+# --- the input check, then the table of nulls (SciPy's permutation_test pattern) -------
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    n_p: int
+    n_q: int
+    rows: int
+    null: str
+
+
+def _compare_iv(p: np.ndarray, q: np.ndarray, reference: np.ndarray | None, rows: int,
+                repeats: int, null: str) -> _Inputs:
+    """Every argument check of :func:`compare`, once, before any evaluation."""
+    n_p, n_q = p.shape[0], q.shape[0]
+    m = int(rows)
+    if null not in _NULLS:
+        raise ValidationError(f"`null` must be one of {', '.join(map(repr, _NULLS))}. Got "
+                              f"{null!r} instead.")
+    if repeats < 2:
+        raise ValidationError(f"`repeats` must be at least 2. Got {repeats!r} instead.")
+    if m < 1 or m > min(n_p, n_q):
+        raise ValidationError(f"`rows` must be in [1, {min(n_p, n_q)}]. Got {m} instead.")
+    _NULLS[null].check(n_p, n_q, m, reference)
+    return _Inputs(n_p, n_q, m, null)
+
+
+class _SplitNull:
+    """Two disjoint subsets of a real reference sample of one distribution."""
+
+    paired = False
+
+    @staticmethod
+    def check(n_p: int, n_q: int, m: int, reference: np.ndarray | None) -> None:
+        if reference is None or reference.shape[0] < 2 * m:
+            have = 0 if reference is None else reference.shape[0]
+            raise ValidationError(f"A split null at {m} rows needs a reference of at least "
+                                  f"{2 * m} rows; got {have}.")
+
+    @staticmethod
+    def subsets(n_p: int, n_q: int, m: int, g: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+        return _subset(n_p, m, g), _subset(n_q, m, g)
+
+    @staticmethod
+    def draw(x: np.ndarray, y: np.ndarray, reference: np.ndarray | None, m: int,
+             g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        ref = cast(np.ndarray, reference)  # checked by _compare_iv
+        idx = g.permutation(ref.shape[0])[: 2 * m]
+        return ref[np.sort(idx[:m])], ref[np.sort(idx[m:])]
+
+    @staticmethod
+    def describe(reference_name: str) -> str:
+        return f"split of the {reference_name}"
+
+    @staticmethod
+    def phi0(m: int, n_p: int, n_q: int, reference: np.ndarray | None, repeats: int
+             ) -> float:
+        return _phi(2 * m, cast(np.ndarray, reference).shape[0], repeats)
+
+
+class _PermutationNull(_SplitNull):
+    """The two subsets' rows pooled and relabelled at random (exact under
+    exchangeability)."""
+
+    @staticmethod
+    def check(n_p: int, n_q: int, m: int, reference: np.ndarray | None) -> None:
+        pass
+
+    @staticmethod
+    def draw(x: np.ndarray, y: np.ndarray, reference: np.ndarray | None, m: int,
+             g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        pool = np.concatenate([x, y])
+        perm = g.permutation(2 * m)
+        return pool[np.sort(perm[:m])], pool[np.sort(perm[m:])]
+
+    @staticmethod
+    def describe(reference_name: str) -> str:
+        return "permutation"
+
+    @staticmethod
+    def phi0(m: int, n_p: int, n_q: int, reference: np.ndarray | None, repeats: int
+             ) -> float:
+        return _phi(m, min(n_p, n_q), repeats)
+
+
+class _PairingNull(_PermutationNull):
+    """The pairing of ``p``'s and ``q``'s rows shuffled (a mutual information's null)."""
+
+    paired = True
+
+    @staticmethod
+    def check(n_p: int, n_q: int, m: int, reference: np.ndarray | None) -> None:
+        if n_p != n_q:
+            raise ValidationError("A pairing null needs paired rows (`p` and `q` of one "
+                                  "length).")
+
+    @staticmethod
+    def subsets(n_p: int, n_q: int, m: int, g: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray]:
+        ip = _subset(n_p, m, g)
+        return ip, ip
+
+    @staticmethod
+    def draw(x: np.ndarray, y: np.ndarray, reference: np.ndarray | None, m: int,
+             g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return x, y[g.permutation(m)]
+
+    @staticmethod
+    def describe(reference_name: str) -> str:
+        return "pairing shuffled"
+
+
+#: The nulls :func:`compare` can read a measure against, by name.
+_NULLS: dict[str, type[_SplitNull]] = {"split": _SplitNull,
+                                       "permutation": _PermutationNull,
+                                       "pairing": _PairingNull}
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """What the interval of every output of one comparison shares (module docstring)."""
+
+    repeats: int
+    share: float
+    half_var: dict[str, float]
+    half_scale: float
+    phi: float
+    phi0: float
+    t: float
+
+    def comparison(self, key: str, f: np.ndarray, g0: np.ndarray, *, m: int,
+                   null_method: str, bounds: tuple[float, float] | None,
+                   method: str) -> Comparison:
+        """One output: the excess of the evaluations ``f`` over the null's ``g0``."""
         raw, nv = float(f.mean()), float(g0.mean())
         s_f, s_0 = float(f.std(ddof=1)), float(g0.std(ddof=1))
-        s_h = math.sqrt(half_var[key] * half_scale) if key in half_var else float("nan")
+        s_h = (math.sqrt(self.half_var[key] * self.half_scale) if key in self.half_var
+               else float("nan"))
         if math.isnan(s_h):  # subsets of at most half of each dataset: corrected spread
-            s_alt = max(s_f / math.sqrt(1.0 - min(share, _FPC_MAX_SHARE)), s_0)
+            s_alt = max(s_f / math.sqrt(1.0 - min(self.share, _FPC_MAX_SHARE)), s_0)
         else:
             s_alt = max(s_f, s_0, s_h)
-        se = math.sqrt(s_alt ** 2 * phi + s_0 ** 2 * phi0)
+        se = math.sqrt(s_alt ** 2 * self.phi + s_0 ** 2 * self.phi0)
         excess = raw - nv
-        lo, hi = excess - t * se, excess + t * se
+        lo, hi = excess - self.t * se, excess + self.t * se
         value, outside = excess, False
-        if bounds is not None and key in bounds:
-            b_lo, b_hi = bounds[key]
+        if bounds is not None:
+            b_lo, b_hi = bounds
             outside = hi < b_lo or lo > b_hi
             value, lo, hi = (min(max(v, b_lo), b_hi) for v in (excess, lo, hi))
-        nul = Null(nv, s_0, null_method, repeats, m, s_h)
-        est = Estimate(value, se, f"{method}_{key}_minus_null" if method else key, (m, m),
-                       {"raw": raw, "null": nv, "excess": excess, "repeats": repeats,
+        nul = Null(nv, s_0, null_method, self.repeats, m, s_h)
+        est = Estimate(value, se, method, (m, m),
+                       {"raw": raw, "null": nv, "excess": excess, "repeats": self.repeats,
                         "null_method": null_method}, interval=(lo, hi))
-        out[key] = Comparison(est, raw, nul, outside)
-    return out
+        return Comparison(est, raw, nul, outside)
