@@ -45,7 +45,6 @@ def demo_text(tmp: Path) -> Any:
 def null_case(tmp: Path) -> Any:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import _audit_scenarios as sc
-
     from synthgain.audit import run_audit
 
     case = sc.null_cases(1, families=("gaussian",))[0]

@@ -291,7 +291,7 @@ def test_degenerate_texts_withhold_vendi_with_the_reason(tmp_path):
     vendi = json.loads((tmp_path / "o" / "metrics.json").read_text())["metrics"][
         "diversity"]["vendi_synthetic"]
     assert vendi["value"] is None
-    assert "no synthetic row has a non-zero embedding" in vendi["reason"]
+    assert vendi["reason_code"] == "no_nonzero_embedding"
     assert not re.search(r"\bnan\b", text.lower())
     assert "within chance (Vendi" not in text
     assert "Warning: " not in text or "note: " in text or "DegenerateDataWarning: " in text
@@ -311,7 +311,7 @@ def test_one_label_class_withholds_the_probe(tmp_path):
                           "gain_both", "gain_synthetic"}
     for rec in probe.values():
         assert rec["value"] is None
-        assert "the target labels hold one class ('only')" in rec["reason"]
+        assert rec["reason_code"] == "single_class" and "('only')" in rec["reason"]
     assert "no detectable change" not in " ".join(res.output.split())
 
 

@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ._reasons import Reason
+
 __all__ = ["calibration_table", "min_valid_rows", "why_invalid"]
 
 
@@ -47,16 +49,21 @@ def min_valid_rows(estimator: str, output: str, d: int) -> int | None:
     return None if v is None else int(v)
 
 
-def why_invalid(estimator: str, output: str, rows: int, d: int) -> str | None:
-    """None if valid at ``rows`` per dataset in dimension ``d``; else the reason."""
+def why_invalid(estimator: str, output: str, rows: int, d: int) -> Reason | None:
+    """None if valid at ``rows`` per dataset in dimension ``d``; else the reason (a
+    :class:`~._reasons.Reason`, code ``not_valid_at_any_size`` or
+    ``below_calibrated_size``)."""
     need = min_valid_rows(estimator, output, d)
     dims = sorted(int(t) for t in calibration_table()["min_rows"].get(estimator, {})
                   .get(output, {"0": None}))
     at = _tabulated_dim(dims, d) if dims and dims != [0] else d
     if need is None:
-        return (f"the calibration table (docs/estimators.md) shows {estimator} ({output}) "
-                f"valid at no tabulated size in d = {at}")
+        return Reason("not_valid_at_any_size",
+                      f"the calibration table (docs/estimators.md) shows {estimator} "
+                      f"({output}) valid at no tabulated size in d = {at}")
     if rows < need:
-        return (f"{estimator} ({output}) is valid from {need:,} rows per dataset in "
-                f"d = {at} (calibration table, docs/estimators.md); only {rows:,} here")
+        return Reason("below_calibrated_size",
+                      f"{estimator} ({output}) is valid from {need:,} rows per dataset in "
+                      f"d = {at} (calibration table, docs/estimators.md); only {rows:,} "
+                      "here")
     return None

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..measures import Estimate
 from ._null import Null
+from ._reasons import Reason, code_of
 
 __all__ = ["Metric", "metric"]
 
@@ -45,7 +46,8 @@ class Metric:
     null : Null or None
         For a comparison: what chance gives at the same sizes, and how it was measured.
     reason : str or None
-        Why the value is withheld (``estimate`` None), in plain words.
+        Why the value is withheld (``estimate`` None), in plain words: a
+        :class:`~._reasons.Reason`, whose ``code`` (:attr:`code`) is stable.
     """
 
     group: str
@@ -69,10 +71,16 @@ class Metric:
             return
         object.__setattr__(self, "estimate", None)
         if self.reason is None:
-            object.__setattr__(self, "reason", (
+            object.__setattr__(self, "reason", Reason(
+                "not_finite",
                 f"could not be measured on these data: the estimate came out as {est.value} "
                 f"with standard error {est.stderr} (degenerate data, e.g. constant or empty "
                 "rows)"))
+
+    @property
+    def code(self) -> str | None:
+        """The stable code of :attr:`reason` (docs/audit.md), or None."""
+        return code_of(self.reason)
 
     def to_dict(self) -> dict[str, Any]:
         """The metric's entry in metrics.json: the estimate's fields (``value`` None when
@@ -84,7 +92,8 @@ class Metric:
         if self.null is not None:
             out["null"] = self.null.to_dict()
         if self.reason is not None:
-            out["reason"] = self.reason
+            out["reason"] = str(self.reason)
+            out["reason_code"] = self.code
         return out
 
 

@@ -37,7 +37,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from .._rng import RNGLike, child_generator, seed_sequence
 from ..exceptions import SynthgainError, ValidationError
 from ..measures import Estimate
 from ._null import compare, matched_rows
+from ._reasons import Reason
 from ._records import Metric
 
 __all__ = [
@@ -816,7 +817,7 @@ class TextAudit:
     """
 
     records: list[Metric]
-    notes: list[str]
+    notes: list[Reason]
     rows: dict[str, np.ndarray]
 
 
@@ -881,18 +882,19 @@ def _compared(ref: str, reference: Any, s_texts: list[str], corpora: dict[str, _
             key, label = f"{key}_vs_target", label.replace("- anchors", "- target")
         reason = None
         if res is None:
-            reason = (f"needs at least 2 rows per dataset at matched sizes; the {name} "
-                      f"(split in two) give {m}")
+            reason = Reason("too_few_rows", f"needs at least 2 rows per dataset at matched "
+                                            f"sizes; the {name} (split in two) give {m}")
         else:
             c = res[key.removesuffix("_vs_target")]
             if not (np.isfinite(c.raw) and np.isfinite(c.null.value)):
-                reason = "undefined on these texts (no text has enough words for its n-grams)"
+                reason = Reason("undefined_on_texts", "undefined on these texts (no text has "
+                                                      "enough words for its n-grams)")
         if reason is not None:
             out.append(Metric("text", key, None, label, kind, unit, (ref, "synthetic"),
                               reason=reason))
             continue
-        c.estimate.params.update(extra)
-        out.append(Metric("text", key, c.estimate, label, kind, unit, (ref, "synthetic"),
+        est = replace(c.estimate, params={**c.estimate.params, **extra})
+        out.append(Metric("text", key, est, label, kind, unit, (ref, "synthetic"),
                           raw=c.raw, null=c.null))
     return out
 
@@ -975,7 +977,7 @@ def audit_texts(
                  token_counts=token_counts)
     rows, n = scan.rows, len(s_texts)
     records: list[Metric] = []
-    notes: list[str] = []
+    notes: list[Reason] = []
     cache = _WordHashes()
     corpora = {k: _Corpus.build(list(d.texts), cache) for k, d in sets.items()}
     # lengths (descriptive, every row of each dataset)
@@ -1074,11 +1076,12 @@ def audit_texts(
                               n, ex(rows["truncated"], tokens=lambda j: int(
                                   rows["embedder_tokens"][j]))))
     else:
-        notes.append("Embedder tokens are counted only with the MiniLM model (the LSA "
-                     "embedding reads every word): no text is truncated.")
-    notes.append(f"The lexical text measures compare the synthetic texts with the anchors"
+        notes.append(Reason("text_tokens", "Embedder tokens are counted only with the "
+                                           "MiniLM model (the LSA embedding reads every "
+                                           "word): no text is truncated."))
+    notes.append(Reason("text_design", f"The lexical text measures compare the synthetic texts with the anchors"
                  f"{' and the target' if target is not None else ''} at matched sizes of at "
                  f"most {compare_rows:,} texts, {repeats} random subsets, against two splits"
                  " of the anchors (of the target); duplicates, copies, contamination, "
-                 "refusals and empty texts are counted on every row.")
+                 "refusals and empty texts are counted on every row."))
     return TextAudit(records, notes, rows)

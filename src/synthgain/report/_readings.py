@@ -171,7 +171,9 @@ def reading(record: Any) -> str:
     null; for a withheld measure, why it is withheld."""
     est = record.estimate
     if est is None:
-        return f"Withheld: {record.reason or 'not computable'}."
+        code = getattr(record, "code", None)
+        return (f"Withheld: {record.reason or 'not computable'}."
+                + (f" [{code}]" if code else ""))
     if record.group == "text":
         return _text_reading(record)
     if record.kind in ("kl", "js", "tv"):
