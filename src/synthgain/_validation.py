@@ -7,9 +7,11 @@ instead."
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -20,7 +22,10 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_real",
+    "validate_params",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _interval(low: float | None, high: float | None, closed: str) -> str:
@@ -149,3 +154,113 @@ def check_array(
             f"{tuple(int(i) for i in bad)}; drop or impute such rows first."
         )
     return arr
+
+
+# --- constraints declared once (scikit-learn's _param_validation, in small) ------------
+
+#: A constraint: ``check(value, name)`` returns the value (possibly normalised, e.g. a
+#: numpy integer as an int) or raises a :class:`ValidationError` naming ``name``.
+Constraint = Callable[[Any, str], Any]
+
+
+def integer(low: int | None = None, high: int | None = None, *,
+            none: bool = False) -> Constraint:
+    """An int in ``[low, high]`` (or None where ``none``)."""
+    def check(value: Any, name: str) -> Any:
+        return None if none and value is None else check_int(value, name, low=low,
+                                                                  high=high)
+    return check
+
+
+def real(low: float | None = None, high: float | None = None, closed: str = "both"
+         ) -> Constraint:
+    """A finite real number in the interval."""
+    return lambda value, name: check_real(value, name, low=low, high=high, closed=closed)
+
+
+def one_of(*choices: str) -> Constraint:
+    """One of the strings ``choices``."""
+    return lambda value, name: check_choice(value, name, choices)
+
+
+def instance(*types: type, none: bool = False, what: str = "") -> Constraint:
+    """An instance of one of ``types`` (or None where ``none``)."""
+    def check(value: Any, name: str) -> Any:
+        if (none and value is None) or isinstance(value, types):
+            return value
+        want = what or " or ".join(t.__name__ for t in types) + (" or None" if none else "")
+        raise ValidationError(f"`{name}` must be {want}. Got {value!r} of type "
+                              f"{type(value).__name__} instead.")
+    return check
+
+
+def workers_count(value: Any, name: str) -> int:
+    """Threads: -1 (all cores) or at least 1."""
+    w = check_int(value, name, low=-1)
+    if w == 0:
+        raise ValidationError(f"`{name}` must be -1 (all cores) or at least 1. Got 0 "
+                              "instead.")
+    return w
+
+
+def seed_like(value: Any, name: str) -> Any:
+    """None, a non-negative int, a SeedSequence or a Generator (returned as given)."""
+    from ._rng import seed_sequence
+
+    if not isinstance(value, np.random.Generator):  # checking would advance a Generator
+        seed_sequence(value, name=name)
+    return value
+
+
+def callable_or_none(value: Any, name: str) -> Any:
+    """A callable, or None."""
+    if value is None or callable(value):
+        return value
+    raise ValidationError(f"`{name}` must be callable or None. Got {value!r} instead.")
+
+
+def anything(value: Any, name: str) -> Any:
+    """Any value: checked by the function itself before any work (say where)."""
+    return value
+
+
+def validate_params(**constraints: Constraint) -> Callable[[F], F]:
+    """Declare a constraint for every parameter of a public function, checked before
+    it runs.
+
+    Every parameter of the decorated function must have one (a missing one is an error
+    when the module is imported, so no parameter goes unchecked); the checked values
+    (ints normalised) are passed on. The constraints are kept in the function's
+    ``__constraints__``, for the tests that pass a bad value for each.
+
+    Examples
+    --------
+    >>> @validate_params(n=integer(1), how=one_of("a", "b"))
+    ... def f(n, how="a"):
+    ...     return n, how
+    >>> f(2)
+    (2, 'a')
+    >>> f(0)
+    Traceback (most recent call last):
+    ...
+    synthgain.exceptions.ValidationError: `n` must be an int in [1, inf). Got 0 instead.
+    """
+    def decorate(func: F) -> F:
+        sig = inspect.signature(func)
+        missing = [p for p in sig.parameters if p not in constraints]
+        extra = [p for p in constraints if p not in sig.parameters]
+        if missing or extra:
+            raise TypeError(f"{func.__qualname__}: constraints missing for {missing}, "
+                            f"declared for no parameter: {extra}")
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, value in bound.arguments.items():
+                bound.arguments[name] = constraints[name](value, name)
+            return func(*bound.args, **bound.kwargs)
+
+        wrapper.__constraints__ = dict(constraints)  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+    return decorate

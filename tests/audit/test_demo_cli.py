@@ -34,7 +34,7 @@ def test_text_demo_and_cli(tmp_path):
                                    str(data / "synthetic.jsonl"), "--model", "lsa", "--out",
                                    str(tmp_path / "cli0"), "--quiet", "--workers", "0"])
     assert res.exit_code == 2
-    assert "--workers must be -1 (all cores) or at least 1" in " ".join(res.output.split())
+    assert "`--workers` must be -1 (all cores) or at least 1" in " ".join(res.output.split())
 
     res = CliRunner().invoke(app, ["audit", str(tmp_path / "missing.jsonl"),
                                    str(data / "synthetic.jsonl")])

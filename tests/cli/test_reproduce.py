@@ -39,7 +39,7 @@ def test_reproduce_reports_bad_input_in_one_line(tmp_path):
     assert res.exit_code == 2 and "`estimators` must be one of" in res.output
     res = runner.invoke(app, ["reproduce", "figure2", "--covariance", "wishart",
                               "--out", str(tmp_path)])
-    assert res.exit_code == 2 and "--covariance must be one of" in res.output
+    assert res.exit_code == 2 and "`--covariance` must be one of" in res.output
 
 
 def test_reproduce_figure4_killed_then_resumed_equals_an_uninterrupted_run(tmp_path, ok_tasks):

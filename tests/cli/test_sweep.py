@@ -79,7 +79,7 @@ def test_existing_run_and_bad_backend(tmp_path):
     res = runner.invoke(app, ["sweep", str(cfg), "--out", str(out), "-q"])
     assert res.exit_code == 2 and "pass --resume to continue it" in " ".join(res.output.split())
     res = runner.invoke(app, ["sweep", str(cfg), "--out", str(tmp_path / "x"), "--backend", "spark"])
-    assert res.exit_code == 2 and "--backend must be one of 'local', 'dask', 'ray'" in res.output
+    assert res.exit_code == 2 and "`--backend` must be one of 'local', 'dask', 'ray'" in res.output
 
 
 def test_corrupt_store_exit_2(tmp_path):

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import instance, one_of, validate_params
 from ..exceptions import ValidationError
 from ._containers import (
     FORMATS,
@@ -40,9 +41,11 @@ from ._containers import (
     source_records,
 )
 from ._layouts import (
+    FIELDS,
     FILE,
     INTERNAL,
     KNOWN_LAYOUTS,
+    LAYOUTS,
     ROW,
     Layout,
     check_options,
@@ -333,6 +336,15 @@ def _embeddings(rows: list[dict[str, Any]], column: str) -> np.ndarray:
     return np.asarray(vecs, dtype=np.float64)
 
 
+_COLUMN = instance(str, none=True)
+
+
+@validate_params(
+    path=instance(str, Path, what="a path (str or Path) to a file or a directory"),
+    text_column=_COLUMN, embedding_column=_COLUMN, label_column=_COLUMN,
+    anchor_id_column=_COLUMN, id_column=_COLUMN, name=_COLUMN,
+    layout=one_of(*LAYOUTS), field=one_of(*FIELDS),
+    option_names=instance(Mapping, none=True), keep_records=instance(bool))
 def load_dataset(
     path: str | Path,
     *,

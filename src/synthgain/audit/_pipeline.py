@@ -12,7 +12,16 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .._rng import RNGLike
-from .._validation import check_choice, check_int, check_real
+from .._validation import (
+    callable_or_none,
+    instance,
+    integer,
+    one_of,
+    real,
+    seed_like,
+    validate_params,
+    workers_count,
+)
 from ..exceptions import ValidationError
 from ..measures import Estimate
 from ._embed import Progress
@@ -170,6 +179,22 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+#: A dataset of the audit: a Dataset, or an array of embeddings (checked by _inputs,
+#: before any work).
+_DATA = instance(Dataset, np.ndarray, list, tuple, what="a Dataset or an array of "
+                 "embeddings of shape (n, d)")
+
+
+@validate_params(
+    anchor=_DATA, synthetic=_DATA, target=instance(Dataset, np.ndarray, list, tuple,
+                                                   none=True),
+    evaluation=instance(Dataset, none=True), model=one_of("auto", "minilm", "lsa"),
+    cache_dir=instance(str, Path, none=True), compare_rows=integer(2), repeats=integer(2),
+    n_pca=integer(1), k=integer(1), copy_ratio=real(0.0, closed="neither"),
+    near_copy_limit=real(0.0, 1.0), max_near_copies=integer(0), rng=seed_like,
+    workers=workers_count, progress=callable_or_none,
+    thresholds=instance(Thresholds, dict, none=True), batch_size=integer(1),
+    backend=one_of("local", "dask"), scheduler=instance(str, none=True))
 def run_audit(
     anchor: Dataset | Any,
     synthetic: Dataset | Any,
@@ -241,6 +266,8 @@ def run_audit(
         ``rng=np.random.SeedSequence(**result.config["seed"])`` reruns every number.
     workers : int
         Threads for the neighbour searches (-1: all cores). Results do not depend on it.
+    progress : callable, optional
+        ``progress(done, total)``, called as the text model embeds each batch of texts.
     thresholds : Thresholds or dict of str to float, optional
         The verdict's thresholds (:class:`synthgain.audit.Thresholds`; a dict sets some,
         e.g. ``{"near_copy_rate": 0.1}``); they change no measure.
@@ -259,19 +286,16 @@ def run_audit(
     Returns
     -------
     AuditResult
+
+    Raises
+    ------
+    ValidationError
+        Before any work, for a parameter outside its declared constraint (each is
+        declared once, in the decorator), too few rows, or an evaluation set without
+        texts; the message names the parameter.
     """
-    compare_rows = check_int(compare_rows, "compare_rows", low=2)
-    repeats = check_int(repeats, "repeats", low=2)
-    workers = check_int(workers, "workers", low=-1)
-    embed_options = {"batch_size": check_int(batch_size, "batch_size", low=1),
-                     "backend": check_choice(backend, "backend", ("local", "dask")),
-                     "scheduler": scheduler}
-    near_copy_limit = check_real(near_copy_limit, "near_copy_limit", low=0.0, high=1.0)
-    if workers == 0:
-        raise ValidationError("`workers` must be -1 (all cores) or at least 1. Got 0 instead.")
     th = Thresholds.of(thresholds)
-    # a warning raised on the way (a degenerate fit, ...) becomes a note of the result,
-    # in metrics.json and the report, once per message (the filters in force still apply)
+    embed_options = {"batch_size": batch_size, "backend": backend, "scheduler": scheduler}
     options = Options(model=model, cache_dir=cache_dir, cap=compare_rows, repeats=repeats,
                       n_pca=n_pca, k=k, copy_ratio=copy_ratio,
                       near_copy_limit=near_copy_limit, max_near_copies=max_near_copies,

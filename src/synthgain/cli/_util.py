@@ -25,7 +25,7 @@ def user_errors(flags: Mapping[str, str] | None = None) -> Iterator[None]:
     and Python warnings into ``note:`` lines (one per distinct message, no source paths).
 
     ``flags`` maps the library's argument names to the command's flags (``{"workers":
-    "--workers"}``): a message naming `` `workers` `` is shown naming ``--workers``.
+    "--workers"}``): a message naming `` `workers` `` is shown naming `` `--workers` ``.
     """
     with warnings.catch_warnings(record=True) as caught:  # the filters in force stay
         try:
@@ -50,7 +50,7 @@ def _as_flags(message: str, flags: Mapping[str, str] | None) -> str:
     """``message`` with each `` `name` `` of ``flags`` replaced by its flag; rich markup
     in the message escaped."""
     for name, flag in (flags or {}).items():
-        message = message.replace(f"`{name}`", flag)
+        message = message.replace(f"`{name}`", f"`{flag}`")
     return escape(message)
 
 

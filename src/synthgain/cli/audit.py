@@ -168,11 +168,11 @@ def _check_options(model: str, workers: int, backend: str, scheduler: str | None
     from ..exceptions import ValidationError
 
     if model not in MODELS:
-        raise ValidationError(f"--model must be one of {', '.join(MODELS)}. Got {model!r}.")
+        raise ValidationError(f"`--model` must be one of {', '.join(MODELS)}. Got {model!r}.")
     if workers == 0 or workers < -1:
-        raise ValidationError(f"--workers must be -1 (all cores) or at least 1. Got {workers}.")
+        raise ValidationError(f"`--workers` must be -1 (all cores) or at least 1. Got {workers}.")
     if backend not in ("local", "dask"):
-        raise ValidationError(f"--backend must be local or dask. Got {backend!r} instead.")
+        raise ValidationError(f"`--backend` must be local or dask. Got {backend!r} instead.")
     if scheduler and backend != "dask":
         raise ValidationError(f"--scheduler is used with --backend dask only. Got --scheduler "
                               f"{scheduler!r} with --backend {backend}: add --backend dask.")
