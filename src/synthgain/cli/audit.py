@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
@@ -56,17 +57,8 @@ def audit(
 ) -> None:
     """Measure what the synthetic data adds; write metrics.json, report.html and rows.parquet/csv."""
     os.environ.setdefault("TQDM_DISABLE", "1")  # no bars from the text model's libraries
-    from ..audit import (
-        drop_mask,
-        evaluate_gate,
-        load_dataset,
-        parse_conditions,
-        parse_drop,
-        parse_thresholds,
-        run_audit,
-    )
-    from ..experiments.provenance import check_output
-    from ..report import AUDIT_FILES, check_filtered_path, write_audit, write_filtered_rows
+    from ..audit import parse_conditions, parse_drop, parse_thresholds, run_audit
+    from ..report import check_filtered_path, write_audit
 
     with user_errors(AUDIT_FLAGS):
         # every flag, then every output path, before a row is read
@@ -75,66 +67,110 @@ def audit(
         conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
         limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
         inputs = [p for p in (anchor, synthetic, target, eval_file) if p is not None]
-        check_out_dir(out, "--out", inputs, AUDIT_FILES)
-        cache = cache_dir or out / "cache"
-        check_out_dir(cache, "--cache-dir" if cache_dir else "--out (its cache/)", inputs)
-        if write_filtered is not None:
-            check_output(write_filtered, "--write-filtered", directory=False, inputs=inputs)
-        sets = []
-        for role, path in (("anchor", anchor), ("synthetic", synthetic), ("target", target)):
-            if path is None:
-                continue
-            sets.append(load_dataset(path, name=role, text_column=text_column,
-                                     embedding_column=embedding_column,
-                                     label_column=label_column, layout=layout, field=field,
-                                     option_names=FLAGS,
-                                     keep_records=role == "synthetic" and bool(write_filtered)))
-            console.print(f"{role}: {sets[-1].describe()}", markup=False, highlight=False,
-                          soft_wrap=True)
-        evaluation = None
-        if eval_file is not None:
-            evaluation = _eval_set(eval_file, text_column=text_column, layout=layout,
-                                   field=field)
-            console.print(f"eval: {evaluation.describe()}", markup=False, highlight=False,
-                          soft_wrap=True)
+        cache = _check_outputs(out, cache_dir, write_filtered, inputs)
+        loader = {"text_column": text_column, "embedding_column": embedding_column,
+                  "label_column": label_column, "layout": layout, "field": field}
+        sets, evaluation = _read_inputs(anchor, synthetic, target, eval_file, loader,
+                                        keep=write_filtered is not None)
         if write_filtered is not None:
             check_filtered_path(sets[1], write_filtered, "--write-filtered", inputs)
-        progress = None
-        if show_progress(quiet):
-            progress = _progress_bar("embedding")
         result = run_audit(*sets, evaluation=evaluation, model=model, cache_dir=cache,
                            compare_rows=compare_rows, repeats=repeats,
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
-                           progress=progress, thresholds=limits, batch_size=batch_size,
+                           progress=_progress_bar("embedding") if show_progress(quiet)
+                           else None, thresholds=limits, batch_size=batch_size,
                            backend=backend, scheduler=scheduler)
-        if write_filtered is not None:  # before metrics.json, which is written last
-            mask, counts, missing = drop_mask(result, drops)
-            write_filtered_rows(sets[1], ~mask, write_filtered, "--write-filtered")
+        filtered = (None if write_filtered is None else  # before metrics.json, written last
+                    _write_filtered(result, sets[1], drops, write_filtered))
         paths = write_audit(result, out)
+    _print_result(result, paths, filtered)
+    _gate(conditions, result)
+
+
+def _check_outputs(out: Path, cache_dir: Path | None, write_filtered: Path | None,
+                   inputs: list[Path]) -> Path:
+    """Check every output path before a row is read; return the cache directory."""
+    from ..experiments.provenance import check_output
+    from ..report import AUDIT_FILES
+
+    check_out_dir(out, "--out", inputs, AUDIT_FILES)
+    cache = cache_dir or out / "cache"
+    check_out_dir(cache, "--cache-dir" if cache_dir else "--out (its cache/)", inputs)
+    if write_filtered is not None:
+        check_output(write_filtered, "--write-filtered", directory=False, inputs=inputs)
+    return cache
+
+
+def _read_inputs(anchor: Path, synthetic: Path, target: Path | None, eval_file: Path | None,
+                 loader: dict[str, Any], *, keep: bool) -> tuple[list[Any], Any]:
+    """The datasets (anchor, synthetic, target when given) and the evaluation set, each
+    described in one line as it is read."""
+    from ..audit import load_dataset
+
+    sets = []
+    for role, path in (("anchor", anchor), ("synthetic", synthetic), ("target", target)):
+        if path is None:
+            continue
+        sets.append(load_dataset(path, name=role, option_names=FLAGS,
+                                 keep_records=role == "synthetic" and keep, **loader))
+        _say(f"{role}: {sets[-1].describe()}")
+    evaluation = None
+    if eval_file is not None:
+        evaluation = _eval_set(eval_file, text_column=loader["text_column"],
+                               layout=loader["layout"], field=loader["field"])
+        _say(f"eval: {evaluation.describe()}")
+    return sets, evaluation
+
+
+def _say(line: str) -> None:
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _write_filtered(result: Any, synthetic: Any, drops: Any, path: Path
+                    ) -> tuple[Path, Any, dict[str, int], list[str]]:
+    """Write the synthetic rows without those flagged by ``drops``; what was kept."""
+    from ..audit import drop_mask
+    from ..report import write_filtered_rows
+
+    mask, counts, missing = drop_mask(result, drops)
+    write_filtered_rows(synthetic, ~mask, path, "--write-filtered")
+    return path, mask, counts, missing
+
+
+def _print_result(result: Any, paths: dict[str, Path], filtered: Any) -> None:
     for line in result.summary():
         console.print(line)
     for note in result.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(str(note))}[/]")
     console.print(f"Report: {paths['report']}")
     console.print(f"Metrics: {paths['metrics']}")
     console.print(f"Rows: {paths['rows_parquet']}, {paths['rows_csv']}")
-    if write_filtered is not None:
-        dropped = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no flag measured"
-        console.print(f"Filtered: {write_filtered}: kept {int((~mask).sum()):,} of "
-                      f"{mask.size:,} rows (flagged: {dropped})", markup=False)
-        if missing:
-            console.print(f"Not applied (not measured for these data): "
-                          f"{', '.join(missing)}", markup=False)
-    if conditions:
-        gate = evaluate_gate(conditions, result)
-        if not gate.passed:
-            err_console.print(f"Gate failed: {len(gate.failed)} of {len(conditions)} "
-                              "condition(s):", markup=False)
-            for o in gate.failed:
-                err_console.print(f"  {o.line()}", markup=False, soft_wrap=True)
-            raise typer.Exit(code=3)
-        console.print(f"Gate passed: none of the {len(conditions)} failure condition(s) holds.",
+    if filtered is None:
+        return
+    path, mask, counts, missing = filtered
+    dropped = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no flag measured"
+    console.print(f"Filtered: {path}: kept {int((~mask).sum()):,} of {mask.size:,} rows "
+                  f"(flagged: {dropped})", markup=False)
+    if missing:
+        console.print(f"Not applied (not measured for these data): {', '.join(missing)}",
                       markup=False)
+
+
+def _gate(conditions: list[Any], result: Any) -> None:
+    """The --fail-on gate: exit 3 when a condition holds or cannot be checked."""
+    from ..audit import evaluate_gate
+
+    if not conditions:
+        return
+    gate = evaluate_gate(conditions, result)
+    if not gate.passed:
+        err_console.print(f"Gate failed: {len(gate.failed)} of {len(conditions)} "
+                          "condition(s):", markup=False)
+        for o in gate.failed:
+            err_console.print(f"  {o.line()}", markup=False, soft_wrap=True)
+        raise typer.Exit(code=3)
+    console.print(f"Gate passed: none of the {len(conditions)} failure condition(s) holds.",
+                  markup=False)
 
 
 def _eval_set(path: Path, *, text_column: str, layout: str, field: str) -> Any:

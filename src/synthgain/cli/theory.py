@@ -122,16 +122,7 @@ def theory(
                                     "0.3, 1, 3; R = 128; q = G): rank correlations of the GGMI."),
 ) -> None:
     """Compute every term of Lemma 3.1, 4.5, Theorem 4.7 and 4.10, and check each bound."""
-    from .._rng import child_seed
-    from ..measures import rank_correlation
     from ..process import Setup
-    from ..theory import (
-        chain_from_setup,
-        check_inequalities,
-        compute_terms,
-        sweep_terms,
-        unit_dependence,
-    )
 
     with user_errors({"rng": "--seed"}):
         if out is not None:
@@ -154,75 +145,100 @@ def theory(
                 "resolution": resolution, "reference": reference,
                 "n_reference": reference_points}
         if not sweep:
-            # the process from child 0 of --seed, the terms from child 1
-            terms = compute_terms(chain_from_setup(setup, rng=child_seed(seed, 0)),
-                                  rng=child_seed(seed, 1), **opts)
-            shifts = unit_dependence(setup)
-            rows = [(n, f"{e.value:.4g}", "" if e.stderr is None else f"{e.stderr:.2g}", e.method,
-                     _units(shifts.get(n, 0.0))) for n, e in terms.terms.items()]
-            _table("terms (nats)", rows, ("term", "value", "stderr", "method", "units"))
-            verdicts = check_inequalities(terms)
-            vrows = [(v.name, f"{v.lhs:.4g}", f"{v.rhs:.4g}", f"{v.margin:.4g} +- {v.stderr:.2g}",
-                      f"{v.width:.3g}", v.verdict, _reads_as(v.basis)) for v in verdicts]
-            _table("inequalities", vrows,
-                   ("bound", "lhs", "rhs", "rhs-lhs", "rhs bracket", "verdict", "reads as"))
-            for v in verdicts:
-                if v.note:
-                    console.print(f"  {v.name}: {v.note}", soft_wrap=True)
-            if check_estimators:
-                from ..theory import check_information_estimators
-
-                emb = terms.embeddings
-                chk = check_information_estimators(emb["synthetic"], emb["anchor"], noise_scale,
-                                                   n_designs=50, rng=child_seed(seed, 2))
-                chk["measured"] = [terms.terms[q].value for q in chk["quantity"]]
-                console.print(chk.to_string(index=False, float_format=lambda x: f"{x:.3g}"),
-                              soft_wrap=True)
-            if out is not None:
-                import pandas as pd
-
-                out.mkdir(parents=True, exist_ok=True)
-                terms.to_frame().to_csv(out / "theory_terms.csv", index=False)
-                pd.DataFrame([vars(v) for v in verdicts]).to_csv(out / "theory_verdicts.csv",
-                                                                 index=False)
-            return
-        vals = _int_list(values)
-        if klgap:
-            from ..experiments.theory_sweep import sweep_terms_klgap
-
-            df = sweep_terms_klgap(sweep, vals, settings=settings, setup=setup, rng=seed,
-                                   klgap_rounds=klgap_rounds, **opts)
+            _one_setup(setup, opts, seed=seed, out=out, check_estimators=check_estimators)
         else:
-            df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, **opts)
-        col = f"param_{sweep}"
-        vcols = [c for c in df.columns if c.startswith("verdict_")]
-        rows = []
-        for c in vcols:
-            counts = df[c].value_counts()
-            rows.append((c.removeprefix("verdict_"),
-                         *(str(int(counts.get(x, 0))) for x in _VERDICTS)))
-        _table(f"verdicts over the {sweep} sweep ({len(df)} settings)", rows,
-               ("bound", *_VERDICTS))
-        cols = ["dI", "GGMI", "GGMI_matched", "I_gen_W", "B_syn", "lemma_4_5_rhs_discrete"]
-        cols += ["kl_gap"] if klgap else []
-        console.print("medians over settings (means second):", soft_wrap=True)
-        for how in ("median", "mean"):
-            table = df.groupby(col)[cols].agg(how)
-            console.print(table.to_string(float_format=lambda x: f"{x:.3g}"), soft_wrap=True)
-        if klgap:
-            for est in ("GGMI", "GGMI_matched"):
-                rho = rank_correlation(df["kl_gap"], df[est], rng=seed)
-                lo, hi = rho.interval or (float("nan"), float("nan"))
-                console.print(
-                    f"Spearman rank correlation of the KL Gap with the estimated {est} over "
-                    f"{len(df)} settings: {rho.value:.3f} (95% bootstrap interval {lo:.3f} to "
-                    f"{hi:.3f}; p = {rho.params['p_value']:.2g})", soft_wrap=True
-                )
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            df.to_csv(out / f"theory_sweep_{sweep}.csv", index=False)
-            from ..plots import plot_theory_sweep
+            _sweep(setup, opts, sweep=sweep, values=values, settings=settings, klgap=klgap,
+                   klgap_rounds=klgap_rounds, seed=seed, out=out)
 
-            plot_theory_sweep(df, sweep).savefig(out / f"theory_sweep_{sweep}.png", dpi=110)
-            console.print(f"Wrote {out}")
+
+def _one_setup(setup: Any, opts: dict[str, Any], *, seed: int, out: Path | None,
+               check_estimators: bool) -> None:
+    """Every term and verdict of one setup (tables; CSVs in ``out``)."""
+    from .._rng import child_seed
+    from ..theory import chain_from_setup, check_inequalities, compute_terms, unit_dependence
+
+    # the process from child 0 of --seed, the terms from child 1
+    terms = compute_terms(chain_from_setup(setup, rng=child_seed(seed, 0)),
+                          rng=child_seed(seed, 1), **opts)
+    shifts = unit_dependence(setup)
+    rows = [(n, f"{e.value:.4g}", "" if e.stderr is None else f"{e.stderr:.2g}", e.method,
+             _units(shifts.get(n, 0.0))) for n, e in terms.terms.items()]
+    _table("terms (nats)", rows, ("term", "value", "stderr", "method", "units"))
+    verdicts = check_inequalities(terms)
+    vrows = [(v.name, f"{v.lhs:.4g}", f"{v.rhs:.4g}", f"{v.margin:.4g} +- {v.stderr:.2g}",
+              f"{v.width:.3g}", v.verdict, _reads_as(v.basis)) for v in verdicts]
+    _table("inequalities", vrows,
+           ("bound", "lhs", "rhs", "rhs-lhs", "rhs bracket", "verdict", "reads as"))
+    for v in verdicts:
+        if v.note:
+            console.print(f"  {v.name}: {v.note}", soft_wrap=True)
+    if check_estimators:
+        from ..theory import check_information_estimators
+
+        emb = terms.embeddings
+        chk = check_information_estimators(emb["synthetic"], emb["anchor"],
+                                           opts["noise_scale"], n_designs=50,
+                                           rng=child_seed(seed, 2))
+        chk["measured"] = [terms.terms[q].value for q in chk["quantity"]]
+        console.print(chk.to_string(index=False, float_format=lambda x: f"{x:.3g}"),
+                      soft_wrap=True)
+    if out is not None:
+        import pandas as pd
+
+        out.mkdir(parents=True, exist_ok=True)
+        terms.to_frame().to_csv(out / "theory_terms.csv", index=False)
+        pd.DataFrame([vars(v) for v in verdicts]).to_csv(out / "theory_verdicts.csv",
+                                                         index=False)
+
+
+def _sweep(setup: Any, opts: dict[str, Any], *, sweep: str, values: str, settings: int,
+           klgap: bool, klgap_rounds: int, seed: int, out: Path | None) -> None:
+    """The verdicts and medians over a K, J or L sweep (CSV and figure in ``out``)."""
+    from ..theory import sweep_terms
+
+    vals = _int_list(values)
+    if klgap:
+        from ..experiments.theory_sweep import sweep_terms_klgap
+
+        df = sweep_terms_klgap(sweep, vals, settings=settings, setup=setup, rng=seed,
+                               klgap_rounds=klgap_rounds, **opts)
+    else:
+        df = sweep_terms(sweep, vals, settings=settings, setup=setup, rng=seed, **opts)
+    col = f"param_{sweep}"
+    vcols = [c for c in df.columns if c.startswith("verdict_")]
+    rows = []
+    for c in vcols:
+        counts = df[c].value_counts()
+        rows.append((c.removeprefix("verdict_"),
+                     *(str(int(counts.get(x, 0))) for x in _VERDICTS)))
+    _table(f"verdicts over the {sweep} sweep ({len(df)} settings)", rows,
+           ("bound", *_VERDICTS))
+    cols = ["dI", "GGMI", "GGMI_matched", "I_gen_W", "B_syn", "lemma_4_5_rhs_discrete"]
+    cols += ["kl_gap"] if klgap else []
+    console.print("medians over settings (means second):", soft_wrap=True)
+    for how in ("median", "mean"):
+        table = df.groupby(col)[cols].agg(how)
+        console.print(table.to_string(float_format=lambda x: f"{x:.3g}"), soft_wrap=True)
+    if klgap:
+        _klgap_correlations(df, seed)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out / f"theory_sweep_{sweep}.csv", index=False)
+        from ..plots import plot_theory_sweep
+
+        plot_theory_sweep(df, sweep).savefig(out / f"theory_sweep_{sweep}.png", dpi=110)
+        console.print(f"Wrote {out}")
+
+
+def _klgap_correlations(df: Any, seed: int) -> None:
+    from ..measures import rank_correlation
+
+    for est in ("GGMI", "GGMI_matched"):
+        rho = rank_correlation(df["kl_gap"], df[est], rng=seed)
+        lo, hi = rho.interval or (float("nan"), float("nan"))
+        console.print(
+            f"Spearman rank correlation of the KL Gap with the estimated {est} over "
+            f"{len(df)} settings: {rho.value:.3f} (95% bootstrap interval {lo:.3f} to "
+            f"{hi:.3f}; p = {rho.params['p_value']:.2g})", soft_wrap=True
+        )
 
