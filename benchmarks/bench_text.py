@@ -68,14 +68,14 @@ def make_texts(rows: int, seed: int = 0) -> tuple[list[str], list[str]]:
 
 def ours(texts: list[str], target: list[str]) -> dict[str, object]:
     sys.path.insert(0, str(ROOT / "src"))
-    from synthgain.audit._text import (
-        _Corpus,
-        _opening,
+    from synthgain.audit.text import (
         compression_ratio,
         distinct_n,
         repeated_ngram_share,
         text_row_flags,
     )
+    from synthgain.audit.text.corpus import _Corpus
+    from synthgain.audit.text.lexical import _opening
 
     out: dict[str, object] = {}
     t0 = time.perf_counter()
@@ -183,7 +183,8 @@ def bleu(rows: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "src"))
     from sacrebleu.metrics import BLEU
 
-    from synthgain.audit._text import _words, self_bleu
+    from synthgain.audit.text import self_bleu
+    from synthgain.audit.text.corpus import _words
 
     texts = [" ".join(_words(t)) for t in make_texts(rows, seed=1)[0]]
     t0 = time.perf_counter()

@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from synthgain.audit import Dataset, _text, audit_texts, run_audit, text_row_flags
-from synthgain.audit._text import (
+from synthgain.audit import Dataset, audit_texts, run_audit, text_row_flags
+from synthgain.audit.text import (
     CONTAMINATION_N,
-    JACCARD,
-    SHINGLE_N,
-    _Corpus,
-    _self_bleu_scores,
     compression_ratio,
     distinct_n,
+    lexical,
     opening_share,
     repeated_ngram_share,
     self_bleu,
 )
+from synthgain.audit.text.corpus import SHINGLE_N, _Corpus
+from synthgain.audit.text.duplicates import JACCARD
+from synthgain.audit.text.lexical import _self_bleu_scores
 from synthgain.cli import app
 from synthgain.exceptions import ValidationError
 
@@ -71,18 +71,18 @@ def test_compression_in_parallel_blocks_is_one_valid_gzip_stream(monkeypatch):
     texts = [" ".join(g.choice(words, int(g.integers(3, 15)))) for _ in range(20_000)]
     texts[5] = "ünïcödé ✓"
     data = "\n".join(texts).encode("utf-8")
-    monkeypatch.setattr(_text, "GZIP_BLOCK", 1 << 16)
-    blocks = list(_text._blocks(texts, 1 << 16))
+    monkeypatch.setattr(lexical, "GZIP_BLOCK", 1 << 16)
+    blocks = list(lexical._blocks(texts, 1 << 16))
     assert len(blocks) >= 10 and b"".join(blocks) == data
-    one = b"".join(_text._gzip_stream(iter(blocks), 1))
-    assert b"".join(_text._gzip_stream(iter(blocks), 3)) == one
+    one = b"".join(lexical._gzip_stream(iter(blocks), 1))
+    assert b"".join(lexical._gzip_stream(iter(blocks), 3)) == one
     assert gzip.decompress(one) == data
     serial = len(gzip.compress(data, 9))
     assert 0 <= len(one) - serial <= 20 * len(blocks)
     assert compression_ratio(texts, workers=3) == len(data) / len(one)
     assert compression_ratio(texts, workers=1) == compression_ratio(texts, workers=2)
     # no text at all: an empty stream, as gzip.compress(b"") has it
-    assert len(b"".join(_text._gzip_stream(_text._blocks([], 2048), 2))) == len(
+    assert len(b"".join(lexical._gzip_stream(lexical._blocks([], 2048), 2))) == len(
         gzip.compress(b"", 9))
 
 
@@ -101,7 +101,7 @@ def test_self_bleu_by_hand_and_against_sacrebleu():
 
 
 def test_corpus_words_are_each_texts_words():
-    from synthgain.audit._text import _WordHashes, _words
+    from synthgain.audit.text.corpus import _WordHashes, _words
 
     cache = _WordHashes()
     for texts in (["ΑΣ ΟΔΟΣ. Straße", "İstanbul ǅ", "", "a\nb", "x y z"],  # one pass
@@ -209,7 +209,7 @@ def test_minhash_near_duplicate_recall_and_precision_on_planted_duplicates():
 def test_signatures_and_candidates_are_datasketchs():
     from datasketch import MinHash, MinHashLSH
 
-    from synthgain.audit._text import (
+    from synthgain.audit.text.duplicates import (
         LSH_BANDS,
         NUM_PERM,
         _band_keys,
@@ -327,7 +327,7 @@ def test_minilm_token_counts_are_the_embedders_tokens():
     from transformers import AutoTokenizer
 
     from synthgain.audit import _embed
-    from synthgain.audit._text import EMBEDDER_MAX_TOKENS, minilm_token_counts
+    from synthgain.audit.text import EMBEDDER_MAX_TOKENS, minilm_token_counts
 
     texts = ["", "Hello, world!", "Unbelievably tokenised word-pieces: naïve café.",
              "the river ran under the bridge " * 60]  # 360 words: over 256 pieces
@@ -347,7 +347,7 @@ def test_minilm_token_counts_are_the_embedders_tokens():
 
 
 def test_counts_line_names_truncation_with_a_token_counter():
-    from synthgain.audit._text import text_counts_line
+    from synthgain.audit.text import text_counts_line
 
     g = np.random.default_rng(10)
     a = Dataset.from_arrays(texts=_sentences(g, 30), name="anchor")

@@ -38,8 +38,8 @@ from ._rows import (
     row_flags,
     row_table,
 )
-from ._text import TextAudit, audit_texts, text_row_flags
 from ._verdict import Thresholds, parse_thresholds
+from .text import TextAudit, audit_texts, text_row_flags
 
 __all__ = [
     "DEFAULT_DROP",

@@ -31,8 +31,8 @@ from ._records import Metric
 from ._rows import RowInfo
 from ._run import Options, Run
 from ._stages import STAGES
-from ._text import text_counts_line
 from ._verdict import Thresholds, build_verdict, verdict_lines
+from .text import text_counts_line
 
 __all__ = ["MIN_ROWS", "SCHEMA", "AuditResult", "run_audit"]
 

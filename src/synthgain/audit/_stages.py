@@ -58,7 +58,7 @@ from ._reasons import Reason
 from ._records import metric
 from ._rows import RowInfo, outlier_scores
 from ._run import Compared, Run, record_comparison
-from ._text import audit_texts, minilm_token_counts
+from .text import audit_texts, minilm_token_counts
 
 __all__ = ["STAGES", "Stage"]
 

@@ -1,0 +1,102 @@
+"""The per-row text table: every text fact of each synthetic row, from the checks of
+this package (lengths and boilerplate, duplicates, copies of anchors, contamination)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...exceptions import ValidationError
+from .boilerplate import TokenCounter, length_flags
+from .contamination import CONTAMINATION_N, anchor_copies, contamination
+from .corpus import _Corpus, _WordHashes
+from .duplicates import JACCARD, NUM_PERM, duplicates
+
+__all__ = ["Scan", "scan", "text_row_flags"]
+
+
+@dataclass
+class Scan:
+    """Everything :func:`text_row_flags` and :func:`~.audit.audit_texts` know per
+    synthetic row."""
+
+    rows: dict[str, np.ndarray]
+    exact_groups: int
+    near_pairs: int
+    clusters: np.ndarray  # sizes of the clusters of >= 2 rows, largest first
+    hits: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
+         references: Mapping[str, Sequence[str]] | None = None,
+         token_counts: TokenCounter | None = None, threshold: float = JACCARD,
+         num_perm: int = NUM_PERM, ngram: int = CONTAMINATION_N) -> Scan:
+    """Run every per-row check on the synthetic texts (no argument checking)."""
+    cache = _WordHashes()
+    s = _Corpus.build(list(synthetic), cache)
+    rows = length_flags(synthetic, s, token_counts)
+    dup = duplicates(synthetic, s, threshold=threshold, num_perm=num_perm)
+    rows |= dup.rows
+    if anchor is not None:
+        rows |= anchor_copies(anchor, s, cache)
+    found, hits = contamination(s, dup, references or {}, cache, threshold=threshold,
+                                num_perm=num_perm, ngram=ngram)
+    rows |= found
+    return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits)
+
+
+def text_row_flags(
+    synthetic: Sequence[str],
+    *,
+    anchor: Sequence[str] | None = None,
+    target: Sequence[str] | None = None,
+    evaluation: Sequence[str] | None = None,
+    token_counts: TokenCounter | None = None,
+    threshold: float = JACCARD,
+    ngram: int = CONTAMINATION_N,
+) -> dict[str, np.ndarray]:
+    """The text facts of each synthetic row, one array entry per row.
+
+    Parameters
+    ----------
+    synthetic : sequence of str
+        The measured texts of the synthetic rows.
+    anchor : sequence of str, optional
+        The anchors' texts (for ``anchor_ngram_overlap`` and ``anchor_copy``).
+    target, evaluation : sequence of str, optional
+        Texts a synthetic row must not contain (for ``contaminated``).
+    token_counts : callable, optional
+        ``texts -> int array`` of the embedder's tokens (:func:`minilm_token_counts`);
+        without it ``truncated`` is all False and ``embedder_tokens`` absent.
+    threshold : float
+        Jaccard similarity of word 5-gram shingle sets from which two texts are
+        near-duplicates.
+    ngram : int
+        Length of the word n-gram whose presence in a target/evaluation text flags
+        contamination.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n,)
+        ``length_chars``, ``length_tokens`` (whitespace tokens), ``length_words`` (the
+        ``\\w+`` words of the n-gram measures), ``embedder_tokens`` (with
+        ``token_counts``), ``truncated`` (more than 256 embedder tokens), ``empty`` (no
+        word character), ``refusal`` (matches :data:`REFUSAL_PATTERNS`),
+        ``exact_duplicate`` (the normalised text occurred in an earlier row: dropping
+        these keeps one of each), ``duplicate_cluster`` (the row's cluster of exact and
+        near-duplicates, numbered 0, 1, ... by first row; -1: in none),
+        ``duplicate_cluster_size`` (1 for a row in none), ``anchor_ngram_overlap`` and
+        ``anchor_copy`` (with ``anchor``: share of the row's shingles found in the
+        anchors, and whether it is at least 0.8), ``contaminated_target``,
+        ``contaminated_eval`` (with those sets) and ``contaminated`` (either).
+    """
+    threshold = float(threshold)
+    if not 0.0 < threshold <= 1.0:
+        raise ValidationError(f"`threshold` must be in (0, 1]. Got {threshold!r} instead.")
+    if int(ngram) < 1:
+        raise ValidationError(f"`ngram` must be at least 1. Got {ngram!r} instead.")
+    refs = {k: v for k, v in (("target", target), ("eval", evaluation)) if v is not None}
+    return scan(synthetic, anchor=anchor, references=refs, token_counts=token_counts,
+                threshold=threshold, ngram=int(ngram)).rows
