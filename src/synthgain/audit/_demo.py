@@ -227,74 +227,104 @@ def write_chat_example(
                     (n_eval, "n_eval"), (per_anchor, "per_anchor")):
         check_int(v, name, low=1)
     by_show = quotes_by_series(n_series)
-    shows = list(by_show)
-    next_show = {s: shows[(i + 1) % len(shows)] for i, s in enumerate(shows)}
     root = seed_sequence(rng)
-    g_chat, g_plant = child_generator(root, "chat"), child_generator(root, "planted")
-    sets: dict[str, list[dict[str, Any]]] = {k: [] for k in ("anchor", "target", "eval")}
-    synth: list[dict[str, Any]] = []
-    long_target, long_eval = [], []
-    for i_show, show in enumerate(shows):
-        g = child_generator(root, "series", i_show)
-        texts = by_show[show]
+    g_chat = child_generator(root, "chat")
+    ex = _ChatExample(by_show, g_chat, child_generator(root, "planted"))
+    for i_show, show in enumerate(by_show):
+        ex.add_series(show, child_generator(root, "series", i_show),
+                      (n_anchor, n_target, n_eval), per_anchor)
+    if len(ex.long_target) < 1 or len(ex.long_eval) < 1:
+        raise SynthgainError("The target and evaluation quotes hold no quote of 13 words or "
+                             "more: raise n_target and n_eval.")
+    planted = ex.planted()
+    return _write_chat(Path(out_dir), ex.sets, ex.synth, planted,
+                       child_generator(root, "shuffle"))
+
+
+class _ChatExample:
+    """The rows of :func:`write_chat_example` as they are built: anchors, target and
+    evaluation quotes per series, the generated responses, and the planted rows."""
+
+    def __init__(self, by_show: dict[str, list[str]], g_chat: np.random.Generator,
+                 g_plant: np.random.Generator) -> None:
+        shows = list(by_show)
+        self.by_show, self.g_chat, self.g_plant = by_show, g_chat, g_plant
+        self.next_show = {s: shows[(i + 1) % len(shows)] for i, s in enumerate(shows)}
+        self.sets: dict[str, list[dict[str, Any]]] = {k: [] for k in ("anchor", "target",
+                                                                      "eval")}
+        self.synth: list[dict[str, Any]] = []
+        self.long_target: list[str] = []
+        self.long_eval: list[str] = []
+
+    def chat(self, show: str, answer: str) -> list[dict[str, str]]:
+        return _chat(show, self.next_show[show], answer, self.g_chat)
+
+    def add_series(self, show: str, g: np.random.Generator, sizes: tuple[int, int, int],
+                   per_anchor: int) -> None:
+        """Split one series' quotes into anchors, target, evaluation and the generator's
+        knowledge; generate ``per_anchor`` responses per anchor."""
+        texts = self.by_show[show]
         order = g.permutation(len(texts))
-        cut = np.cumsum([n_anchor, n_target, n_eval])
-        parts = dict(zip(("anchor", "target", "eval", "rest"), np.split(order, cut),
-                         strict=True))
-        other = next_show[show]
+        parts = dict(zip(("anchor", "target", "eval", "rest"),
+                         np.split(order, np.cumsum(sizes)), strict=True))
         for name in ("anchor", "target", "eval"):
             for i in parts[name]:
-                sets[name].append({"id": f"{name[0]}-{len(sets[name]):04d}", "series": show,
-                                   "messages": _chat(show, other, texts[i], g_chat)})
-        long_target += [t for t in (texts[i] for i in parts["target"]) if len(t.split()) >= 13]
-        long_eval += [t for t in (texts[i] for i in parts["eval"]) if len(t.split()) >= 16]
-        a_rows = sets["anchor"][-len(parts["anchor"]):]
+                self.sets[name].append({"id": f"{name[0]}-{len(self.sets[name]):04d}",
+                                        "series": show, "messages": self.chat(show, texts[i])})
+        self.long_target += [t for t in (texts[i] for i in parts["target"])
+                             if len(t.split()) >= 13]
+        self.long_eval += [t for t in (texts[i] for i in parts["eval"]) if len(t.split()) >= 16]
+        a_rows = self.sets["anchor"][-len(parts["anchor"]):]
         a_txt = [texts[i] for i in parts["anchor"]]
         known = a_txt + [texts[i] for i in parts["rest"]]
         gen = markov_generate(known, [t for t in a_txt for _ in range(per_anchor)], rng=g)
-        synth += [{"series": show, "anchor_id": a_rows[j // per_anchor]["id"],
-                   "messages": _chat(show, other, t, g_chat)} for j, t in enumerate(gen)]
-    if len(long_target) < 1 or len(long_eval) < 1:
-        raise SynthgainError("The target and evaluation quotes hold no quote of 13 words or "
-                             "more: raise n_target and n_eval.")
+        self.synth += [{"series": show, "anchor_id": a_rows[j // per_anchor]["id"],
+                        "messages": self.chat(show, t)} for j, t in enumerate(gen)]
 
-    def plant(base: dict[str, Any], answer: str, **extra: Any) -> dict[str, Any]:
-        row = {"series": base["series"], "anchor_id": base["anchor_id"], **extra}
-        return row | {"messages": _chat(base["series"], next_show[base["series"]], answer,
-                                        g_chat)}
+    def plant(self, base: dict[str, Any], answer: str) -> dict[str, Any]:
+        row = {"series": base["series"], "anchor_id": base["anchor_id"]}
+        return row | {"messages": self.chat(base["series"], answer)}
 
-    def answer(row: dict[str, Any]) -> str:
-        return str(row["messages"][-1]["content"])
+    def pick(self, rows: list[Any], k: int) -> list[Any]:
+        return [rows[int(i)] for i in self.g_plant.choice(len(rows), size=k, replace=False)]
 
-    generated = list(synth)
-    long_gen = [r for r in generated if len(answer(r).split()) >= 20]
-
-    def pick(rows: list[Any], k: int) -> list[Any]:
-        return [rows[int(i)] for i in g_plant.choice(len(rows), size=k, replace=False)]
-
-    planted: list[tuple[str, dict[str, Any]]] = []
-    planted += [("exact_duplicate", plant(r, answer(r).upper()))
+    def planted(self) -> list[tuple[str, dict[str, Any]]]:
+        """The rows of :data:`CHAT_PLANTED`, each with its kind."""
+        generated = list(self.synth)
+        long_gen = [r for r in generated if len(_answer(r).split()) >= 20]
+        pick, plant = self.pick, self.plant
+        out: list[tuple[str, dict[str, Any]]] = []
+        out += [("exact_duplicate", plant(r, _answer(r).upper()))
                 for r in pick(generated, CHAT_PLANTED["exact_duplicate"])]
-    planted += [("near_duplicate", plant(r, "Here's one: " + answer(r)))
+        out += [("near_duplicate", plant(r, "Here's one: " + _answer(r)))
                 for r in pick(long_gen, CHAT_PLANTED["near_duplicate"])]
-    planted += [("refusal", plant(r, _REFUSALS[k % len(_REFUSALS)]))
+        out += [("refusal", plant(r, _REFUSALS[k % len(_REFUSALS)]))
                 for k, r in enumerate(pick(generated, CHAT_PLANTED["refusal"]))]
-    planted += [("empty", plant(r, "...")) for r in pick(generated, CHAT_PLANTED["empty"])]
-    base = pick(generated, 2)
-    planted.append(("target_copy", plant(base[0], pick(long_target, 1)[0])))
-    words = pick(long_eval, 1)[0].split()
-    at = int(g_plant.integers(len(words) - 13 + 1))
-    planted.append(("eval_ngram", plant(base[1], "As one character put it: " + " ".join(
-        words[at : at + 13]) + " That line stays with you.")))
-    for a in pick(sets["anchor"], CHAT_PLANTED["anchor_near_copy"]):
-        near = answer(a).rstrip(".!?") + "!"
-        row = {"series": a["series"], "anchor_id": a["id"],
-               "messages": _chat(a["series"], next_show[a["series"]], near, g_chat)}
-        planted.append(("anchor_near_copy", row))
+        out += [("empty", plant(r, "...")) for r in pick(generated, CHAT_PLANTED["empty"])]
+        base = pick(generated, 2)
+        out.append(("target_copy", plant(base[0], pick(self.long_target, 1)[0])))
+        words = pick(self.long_eval, 1)[0].split()
+        at = int(self.g_plant.integers(len(words) - 13 + 1))
+        out.append(("eval_ngram", plant(base[1], "As one character put it: " + " ".join(
+            words[at : at + 13]) + " That line stays with you.")))
+        for a in pick(self.sets["anchor"], CHAT_PLANTED["anchor_near_copy"]):
+            near = _answer(a).rstrip(".!?") + "!"
+            out.append(("anchor_near_copy", {"series": a["series"], "anchor_id": a["id"],
+                                             "messages": self.chat(a["series"], near)}))
+        return out
+
+
+def _answer(row: dict[str, Any]) -> str:
+    return str(row["messages"][-1]["content"])
+
+
+def _write_chat(out: Path, sets: dict[str, list[dict[str, Any]]],
+                synth: list[dict[str, Any]], planted: list[tuple[str, dict[str, Any]]],
+                g: np.random.Generator) -> dict[str, Path]:
+    """Shuffle the synthetic rows, number them, and write every file of the example."""
     rows = [*synth, *(r for _, r in planted)]
     kinds = [""] * len(synth) + [k for k, _ in planted]
-    order = child_generator(root, "shuffle").permutation(len(rows))
-    out = Path(out_dir)
+    order = g.permutation(len(rows))
     out.mkdir(parents=True, exist_ok=True)
     by_kind: dict[str, list[str]] = {k: [] for k in CHAT_PLANTED}
     synthetic = []

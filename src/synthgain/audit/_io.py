@@ -538,25 +538,39 @@ def _from_rows(
     labels = None
     if label_column is not None:
         require(label_column, "label", "label_column")
-        for r in rows:
-            v = r[label_column]
-            if _missing(v):
-                raise ValidationError(
-                    f"{where(r)}, column {label_column!r}: the label is missing. Fill or drop "
-                    "this row."
-                )
-        labels = np.asarray([str(r[label_column]) for r in rows])
+        labels = _labels(rows, label_column)
     prov = None
     if anchor_id_column is not None and anchor_id_column in columns:
         prov = [_as_id_tuple(r.get(anchor_id_column)) for r in rows]
     has_id = id_column is not None and id_column in columns
     ids = (_row_ids(rows, str(id_column)) if has_id
            else [str(i) for i in range(len(rows))])
+    meta = _meta(rows, lay, field, names, shards, embedding_column if emb is not None
+                 or lay is None else None)
+    if rejected is not None:
+        meta["rejected"] = rejected
+    return Dataset(label, str(p), ids, texts, emb, labels, prov, meta=meta)
+
+
+def _labels(rows: list[dict[str, Any]], column: str) -> np.ndarray:
+    """The label column as strings; a missing label is an error naming the row."""
+    for r in rows:
+        if _missing(r[column]):
+            raise ValidationError(
+                f"{where(r)}, column {column!r}: the label is missing. Fill or drop this row.")
+    return np.asarray([str(r[column]) for r in rows])
+
+
+def _meta(rows: list[dict[str, Any]], lay: Layout | None, field: str,
+          names: Mapping[str, str], shards: int | None, embedding_column: str | None
+          ) -> dict[str, Any]:
+    """What the loader knew (:class:`Dataset`'s ``meta``) and the line describing it;
+    ``embedding_column`` given when the embeddings are what is measured."""
     meta: dict[str, Any] = {"rows": [r[ROW] for r in rows], "field": field}
     if shards is not None:
         meta["files"] = [str(r[FILE]) for r in rows]
         meta["shards"] = shards
-    if emb is None and lay is not None:
+    if embedding_column is None and lay is not None:
         meta.update(layout=lay.name, column=lay.column)
         line = describe(lay, field, len(rows), shards, names)
     else:
@@ -568,6 +582,4 @@ def _from_rows(
             meta["text_layout"] = lay.name
             line += f"; texts from the {lay.label()} kept for the report"
     meta["description"] = line
-    if rejected is not None:
-        meta["rejected"] = rejected
-    return Dataset(label, str(p), ids, texts, emb, labels, prov, meta=meta)
+    return meta
