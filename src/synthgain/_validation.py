@@ -235,6 +235,7 @@ def validate_params(**constraints: Constraint) -> Callable[[F], F]:
 
     Examples
     --------
+    >>> from synthgain._validation import integer, one_of, validate_params
     >>> @validate_params(n=integer(1), how=one_of("a", "b"))
     ... def f(n, how="a"):
     ...     return n, how

@@ -129,6 +129,24 @@ def classifier_two_sample_test(
     D. Lopez-Paz, M. Oquab, "Revisiting Classifier Two-Sample Tests", ICLR 2017;
     X. Nguyen, M. J. Wainwright, M. I. Jordan, "Estimating divergence functionals and the
     likelihood ratio by convex risk minimization", IEEE Trans. Inf. Theory 2010.
+
+    Examples
+    --------
+    Samples 5 standard deviations apart are told apart on every held-out point: accuracy 1,
+    TV 1 and JS at its bound ``log 2``:
+
+    >>> import numpy as np
+    >>> from synthgain.audit import classifier_two_sample_test
+    >>> g = np.random.default_rng(0)
+    >>> out = classifier_two_sample_test(g.normal(size=(200, 3)), g.normal(size=(200, 3)) + 5,
+    ...                                  rng=0)
+    >>> float(out["accuracy"].value), float(out["tv"].value), round(float(out["js"].value), 3)
+    (1.0, 1.0, 0.693)
+
+    References
+    ----------
+    .. [1] D. Lopez-Paz and M. Oquab, "Revisiting classifier two-sample tests", ICLR 2017,
+       arXiv:1610.06545.
     """
     p = check_array(xp, "xp", ndim=2, min_rows=2)
     q = check_array(xq, "xq", ndim=2, min_rows=2, dim=p.shape[1])

@@ -76,7 +76,14 @@ class Condition:
 
 def parse_conditions(text: str, option: str = "--fail-on") -> list[Condition]:
     """Parse ``"near_copy_rate>0.2,kl_gap.mixture.ci_low<0"``; a malformed condition or an
-    unknown name is a :class:`ValidationError` naming ``option`` and the condition."""
+    unknown name is a :class:`ValidationError` naming ``option`` and the condition.
+
+    Examples
+    --------
+    >>> from synthgain.audit import parse_conditions
+    >>> [(c.name, c.op, c.threshold) for c in parse_conditions("near_copy_rate>0.2, contamination>0")]
+    [('near_copy_rate', '>', 0.2), ('contamination', '>', 0.0)]
+    """
     valid = frozenset(METRIC_KEYS)
     out = []
     parts = text.split(",")

@@ -416,6 +416,20 @@ def load_dataset(
         shards in different layouts, undecodable or missing text, a conversation with no
         turn of the requested role, an empty response, mixed embedding sizes or
         non-finite embeddings; the message names the file, row and column, and the remedy.
+
+    Examples
+    --------
+    A chat file is recognised from its fields, and its last assistant turns are measured:
+
+    >>> import json, pathlib, tempfile
+    >>> from synthgain.audit import load_dataset
+    >>> rows = [{"messages": [{"role": "user", "content": f"Q{i}"},
+    ...                       {"role": "assistant", "content": f"A{i}"}]} for i in range(3)]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "chat.json"
+    >>> _ = path.write_text(json.dumps(rows))
+    >>> ds = load_dataset(path)
+    >>> ds.meta["layout"], ds.texts
+    ('chat', ['A0', 'A1', 'A2'])
     """
     names = dict(option_names or {})
     check_options(layout, field, names)

@@ -58,6 +58,7 @@ class Reason(str):
 
     Examples
     --------
+    >>> from synthgain.audit._reasons import Reason
     >>> r = Reason("no_target", "No target set.")
     >>> r, r.code, r.to_dict()
     ('No target set.', 'no_target', {'code': 'no_target', 'text': 'No target set.'})

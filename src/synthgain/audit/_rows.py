@@ -171,7 +171,14 @@ def row_flags(result: Any) -> dict[str, np.ndarray | None]:
 
 def parse_drop(value: str | Sequence[str], option: str = "--drop") -> tuple[str, ...]:
     """The flag names of ``--drop near-copy,duplicate`` (comma-separated, or a sequence);
-    an unknown name is an error naming the option, the value and the valid names."""
+    an unknown name is an error naming the option, the value and the valid names.
+
+    Examples
+    --------
+    >>> from synthgain.audit import parse_drop
+    >>> parse_drop("near-copy, duplicate")
+    ('near-copy', 'duplicate')
+    """
     names = [v.strip() for v in (value.split(",") if isinstance(value, str) else value)]
     names = [n for n in names if n]
     bad = [n for n in names if n not in DROP_NAMES]

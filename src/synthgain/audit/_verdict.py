@@ -85,7 +85,17 @@ class Thresholds:
 
 def parse_thresholds(text: str, option: str = "--thresholds") -> Thresholds:
     """``"near_copy_rate=0.1,outlier_rate=0.02"`` -> :class:`Thresholds` (the others at
-    their defaults); errors name the option and the item."""
+    their defaults); errors name the option and the item.
+
+    Examples
+    --------
+    The thresholds named are set; the others keep their defaults:
+
+    >>> from synthgain.audit import parse_thresholds
+    >>> th = parse_thresholds("near_copy_rate=0.2")
+    >>> th.near_copy_rate, th.duplicate_rate
+    (0.2, 0.05)
+    """
     items: dict[str, str] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:

@@ -111,6 +111,16 @@ def nearest_neighbours(
     indices : ndarray of int64, shape (n, k)
         Rows of ``y``; among rows at equal distance, brute force gives the lower index
         first (the k-d tree its own order).
+
+    Examples
+    --------
+    Points at 0, 1 and 3 on a line: each one's nearest other point and its distance:
+
+    >>> import numpy as np
+    >>> from synthgain.measures import nearest_neighbours
+    >>> d, i = nearest_neighbours(np.array([[0.0], [1.0], [3.0]]), k=1)
+    >>> d.ravel().tolist(), i.ravel().tolist()
+    ([1.0, 1.0, 2.0], [1, 0, 1])
     """
     return _search(x, y, k, exclude_self, p, algorithm, block_size, workers, True)
 
@@ -135,6 +145,13 @@ def knn_distances(
     -------
     ndarray, shape (n, k)
         Sorted ascending along the second axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthgain.measures import knn_distances
+    >>> knn_distances(np.array([[0.0], [1.0], [3.0]]), k=1).ravel().tolist()
+    [1.0, 1.0, 2.0]
     """
     return _search(x, y, k, exclude_self, p, algorithm, block_size, workers, False)[0]
 
@@ -346,6 +363,15 @@ def within_radius(
     the rounding bound of that comparison is decided again with the float64 distance
     ``sqrt(sum((x_i - y_j)^2))``, computed like those of :func:`nearest_neighbours` (a
     point exactly on a ball's boundary is inside).
+
+    Examples
+    --------
+    The points of ``y`` within distance 1 of each point of ``x``:
+
+    >>> import numpy as np
+    >>> from synthgain.measures import within_radius
+    >>> within_radius(np.array([[0.0], [1.0], [3.0]]), np.array([[0.5], [2.9]]), 1.0).tolist()
+    [1, 1, 1]
     """
     xa = check_array(x, "x", ndim=2, min_rows=1)
     ya = check_array(y, "y", ndim=2, min_rows=1, dim=xa.shape[1])

@@ -170,6 +170,15 @@ def mc_divergence_rows(measure: str, lp_p: np.ndarray, lq_p: np.ndarray,
     shape (..., n) as in :func:`mc_divergence_parts` ("kl", "kl_reverse", "js", "tv"),
     output (...), ``sum_j w_j mean(t_j, axis=-1)``. The KL-gap protocol calls it with
     one row per (setting, round).
+
+    Examples
+    --------
+    Draws of ``p`` where ``log p - log q = 1`` everywhere: ``KL(p || q) = 1``:
+
+    >>> import numpy as np
+    >>> from synthgain.measures import mc_divergence_rows
+    >>> mc_divergence_rows("kl", np.zeros((1, 4)), np.full((1, 4), -1.0)).tolist()
+    [1.0]
     """
     return parts_mean(mc_divergence_parts(measure, lp_p, lq_p, lp_q, lq_q))
 

@@ -88,6 +88,24 @@ def mutual_information(
     Ties (a variable with itself, discrete values) are dequantised independently in X and
     in Y, so ``I(X; X)`` of a discrete X stays near its discrete entropy instead of
     diverging.
+
+    Examples
+    --------
+    A bivariate Gaussian with correlation 0.8 has ``I = -log(1 - 0.8^2) / 2 = 0.511`` nats;
+    the KSG estimate from 2,000 pairs:
+
+    >>> import numpy as np
+    >>> from synthgain.measures import mutual_information
+    >>> g = np.random.default_rng(1)
+    >>> xy = g.multivariate_normal([0, 0], [[1, 0.8], [0.8, 1]], size=2000)
+    >>> est = mutual_information(xy[:, :1], xy[:, 1:], rng=0)
+    >>> bool(abs(est.value - (-0.5 * np.log(1 - 0.8 ** 2))) < 0.05)
+    True
+
+    References
+    ----------
+    .. [1] A. Kraskov, H. Stoegbauer and P. Grassberger, "Estimating mutual information",
+       Physical Review E 69, 066138 (2004), doi:10.1103/PhysRevE.69.066138.
     """
     if _is_dist(x):
         iy = _check_block(y, x.dim)
@@ -174,6 +192,18 @@ def label_mutual_information(
     exact and the posterior entropy :math:`-\sum_g r_g(x) \log r_g(x)`,
     :math:`r_g(x) = \sum_{j \in g} \pi_j N(x; \mu_j, \Sigma_j) / p(x)`, averaged over
     points drawn from the mixture.
+
+    Examples
+    --------
+    Two equal, well-separated components: the label is known from the point, so
+    ``I(X; label) = H(label) = log 2``:
+
+    >>> import numpy as np
+    >>> from synthgain.measures import label_mutual_information
+    >>> from synthgain.mixture import GaussianMixture
+    >>> mix = GaussianMixture([0.5, 0.5], [[-10.0], [10.0]], [[[1.0]], [[1.0]]])
+    >>> bool(np.isclose(label_mutual_information(mix, rng=0).value, np.log(2)))
+    True
     """
     if not _is_dist(mixture):
         raise ValidationError(

@@ -91,6 +91,15 @@ def text_row_flags(
         ``anchor_copy`` (with ``anchor``: share of the row's shingles found in the
         anchors, and whether it is at least 0.8), ``contaminated_target``,
         ``contaminated_eval`` (with those sets) and ``contaminated`` (either).
+
+    Examples
+    --------
+    Case and whitespace do not hide a duplicate; a refusal is flagged:
+
+    >>> from synthgain.audit import text_row_flags
+    >>> rows = text_row_flags(["a b c d e f", "A b  c d e f", "I'm sorry, but I can't help."])
+    >>> rows["exact_duplicate"].tolist(), rows["refusal"].tolist()
+    ([False, True, False], [False, False, True])
     """
     threshold = float(threshold)
     if not 0.0 < threshold <= 1.0:
