@@ -66,7 +66,7 @@ def test_stored_table_has_its_provenance() -> None:
     assert not tab.get("quick") and not tab.get("provisional")
     assert tab["repeats"] == 10 and tab["cap"] == 1000
     assert {c["n"] for c in tab["cells"]} >= {10, 1000, 3000, 10000}
-    from synthgain.audit._pipeline import CALIBRATED
+    from synthgain.audit._run import CALIBRATED
 
     for est in CALIBRATED:  # every estimator the audit reads through the table
         assert est in tab["min_rows"], est
