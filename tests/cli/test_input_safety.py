@@ -134,6 +134,13 @@ def _latin1(d):
     return ["lat.csv", "s.jsonl"]
 
 
+def _no_words(d):
+    marks = ["😀😀", "🎉!", "...", "🙂 🙃", "?!?", "a b"]
+    for name in ("ea.jsonl", "es.jsonl"):
+        _jsonl(d / name, [{"id": i, "text": marks[i % 6] + marks[i % 5]} for i in range(20)])
+    return ["ea.jsonl", "es.jsonl"]
+
+
 def _anchor_file(d, name, text):
     (d / name).write_text(text)
     return [name, "s.jsonl"]
@@ -238,6 +245,8 @@ REFUSED = {
     "NaN in an embedding": (lambda d: _emb(d, float("nan")), "must be finite"),
     "inf in an embedding": (lambda d: _emb(d, float("inf")), "must be finite"),
     "tiny input": (lambda d: _ids(d, ["a", "b", "c"]), "the audit needs at least 5 anchor"),
+    "texts with no word at all (LSA)": (
+        _no_words, "The LSA embedding found no word in the 40 texts it is fitted on"),
     "missing text column": (lambda d: _ids(d, list("abcdef")) and ["ids.jsonl", "s.jsonl",
                                                                    "--text-column", "body"],
                             "missing text column 'body'"),

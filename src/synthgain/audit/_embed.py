@@ -261,7 +261,17 @@ class LSAEmbedder:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.tfidf_ = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=self.min_df)
-        x = self.tfidf_.fit_transform(list(corpus))
+        try:
+            x = self.tfidf_.fit_transform(list(corpus))
+        except ValueError as exc:  # scikit-learn: "empty vocabulary"
+            if "empty vocabulary" not in str(exc):
+                raise
+            raise ValidationError(
+                f"The LSA embedding found no word in the {len(corpus):,} texts it is fitted "
+                "on (the anchor and synthetic texts): it reads words of two or more letters "
+                "or digits, and these hold none (e.g. only emoji, punctuation or single "
+                "letters). Give texts with words, precomputed embeddings "
+                "(--embedding-column), or --model minilm.") from None
         dim = max(1, min(self.dim, x.shape[1] - 1, x.shape[0] - 1))
         if x.shape[0] <= GRAM_MAX_ROWS:
             w, u = np.linalg.eigh((x @ x.T).toarray())  # ascending eigenvalues
