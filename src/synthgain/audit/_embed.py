@@ -52,7 +52,16 @@ def _minilm_dir() -> Path:
 
 
 def available_models() -> list[str]:
-    """Text models usable in this environment, best first."""
+    """Text models usable in this environment, best first.
+
+    Examples
+    --------
+    The torch-free LSA embedding is always available:
+
+    >>> from synthgain.audit import available_models
+    >>> "lsa" in available_models()
+    True
+    """
     models = []
     try:
         _minilm_dir()
@@ -96,7 +105,22 @@ _NOISY = r"(transformers|sentence_transformers|huggingface_hub|torch|tqdm)(\.|$)
 @contextmanager
 def _quiet_libraries() -> Iterator[None]:
     """No progress bars, info logs or warnings from transformers, sentence-transformers,
-    huggingface_hub and torch while inside; their previous settings restored after."""
+    huggingface_hub and torch while inside; their previous settings restored after.
+
+    Examples
+    --------
+    The sentence-transformers logger is quiet inside and as it was after:
+
+    >>> import logging
+    >>> from synthgain.audit import quiet_libraries
+    >>> log = logging.getLogger("sentence_transformers")
+    >>> before = log.level
+    >>> with quiet_libraries():
+    ...     log.level == logging.ERROR
+    True
+    >>> log.level == before
+    True
+    """
     import logging
 
     saved: list[Callable[[], None]] = []
@@ -138,7 +162,21 @@ def _quiet_libraries() -> Iterator[None]:
 
 @contextmanager
 def _torch_threads(threads: int) -> Iterator[None]:
-    """torch's intra-op threads set to ``threads`` inside, restored after."""
+    """torch's intra-op threads set to ``threads`` inside, restored after.
+
+    Examples
+    --------
+    (Where torch is installed: the ``text`` extra.)
+
+    >>> import importlib.util
+    >>> if importlib.util.find_spec("torch") is not None:
+    ...     import torch
+    ...     from synthgain.audit import torch_threads
+    ...     n = torch.get_num_threads()
+    ...     with torch_threads(1):
+    ...         assert torch.get_num_threads() == 1
+    ...     assert torch.get_num_threads() == n
+    """
     import torch
 
     before = torch.get_num_threads()
@@ -355,6 +393,16 @@ def embed_texts(
     Returns
     -------
     ndarray of shape (n, d), float32, rows of unit norm (d = 384 for ``"minilm"``).
+
+    Examples
+    --------
+    One row per text, each of unit norm:
+
+    >>> import numpy as np
+    >>> from synthgain.audit import embed_texts
+    >>> e = embed_texts(["the cat sat", "the dog ran", "a cat ran"], model="lsa")
+    >>> e.shape[0], np.round(np.linalg.norm(e, axis=1), 6).tolist()
+    (3, [1.0, 1.0, 1.0])
     """
     model = check_choice(model, "model", _MODELS)
     batch_size = check_int(batch_size, "batch_size", low=1)

@@ -182,7 +182,18 @@ def _metric_value(result: Any, name: str, fld: str) -> tuple[float | None, str |
 
 def evaluate_gate(conditions: list[Condition], result: Any) -> GateResult:
     """Check each condition on an :class:`AuditResult`; one that holds, or cannot be
-    checked (withheld or not measured), fails the gate."""
+    checked (withheld or not measured), fails the gate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthgain.audit import evaluate_gate, parse_conditions, run_audit
+    >>> a = np.random.default_rng(0).normal(size=(50, 3))
+    >>> res = run_audit(a, a + 1e-9, rng=0, repeats=4, workers=1)
+    >>> gate = evaluate_gate(parse_conditions("near_copy_rate>0.5"), res)
+    >>> gate.passed, [c.line() for c in gate.failed]
+    (False, ['near_copy_rate>0.5: near_copy_rate = 1'])
+    """
     outcomes = []
     for c in conditions:
         value, reason = (_row_rate(result, c.name) if c.name in ROW_RATES

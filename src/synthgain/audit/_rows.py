@@ -85,6 +85,18 @@ def outlier_scores(synthetic: np.ndarray, reference: np.ndarray, *, k: int = 5,
     reference's rows minus one. ``distances``: each synthetic row's distance to its
     ``k``-th (capped) nearest reference row, when a search already found it (the audit's
     near-copy search does). Does no argument checking beyond that.
+
+    Examples
+    --------
+    A synthetic point far from every anchor scores high and is flagged; points of the
+    anchors' own distribution are not:
+
+    >>> import numpy as np
+    >>> from synthgain.audit import outlier_scores
+    >>> a = np.random.default_rng(0).normal(size=(200, 3))
+    >>> s = np.vstack([a[:5] + 0.01, [[50.0, 0.0, 0.0]]])
+    >>> outlier_scores(s, a, k=5).outlier.tolist()
+    [False, False, False, False, False, True]
     """
     kk = max(1, min(int(k), reference.shape[0] - 1))
     own = knn_distances(reference, k=kk, workers=workers)[:, kk - 1]
@@ -152,7 +164,17 @@ def duplicate_flags(text_rows: dict[str, np.ndarray]) -> np.ndarray | None:
 
 def row_flags(result: Any) -> dict[str, np.ndarray | None]:
     """The flags ``--drop`` chooses from (:data:`DROP_NAMES`), one bool per synthetic row;
-    None where the audit did not measure it (the text flags without text measures)."""
+    None where the audit did not measure it (the text flags without text measures).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthgain.audit import row_flags, run_audit
+    >>> a = np.random.default_rng(0).normal(size=(50, 3))
+    >>> flags = row_flags(run_audit(a, a + 1e-9, rng=0, repeats=4, workers=1))
+    >>> bool(flags["near-copy"].all()), flags["duplicate"] is None
+    (True, True)
+    """
     text = _text_rows(result)
     info: RowInfo | None = getattr(result, "row_info", None)
 
@@ -193,7 +215,23 @@ def parse_drop(value: str | Sequence[str], option: str = "--drop") -> tuple[str,
 def drop_mask(result: Any, names: Sequence[str]) -> tuple[np.ndarray, dict[str, int],
                                                            list[str]]:
     """Which synthetic rows to drop for the flags ``names``: the mask, the rows each flag
-    marks, and the flags that were not measured (and so drop nothing)."""
+    marks, and the flags that were not measured (and so drop nothing).
+
+    Examples
+    --------
+    Rows flagged as near-copies are dropped; a flag the run did not measure (the text flags
+    on embeddings) drops nothing and is named:
+
+    >>> import numpy as np
+    >>> from synthgain.audit import drop_mask, run_audit
+    >>> g = np.random.default_rng(0)
+    >>> a = g.normal(size=(200, 3))
+    >>> res = run_audit(a, np.concatenate([a[:20] + 1e-9, g.normal(size=(180, 3))]), rng=0,
+    ...                 repeats=4, workers=1)
+    >>> mask, counts, missing = drop_mask(res, ("near-copy", "duplicate"))
+    >>> bool(mask[:20].all()), counts["near-copy"] == int(mask.sum()), missing
+    (True, True, ['duplicate'])
+    """
     flags = row_flags(result)
     n = int(np.asarray(result.nearest_distance).shape[0])
     mask = np.zeros(n, dtype=bool)
@@ -219,6 +257,20 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
     ``duplicate`` (repeats an earlier row of its cluster: what ``--drop duplicate``
     removes) and ``contaminated``, each only where measured. A column that does not apply
     is left out, never filled.
+
+    Examples
+    --------
+    Twenty synthetic rows that copy anchors are flagged (with one more that falls within
+    the margin by chance, as the near-copy rate's null allows):
+
+    >>> import numpy as np
+    >>> from synthgain.audit import row_table, run_audit
+    >>> g = np.random.default_rng(0)
+    >>> a = g.normal(size=(200, 3))
+    >>> s = np.concatenate([a[:20] + 1e-9, g.normal(size=(180, 3))])
+    >>> table = row_table(run_audit(a, s, rng=0, repeats=4, workers=1))
+    >>> bool(table["near_copy"][:20].all()), list(table)[:3]
+    (True, ['id', 'nearest_anchor_id', 'nearest_anchor_distance'])
     """
     info: RowInfo | None = getattr(result, "row_info", None)
     dist = np.asarray(result.nearest_distance, dtype=np.float64)

@@ -206,6 +206,22 @@ def audit_texts(
     Returns
     -------
     TextAudit
+
+    Examples
+    --------
+    A duplicate that differs only in case and spacing, a copy of an anchor, and a refusal:
+
+    >>> from synthgain.audit import Dataset, audit_texts
+    >>> a = Dataset.from_arrays(texts=["alpha beta gamma delta eps zeta",
+    ...                                "red green blue cyan pink gray"], name="anchor")
+    >>> s = Dataset.from_arrays(texts=["red green blue cyan pink gray",
+    ...                                "Red green blue  cyan pink gray",
+    ...                                "I am sorry, but I cannot help with that."],
+    ...                         name="synthetic")
+    >>> counts = {r.key: int(r.estimate.value) for r in audit_texts(a, s, rng=0).records
+    ...           if r.kind == "text_count"}
+    >>> counts["exact_duplicates"], counts["anchor_ngram_copies"], counts["refusals"]
+    (1, 2, 1)
     """
     root = seed_sequence(rng)
     sets = {"anchor": anchor, "synthetic": synthetic}
