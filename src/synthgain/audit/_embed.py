@@ -373,6 +373,8 @@ def embed_texts(
         embeddings do not depend on the batch size or the order of ``texts`` beyond float
         rounding (about 2e-7 per coordinate). The model uses as many torch threads as the
         process has cores, restored afterwards; it shows no progress bar or warning.
+    progress : callable, optional
+        ``progress(done, total)``, called after each batch (once for ``"lsa"``).
     fit_on : sequence of str, optional
         The corpus a fitted model (``"lsa"``) is fitted on; the pretrained model ignores
         it. The audit fits on the anchor and synthetic texts, so a target does not move

@@ -119,6 +119,8 @@ def kl_gap_mixture(
         resamples of 60 digits rows is about a quarter of that at 2.
     n_samples : int
         Monte Carlo draws for each KL.
+    rng : None, int, SeedSequence or Generator
+        The mixture fits' initialisations and the Monte Carlo draws.
 
     Returns
     -------
@@ -188,6 +190,10 @@ def information_terms(
     prompt : ndarray of shape (n_s, r) or None
         For each synthetic row, the mean of the anchors named in its prompt (provenance);
         None when the synthetic rows carry no anchor ids.
+    k : int, default 3
+        Neighbour order of the kNN entropies and of KSG.
+    rng : None, int, SeedSequence or Generator
+        Tie jitter of the kNN estimators.
 
     Returns
     -------

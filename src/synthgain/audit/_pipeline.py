@@ -254,6 +254,9 @@ def run_audit(
         Neighbours for PRDC and the kNN KL divergences.
     copy_ratio : float
         Near-copy margin (see :func:`novelty`).
+    max_near_copies : int
+        The near-copy rows listed in the result and the report (closest first); every
+        row is flagged in the per-row table whatever this is.
     near_copy_limit : float
         Above this share of near-copies, the kNN divergences and the classifier's JS and
         TV between the anchors and the synthetic data are withheld (samples that share

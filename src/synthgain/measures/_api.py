@@ -93,11 +93,15 @@ def entropy(
     n_bootstrap : int, default 0
         Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
     algorithm : {"auto", "kdtree", "brute", "faiss"}
-        Neighbour search backend, see :func:`knn_distances`.
+        Neighbour search backend (:func:`knn_distances` describes each).
     bins : int or "auto"
         Histogram bins per axis (``"auto"``: ``ceil(2 n^(1/(d+2)))``).
-    n_samples, target_stderr, max_samples : Monte Carlo sample count, an optional target
-        standard error that sets it (``n_samples`` is then the pilot), and its cap.
+    n_samples : int, default 10000
+        Monte Carlo draws (the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
     rng : seed, SeedSequence or Generator
         Monte Carlo draws and tie jitter.
 
@@ -229,8 +233,25 @@ def kl_divergence(
         :func:`js_divergence` and :func:`total_variation`); pass ``False`` for the raw
         coordinates. Read only by the kNN method: any value given to another method is an
         error.
-    ties, n_bootstrap, algorithm, bins, n_samples, target_stderr, max_samples, rng : see
-        :func:`entropy`.
+    n_permutations : int, default 20
+        Re-splits for ``bias_correction="permutation"``.
+    ties : {"jitter", "remove", "raise"}
+        Duplicate handling for samples: "jitter" dequantises tied features with uniform
+        noise of their grid step, "remove" drops repeated rows, "raise" refuses them.
+    n_bootstrap : int, default 0
+        Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
+    algorithm : {"auto", "kdtree", "brute", "faiss"}
+        Neighbour search backend (:func:`knn_distances` describes each).
+    bins : int or "auto"
+        Histogram bins per axis (``"auto"``: ``ceil(2 n^(1/(d+2)))``).
+    n_samples : int, default 10000
+        Monte Carlo draws from ``p`` (the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
+    rng : None, int, SeedSequence or Generator
+        Monte Carlo draws, tie jitter, permutations and bootstrap replicates.
 
     Returns
     -------
@@ -345,7 +366,33 @@ def js_divergence(
         Neighbour order of the density-ratio estimate; "auto" is
         ``max(5, ceil(sqrt(min(n, m))))``. The plug-in of a noisy ratio is biased by about
         1/k (noise) plus a smoothing bias growing with k/n; see docs/estimators.md.
-    Other parameters : see :func:`kl_divergence`.
+    ties : {"jitter", "remove", "raise"}
+        Duplicate handling for samples: "jitter" dequantises tied features with uniform
+        noise of their grid step, "remove" drops repeated rows, "raise" refuses them.
+    standardize : bool or None, default None (on for the kNN method)
+        Map every feature of both samples by one affine map (the pooled mean and standard
+        deviation of p and q) before the neighbour search; the divergence is invariant to
+        it, so the estimate becomes independent of each feature's units. Read only by the
+        kNN method.
+    bias_correction : {None, "permutation"}
+        Subtract the mean estimate over ``n_permutations`` random re-splits of the pooled
+        samples into sizes (n, m), where the true divergence is 0.
+    n_permutations : int, default 20
+        Re-splits for ``bias_correction="permutation"``.
+    n_bootstrap : int, default 0
+        Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
+    algorithm : {"auto", "kdtree", "brute", "faiss"}
+        Neighbour search backend (:func:`knn_distances` describes each).
+    bins : int or "auto"
+        Histogram bins per axis (``"auto"``: ``ceil(2 n^(1/(d+2)))``).
+    n_samples : int, default 10000
+        Monte Carlo draws from each distribution (the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
+    rng : None, int, SeedSequence or Generator
+        Monte Carlo draws, tie jitter, permutations and bootstrap replicates.
 
     Notes
     -----
@@ -422,7 +469,36 @@ def total_variation(
         (samples), ``"histogram"`` (samples, d <= 3). ``"auto"``: the exact form where it
         exists, else Monte Carlo (with the Gaussian bounds in ``lower``/``upper`` for two
         Gaussians), kNN ratio for samples.
-    Other parameters : see :func:`js_divergence`.
+    k : int or "auto", default "auto"
+        Neighbour order of the density-ratio estimate (as in :func:`js_divergence`:
+        ``max(5, ceil(sqrt(min(n, m))))`` for "auto").
+    ties : {"jitter", "remove", "raise"}
+        Duplicate handling for samples: "jitter" dequantises tied features with uniform
+        noise of their grid step, "remove" drops repeated rows, "raise" refuses them.
+    standardize : bool or None, default None (on for the kNN method)
+        Map every feature of both samples by one affine map (the pooled mean and standard
+        deviation of p and q) before the neighbour search; the divergence is invariant to
+        it, so the estimate becomes independent of each feature's units. Read only by the
+        kNN method.
+    bias_correction : {None, "permutation"}
+        Subtract the mean estimate over ``n_permutations`` random re-splits of the pooled
+        samples into sizes (n, m), where the true divergence is 0.
+    n_permutations : int, default 20
+        Re-splits for ``bias_correction="permutation"``.
+    n_bootstrap : int, default 0
+        Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
+    algorithm : {"auto", "kdtree", "brute", "faiss"}
+        Neighbour search backend (:func:`knn_distances` describes each).
+    bins : int or "auto"
+        Histogram bins per axis (``"auto"``: ``ceil(2 n^(1/(d+2)))``).
+    n_samples : int, default 10000
+        Monte Carlo draws from each distribution (the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
+    rng : None, int, SeedSequence or Generator
+        Monte Carlo draws, tie jitter, permutations and bootstrap replicates.
 
     Notes
     -----

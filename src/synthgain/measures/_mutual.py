@@ -65,6 +65,8 @@ def mutual_information(
         ``"ksg1"``, ``"ksg2"`` (samples; Kraskov-Stoegbauer-Grassberger, maximum norm),
         ``"histogram"`` (samples, dx + dy <= 3). ``"auto"``: closed form, Monte Carlo,
         KSG1 respectively.
+    k : int, default 3
+        Neighbour order of KSG (in the joint space, maximum norm).
     standardize : bool or None, default None (on for KSG)
         Centre each feature of ``x`` and of ``y`` and scale it to unit standard deviation
         before the neighbour search. Mutual information is invariant to invertible maps of
@@ -78,7 +80,23 @@ def mutual_information(
     bias_correction : {None, "permutation"}
         Subtract the mean estimate over ``n_permutations`` random shufflings of ``y``'s
         rows (independence, I = 0).
-    Other parameters : see :func:`entropy`.
+    n_permutations : int, default 20
+        Shufflings for ``bias_correction="permutation"``.
+    ties : {"jitter", "remove", "raise"}
+        Duplicate handling: "jitter" dequantises tied features with uniform noise of their
+        grid step, "remove" drops repeated rows, "raise" refuses them.
+    n_bootstrap : int, default 0
+        Bootstrap replicates of the per-point terms (neighbours fixed) for a 95% interval.
+    bins : int or "auto"
+        Histogram bins per axis (``"auto"``: ``ceil(2 n^(1/(d+2)))``).
+    n_samples : int, default 10000
+        Monte Carlo draws (distributions; the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
+    rng : None, int, SeedSequence or Generator
+        Monte Carlo draws, tie jitter, permutations and bootstrap replicates.
 
     Notes
     -----
@@ -179,7 +197,14 @@ def label_mutual_information(
         A partition of the component indices; Z is then the group of the component
         (e.g. which anchor a synthetic cluster came from). Default: one group per
         component.
-    n_samples, target_stderr, max_samples, rng : Monte Carlo settings (see :func:`entropy`).
+    n_samples : int, default 10000
+        Monte Carlo draws (the pilot when ``target_stderr`` is set).
+    target_stderr : float, optional
+        Standard error to reach; the draws are increased to it, up to ``max_samples``.
+    max_samples : int, default 10000000
+        Cap on the Monte Carlo draws.
+    rng : None, int, SeedSequence or Generator
+        The Monte Carlo draws.
 
     Returns
     -------
