@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 import synthgain.audit._pipeline as pipeline
-from synthgain.audit import load_dataset, run_audit
+from synthgain.audit import (
+    classifier_two_sample_test,
+    load_dataset,
+    novelty,
+    prdc,
+    probe,
+    project,
+    run_audit,
+    vendi_score,
+)
 from synthgain.exceptions import ValidationError
 
 G = np.random.default_rng(0)
@@ -53,3 +62,37 @@ def test_load_dataset_refuses_each_bad_value_before_reading(name, tmp_path):
     args = {"path": path, name: BAD_LOAD_DATASET[name]}
     with pytest.raises(ValidationError, match=f"`{name}`"):
         load_dataset(args.pop("path"), **args)
+
+
+Y = np.repeat(["a", "b"], 10)
+#: the other public entry points: valid arguments, then a bad value for each parameter
+OTHERS = {
+    prdc: ({"real": A, "fake": S},
+           {"real": "x", "fake": A[:, :2], "k": 0, "workers": 0}),
+    vendi_score: ({"x": A}, {"x": "x", "n_groups": 1, "rng": -1}),
+    novelty: ({"anchors": A, "synthetic": S},
+              {"anchors": "x", "synthetic": S[:, :2], "copy_ratio": 2.0, "workers": 0,
+               "k": 0, "backend": "dask", "chunk_rows": 0}),
+    probe: ({"anchor": A, "anchor_labels": Y, "synthetic": S, "synthetic_labels": Y,
+             "target": A, "target_labels": Y},
+            {"anchor": "x", "anchor_labels": Y[:3], "synthetic": S[:, :2],
+             "synthetic_labels": Y[:3], "target": "x", "target_labels": Y[:3], "C": 0.0}),
+    classifier_two_sample_test: ({"xp": A, "xq": S},
+                                 {"xp": "x", "xq": S[:, :2], "n_folds": 2, "max_rows": 2,
+                                  "n_pca": 0, "C": -1.0, "rng": -1}),
+    project: ({"reference": A, "n_components": 2}, {"reference": "x", "n_components": 0}),
+}
+
+
+def test_the_other_entry_points_declare_every_parameter():
+    for func, (_, bad) in OTHERS.items():
+        assert set(func.__constraints__) == set(inspect.signature(func).parameters)
+        assert set(bad) == set(func.__constraints__), func.__name__
+
+
+@pytest.mark.parametrize("func,name", [(f, n) for f, (_, bad) in OTHERS.items() for n in bad],
+                         ids=lambda v: getattr(v, "__name__", v))
+def test_each_bad_value_is_refused_naming_the_parameter(func, name):
+    good, bad = OTHERS[func]
+    with pytest.raises(ValidationError, match=f"`{name}`"):
+        func(**{**good, name: bad[name]})

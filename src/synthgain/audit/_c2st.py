@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from .._rng import RNGLike, check_rng
-from .._validation import check_array, check_int
+from .._validation import (
+    anything,
+    check_array,
+    check_int,
+    integer,
+    real,
+    seed_like,
+    validate_params,
+)
 from ..measures import Estimate
 
 __all__ = ["classifier_two_sample_test"]
@@ -79,6 +87,8 @@ def _cross_fit_proba(x: np.ndarray, y: np.ndarray, folds: np.ndarray, n_pca: int
     return np.clip(eta, 1e-6, 1 - 1e-6)
 
 
+@validate_params(xp=anything, xq=anything, n_folds=integer(3), max_rows=integer(3),
+                 n_pca=integer(1), C=real(0.0, closed="neither"), rng=seed_like)
 def classifier_two_sample_test(
     xp: Any,
     xq: Any,
@@ -150,9 +160,7 @@ def classifier_two_sample_test(
     """
     p = check_array(xp, "xp", ndim=2, min_rows=2)
     q = check_array(xq, "xq", ndim=2, min_rows=2, dim=p.shape[1])
-    n_folds = check_int(n_folds, "n_folds", low=3)
-    max_rows = check_int(max_rows, "max_rows", low=n_folds)
-    n_pca = check_int(n_pca, "n_pca", low=1)
+    max_rows = check_int(max_rows, "max_rows", low=n_folds)  # its bound depends on n_folds
     gen = check_rng(rng)
     x, y = _balanced(p, q, max_rows, gen)
     m = x.shape[0] // 2

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._rng import RNGLike, child_generator, seed_sequence
-from .._validation import check_array, check_int
+from .._validation import anything, check_array, check_int, integer, validate_params
 from ..measures import Estimate, entropy, kl_divergence, mutual_information
 from ..mixture import GaussianMixture, fit_gmm
 
@@ -40,6 +40,7 @@ class Projection:
         return ((x - self.mean) @ self.components.T) / self.scale  # (n, r)
 
 
+@validate_params(reference=anything, n_components=integer(1))
 def project(reference: Any, n_components: int) -> Projection:
     """Fit the whitened projection on ``reference`` (shape (n, d)) to ``n_components`` axes.
 
@@ -55,8 +56,7 @@ def project(reference: Any, n_components: int) -> Projection:
     [1.0, 1.0]
     """
     ref = check_array(reference, "reference", ndim=2, min_rows=2)
-    r = check_int(n_components, "n_components", low=1)
-    r = min(r, ref.shape[1], ref.shape[0] - 1)
+    r = min(n_components, ref.shape[1], ref.shape[0] - 1)
     mean = ref.mean(axis=0)
     _, s, vt = np.linalg.svd(ref - mean, full_matrices=False)
     scale = s[:r] / np.sqrt(ref.shape[0] - 1)

@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from .._validation import check_array, check_int, check_real
+from .._validation import (
+    anything,
+    check_array,
+    check_int,
+    instance,
+    integer,
+    real,
+    seed_like,
+    validate_params,
+    workers_count,
+)
 from ..exceptions import ValidationError
 from ..measures import Estimate, knn_distances, nearest_neighbours, within_radius
 
@@ -56,6 +66,7 @@ def _share_estimate(flags: np.ndarray, method: str, n: tuple[int, ...], **params
     return Estimate(est.value, est.stderr, method, n, dict(params), interval=(ci.low, ci.high))
 
 
+@validate_params(real=anything, fake=anything, k=integer(1), workers=workers_count)
 def prdc(real: Any, fake: Any, *, k: int = 5, workers: int = -1) -> dict[str, Estimate]:
     """Precision, recall, density and coverage of ``fake`` against ``real``.
 
@@ -132,6 +143,7 @@ def _vendi_from_scatter(s: np.ndarray, n: int) -> float:
     return float(np.exp(-np.sum(lam * np.log(lam))))
 
 
+@validate_params(x=anything, n_groups=integer(2), rng=seed_like)
 def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = None) -> Estimate:
     """Vendi score of a sample under the cosine kernel, in covariance form.
 
@@ -175,7 +187,6 @@ def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = None) -> Estimate:
     4.0
     """
     a = check_array(x, "x", ndim=2, min_rows=2)
-    n_groups = check_int(n_groups, "n_groups", low=2)
     norms = np.linalg.norm(a, axis=1)
     if np.any(norms == 0):
         raise ValidationError(
@@ -263,6 +274,16 @@ def _nearest_anchors(s: np.ndarray, a: np.ndarray, k: int, workers: int,
     return (np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts]))
 
 
+def _backend(value: Any, name: str) -> Any:
+    """None, or an experiments backend (:mod:`synthgain.experiments.backends`)."""
+    from ..experiments.backends import Backend
+
+    return instance(Backend, none=True)(value, name)
+
+
+@validate_params(anchors=anything, synthetic=anything, copy_ratio=real(0.0, 1.0),
+                 workers=workers_count, k=integer(1), backend=_backend,
+                 chunk_rows=integer(1, none=True))
 def novelty(
     anchors: Any, synthetic: Any, *, copy_ratio: float = 0.25, workers: int = -1,
     k: int = 1, backend: Backend | None = None, chunk_rows: int | None = None,
@@ -325,11 +346,8 @@ def novelty(
     1.0
     """
     a, s = _pair(anchors, synthetic, ("anchors", "synthetic"))
-    c = check_real(copy_ratio, "copy_ratio", low=0.0, high=1.0)
-    kk = check_int(k, "k", low=1)
-    kk = min(kk, a.shape[0])
-    chunk = check_int(SEARCH_CHUNK_ROWS if chunk_rows is None else chunk_rows,
-                      "chunk_rows", low=1)
+    c, kk = copy_ratio, min(k, a.shape[0])
+    chunk = SEARCH_CHUNK_ROWS if chunk_rows is None else chunk_rows
     r1 = kth_neighbour_distance(a, 1, workers)
     dists, idx = _nearest_anchors(s, a, kk, workers, backend, chunk)
     dist, near = dists[:, 0], idx[:, 0]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_real
+from .._validation import anything, check_array, real, validate_params
 from ..exceptions import ValidationError
 from ..measures import Estimate
 
@@ -41,6 +41,9 @@ def _paired(c1: np.ndarray, c0: np.ndarray, method: str) -> Estimate:
     return Estimate(float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n)), method, (n,))
 
 
+@validate_params(anchor=anything, anchor_labels=anything, synthetic=anything,
+                 synthetic_labels=anything, target=anything, target_labels=anything,
+                 C=real(0.0, closed="neither"))
 def probe(
     anchor: Any,
     anchor_labels: Any,
@@ -90,7 +93,7 @@ def probe(
     >>> {k: float(v.value) for k, v in probe(x, y, x, y, x, y).items()}
     {'accuracy_anchor': 1.0, 'accuracy_synthetic': 1.0, 'accuracy_both': 1.0, 'gain_both': 0.0, 'gain_synthetic': 0.0}
     """
-    c = check_real(C, "C", low=0.0, closed="neither")
+    c = C
     xa = check_array(anchor, "anchor", ndim=2, min_rows=2)
     xs = check_array(synthetic, "synthetic", ndim=2, min_rows=2, dim=xa.shape[1])
     xt = check_array(target, "target", ndim=2, min_rows=2, dim=xa.shape[1])
