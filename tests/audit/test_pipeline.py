@@ -228,10 +228,32 @@ def test_near_copies_withhold_knn_between_anchor_and_synthetic():
     assert kl.estimate is None and kl.code == "near_copies_above_limit"
     js = rec["divergences", "js_anchor_synthetic"]
     assert js.estimate is None and js.code == "near_copies_above_limit"
-    mem = rec["novelty", "memorisation"].estimate
-    # every row is a copy; against a random half of the anchors about half of them show
-    # (measured 0.48, interval 0.33 to 0.63), far above what held-out anchors give (0)
-    assert mem.ci()[0] > 0.25 and mem.params["share_all_rows"] == 1.0
+    mem = rec["novelty", "memorisation"]
+    # every row is a copy, against every anchor; the anchors are no near-copies of one
+    # another, so the rate over chance is 1, as the per-row table and the gate read it
+    assert mem.raw == 1.0 and mem.null.value == 0.0 and mem.estimate.value == 1.0
+    # (the jackknife's interval: 0.82 to 1.18 with these 60 anchors)
+    assert mem.estimate.ci()[0] > 0.75 and mem.estimate.params["share_all_rows"] == 1.0
+    assert mem.null.method == "the anchors against one another (leave-one-out)"
+
+
+def test_headline_near_copy_rate_reads_the_share_of_copies():
+    # verbatim copies of the anchors read at least 0.95 over chance; a same-distribution
+    # synthetic set about 0 (its interval contains 0); a half-copied set about 0.5
+    g = np.random.default_rng(8)
+    a = g.normal(size=(120, 16))
+    cases = {"copies": a.copy(), "same": g.normal(size=(300, 16)),
+             "half": np.concatenate([a[:60], g.normal(size=(60, 16))])}
+    got = {}
+    for name, s in cases.items():
+        res = run_audit(a, s, rng=0, repeats=4, workers=1)
+        got[name] = next(r for r in res.records if r.key == "memorisation").estimate
+        flags = res.near_copy
+        assert got[name].params["share_all_rows"] == flags.mean()  # the rows file's share
+    assert got["copies"].value >= 0.95
+    lo, hi = got["same"].ci()
+    assert lo <= 0.0 <= hi and abs(got["same"].value) < 0.05
+    assert abs(got["half"].value - 0.5) < 0.05
 
 
 def test_near_copies_make_the_mutual_information_a_lower_bound():
@@ -251,8 +273,16 @@ def test_near_copies_make_the_mutual_information_a_lower_bound():
     assert mi.method.startswith("mixture_mi") and mi.params["bound"] == "lower"
     assert gain.params["bound"] == "upper" and gain.ci()[1] < 0
     assert any(n.code == "bound" for n in res.notes)
-    info = next(x for x in res.to_dict()["verdict"]["adds"] if x["name"] == "information")
+    doc = res.to_dict()
+    info = next(x for x in doc["verdict"]["adds"] if x["name"] == "information")
     assert info["status"] == "less"
+    # bounds read as bounds: in metrics.json, the verdict and the summary
+    assert doc["metrics"]["information"]["information_gain"]["bound"] == "upper"
+    assert doc["metrics"]["information"]["mi_prompt_synthetic"]["bound"] == "lower"
+    assert info["bound"] == "upper" and "dI - H(anchor): information gain from the " \
+        "anchors' entropy at most -" in info["text"]
+    assert any(line.startswith("dI - H(anchor): at most -") for line in res.summary())
+    assert "bound" not in doc["metrics"]["fidelity"]["precision"]
 
 
 def test_small_inputs_run_what_is_valid_or_name_the_file(tmp_path):
@@ -287,3 +317,16 @@ def test_every_stage_needs_only_what_an_earlier_stage_gives():
     assert len(names) == len(set(names))
     with pytest.raises(AttributeError, match="'emb' is read before a stage set it"):
         getattr(State(), "emb")  # noqa: B009
+
+
+def test_estimators_never_valid_here_are_one_plain_line():
+    # kNN KL is valid at no tabulated size in 64 dimensions: its six divergences and the
+    # kNN KL gap are withheld in every such audit, and said in one line, not seven
+    g = np.random.default_rng(0)
+    res = run_audit(g.normal(size=(200, 64)), g.normal(size=(200, 64)),
+                    g.normal(size=(200, 64)), rng=0, repeats=4, workers=1)
+    never = [r for r in res.records if r.code == "not_valid_at_any_size"]
+    assert len(never) == 7
+    lines = [n for n in res.notes if n.code == "withheld" and "KL(anchor || synthetic)" in n]
+    assert len(lines) == 1 and all(r.label in lines[0] for r in never)
+    assert not any(n.startswith("Withheld: KL(") for n in res.notes)

@@ -27,7 +27,7 @@ from ..measures import Estimate
 from ._embed import Progress
 from ._io import Dataset
 from ._reasons import Reason
-from ._records import Metric
+from ._records import BOUND_WORDS, Metric
 from ._rows import RowInfo
 from ._run import Options, Run
 from ._stages import STAGES
@@ -158,7 +158,9 @@ class AuditResult:
                 lines.append(f"{label}: withheld ({rec.reason})")
                 continue
             lo, hi = rec.estimate.ci()
-            lines.append(f"{label}: {rec.estimate.value:.4g} (95% CI {lo:.3g} to {hi:.3g})")
+            at = f"{BOUND_WORDS[rec.bound]} " if rec.bound else ""
+            lines.append(f"{label}: {at}{rec.estimate.value:.4g} (95% CI {lo:.3g} to "
+                         f"{hi:.3g})")
         text = text_counts_line(self.records)
         return lines if text is None else [*lines, text]
 
@@ -379,8 +381,7 @@ def _run_stages(run: Run) -> AuditResult:
 
 def _result(run: Run) -> AuditResult:
     st, opt = run.state, run.opt
-    run.notes += [Reason("withheld", f"Withheld: {m_.label}: {m_.reason}.")
-                  for m_ in run.records if m_.estimate is None and m_.reason]
+    run.notes += _withheld_notes(run.records)
     inputs = {n_: {"rows": len(d), "source": d.source, "dim": int(st.emb[n_].shape[1]),
                    "labels": d.labels is not None, "provenance": d.anchor_ids is not None}
               for n_, d in run.data.items()}
@@ -397,6 +398,23 @@ def _result(run: Run) -> AuditResult:
         copy_threshold_ratio=opt.copy_ratio, timings=run.clock.wall,
         map_mixtures=st.map_mix, cpu_timings=run.clock.cpu, near_copy=st.nov.near_copy,
         row_info=st.row_info, text_rows=st.text_rows)
+
+
+def _withheld_notes(records: list[Metric]) -> list[Reason]:
+    """One note per withheld value, except the values whose estimator the calibration
+    table calls valid at no size here: one plain line names them all (they are withheld
+    in every audit of that dimension, and one line each would bury the rest)."""
+    withheld = [m for m in records if m.estimate is None and m.reason]
+    never = [m for m in withheld if m.code == "not_valid_at_any_size"]
+    notes = [Reason("withheld", f"Withheld: {m.label}: {m.reason}.") for m in withheld
+             if len(never) < 2 or m.code != "not_valid_at_any_size"]
+    if len(never) >= 2:
+        notes.append(Reason(
+            "withheld", f"Withheld, as in every audit at this dimension: "
+            f"{', '.join(m.label for m in never)}. The calibration table (docs/estimators.md) "
+            "finds their estimators valid at no sample size it tabulates in this many "
+            "dimensions; metrics.json keeps each raw value and its null."))
+    return notes
 
 
 def _seed_record(root: np.random.SeedSequence) -> dict[str, Any]:

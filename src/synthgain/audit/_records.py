@@ -78,6 +78,12 @@ class Metric:
                 "rows)"))
 
     @property
+    def bound(self) -> str | None:
+        """``"lower"`` or ``"upper"`` where the value is a bound, not an estimate (the
+        notes say why), else None."""
+        return None if self.estimate is None else self.estimate.params.get("bound")
+
+    @property
     def code(self) -> str | None:
         """The stable code of :attr:`reason` (docs/audit.md), or None."""
         return code_of(self.reason)
@@ -87,6 +93,8 @@ class Metric:
         withheld), and ``raw``, ``null`` and ``reason`` where they apply."""
         out: dict[str, Any] = ({"value": None} if self.estimate is None
                                else self.estimate.to_dict())
+        if self.bound is not None:
+            out["bound"] = self.bound  # the value is a lower or an upper bound
         if self.raw is not None:
             out["raw"] = self.raw
         if self.null is not None:
@@ -96,6 +104,9 @@ class Metric:
             out["reason_code"] = self.code
         return out
 
+
+#: how a bound reads before its value
+BOUND_WORDS = {"lower": "at least", "upper": "at most"}
 
 #: key -> (label, kind, unit) of the measures whose key names no dataset pair
 _FIXED: dict[str, tuple[str, str, str]] = {

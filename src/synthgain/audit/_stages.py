@@ -45,14 +45,13 @@ from ._estimators import (
     ksg_mi,
     mixture_kl_gap,
     mixture_mi,
-    near_copy_rate,
     prdc_measure,
     vendi_diff,
 )
 from ._information import difference, project
 from ._io import Dataset
-from ._metrics import novelty
-from ._null import matched_rows
+from ._metrics import near_copy_excess, novelty
+from ._null import Null, matched_rows
 from ._probe import probe
 from ._reasons import Reason
 from ._records import metric
@@ -216,25 +215,26 @@ def _search_backend(options: dict[str, Any]) -> Any:
 
 
 def _novelty_against_held_out_anchors(run: Run, nov: Any) -> None:
-    """Near-copy rate and distance ratio at matched sizes against a split of the
-    anchors, like every other comparison.
-
-    The synthetic rows are compared with a random half of the anchors, so a generator
-    that copies shows about half its copies in the value; the share over all rows and
-    all anchors is kept in ``params["share_all_rows"]`` (and flags every row). A
-    leave-one-out null with a binomial interval treats the flags as independent; they
-    are not (near-duplicate anchors flag in pairs, and every row's flag depends on the
-    same anchors): its interval covered the null in 40% of clustered 64-d null audits.
-    """
-    a, opt = run.state.emb["anchor"], run.opt
-    res = record_comparison(run, Compared(
-        "novelty", {"near_copy_rate": "memorisation"},
-        (("near_copy_rate", near_copy_rate(opt.copy_ratio, opt.workers)),),
-        "anchor", "synthetic", reference="anchors", ref_x=a, min_rows=3))
-    if res:
-        run.update_params("novelty", "memorisation",
-                          share_all_rows=float(nov.memorisation.value),
-                          count_all_rows=int(nov.near_copy.sum()))
+    """The near-copy rate, every synthetic row against every anchor (the rows the per-row
+    table flags), over the anchors' own rate (each against the others), with a
+    delete-a-group jackknife interval (:func:`~._metrics.near_copy_excess`); and the
+    distance ratio at matched sizes against a split of the anchors, like every other
+    comparison."""
+    a, s, opt = run.state.emb["anchor"], run.state.emb["synthetic"], run.opt
+    if a.shape[0] >= 3:
+        est, share, anchor_share = near_copy_excess(
+            a, s, nov.near_copy, copy_ratio=opt.copy_ratio, workers=opt.workers,
+            rng=run.stream("near_copy_jackknife"))
+        n_a = a.shape[0]
+        ac = (anchor_share * n_a + 2) / (n_a + 4)
+        null = Null(anchor_share, float(np.sqrt(ac * (1 - ac) / (n_a + 4))),
+                    "the anchors against one another (leave-one-out)",
+                    int(est.params["groups"]), n_a)
+        run.records.append(metric("novelty", "memorisation", est, raw=share, null=null))
+    else:
+        run.withhold("novelty", {"rate": "memorisation"}, Reason(
+            "too_few_rows", f"needs at least 3 anchors (each is compared with the "
+                            f"others); the anchors have {a.shape[0]}"))
     record_comparison(run, Compared(
         "novelty", {"distance_ratio": "distance_ratio"},
         (("distance_ratio", distance_ratio(opt.workers)),), "anchor", "synthetic",

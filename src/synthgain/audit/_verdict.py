@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from ._records import BOUND_WORDS
 from ._rows import RowInfo, row_flags
 
 __all__ = ["Thresholds", "build_verdict", "parse_thresholds", "verdict_lines"]
@@ -164,10 +165,18 @@ def _gain(result: Any, spec: tuple[Any, ...]) -> dict[str, Any]:
                 "reason": why, "text": f"{name}: not measurable ({rec.label}: {why})"}
     status, words = (("more", more) if lo > 0 else ("less", less) if hi < 0
                      else ("chance", none))
-    return {"name": name, "measure": measure, "status": status, "value": v,
-            "ci_low": lo, "ci_high": hi,
-            "text": f"{name}: {words} ({rec.label} {v:+.3g}{unit} over chance, 95% CI "
-                    f"{lo:.3g} to {hi:.3g})"}
+    out = {"name": name, "measure": measure, "status": status, "value": v,
+           "ci_low": lo, "ci_high": hi,
+           "text": f"{name}: {words} ({rec.label} {_as_bound(rec.bound)}{v:+.3g}{unit} over "
+                   f"chance, 95% CI {lo:.3g} to {hi:.3g})"}
+    if rec.bound is not None:
+        out["bound"] = rec.bound
+    return out
+
+
+def _as_bound(bound: str | None) -> str:
+    """``"at most "`` for an upper bound, ``"at least "`` for a lower one, else ``""``."""
+    return f"{BOUND_WORDS[bound]} " if bound else ""
 
 
 def _example(info: RowInfo | None, j: int, detail: str) -> dict[str, Any]:

@@ -161,6 +161,8 @@ def _headline(result: Any) -> list[dict[str, str]]:
             continue
         est = rec.estimate
         value = f"{est.value:+.1%}" if key == "memorisation" else _fmt(est.value)
+        if rec.bound is not None:  # a bound reads as one
+            value = f"{'≤' if rec.bound == 'upper' else '≥'} {value}"
         cards.append({"value": value, "label": label})
     return cards
 

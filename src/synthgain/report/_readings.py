@@ -90,9 +90,11 @@ _FIXED = {
                        "the task)", "synthetic rows sit closer to anchors than held-out "
                        "anchors do (copying)", "as far from the anchors as held-out "
                        "anchors"),
-    "memorisation": ("near-copy rate over chance (against half of the anchors)",
-                     "more synthetic rows are near-copies of anchors than held-out anchors "
-                     "are", "", "no more near-copies than held-out anchors have"),
+    "memorisation": ("near-copy rate over chance (every row against every anchor, over "
+                     "the anchors' own rate)",
+                     "more synthetic rows are near-copies of anchors than anchors are of "
+                     "one another", "", "no more near-copies than the anchors have among "
+                     "themselves"),
 }
 
 _PROBE = {
