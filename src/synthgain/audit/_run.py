@@ -221,12 +221,19 @@ def record_comparison(run: Run, spec: Compared) -> dict[str, Comparison]:
     whys = [w for name, _ in spec.estimators for w in invalid[name]]
     for out, key in spec.keys.items():
         c = res[out]
-        reason = (Reason(whys[0].code, "; ".join(dict.fromkeys(whys))) if invalid[estimator]
+        reason = (Reason(_code_of(whys), "; ".join(dict.fromkeys(whys))) if invalid[estimator]
                   else _below_chance(c, out) if c.outside else None)
         run.records.append(metric(spec.group, key, None if reason is not None else
                                   c.estimate, kind=spec.kinds.get(out), datasets=ds,
                                   raw=c.raw, null=c.null, reason=reason))
     return res
+
+
+def _code_of(whys: list[Reason]) -> str:
+    """The code of several alternatives' reasons: ``below_calibrated_size`` when one of
+    them would be valid with more rows (the actionable one), else the first's."""
+    codes = [w.code for w in whys]
+    return "below_calibrated_size" if "below_calibrated_size" in codes else codes[0]
 
 
 def _ref(spec: Compared) -> np.ndarray:
