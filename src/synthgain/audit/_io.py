@@ -48,7 +48,6 @@ from ._layouts import (
     LAYOUTS,
     ROW,
     Layout,
-    check_options,
     describe,
     detect_layout,
     extract_texts,
@@ -432,7 +431,6 @@ def load_dataset(
     ('chat', ['A0', 'A1', 'A2'])
     """
     names = dict(option_names or {})
-    check_options(layout, field, names)
     p = Path(path)
     label = name or p.name
     if p.is_dir():

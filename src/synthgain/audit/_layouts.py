@@ -37,7 +37,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._validation import check_choice
 from ..exceptions import ValidationError
 
 ROW = "__row__"
@@ -90,12 +89,6 @@ def option(names: Mapping[str, str], arg: str, value: str | None = None) -> str:
 def where(row: Mapping[str, Any]) -> str:
     """``File 'x.jsonl', row 3``: the row's place, for messages."""
     return f"File '{row[FILE]}', row {row[ROW]}"
-
-
-def check_options(layout: str, field: str, names: Mapping[str, str]) -> None:
-    """Raise if ``layout`` or ``field`` is not one of the known names."""
-    check_choice(layout, option(names, "layout").rstrip("="), LAYOUTS)
-    check_choice(field, option(names, "field").rstrip("="), FIELDS)
 
 
 def detect_layout(row: Mapping[str, Any], layout: str, text_column: str | None
