@@ -154,7 +154,7 @@ def test_audit_cli_checks_backend_flags(tmp_path):
 
     a, s = str(tmp_path / "a.npy"), str(tmp_path / "s.npy")  # checked before any file is read
     res = CliRunner().invoke(app, ["audit", a, s, "--backend", "ray"])
-    assert res.exit_code == 2 and "`--backend` must be local or dask" in " ".join(res.output.split())
+    assert res.exit_code == 2 and "`--backend` must be one of 'local', 'dask'. Got 'ray' instead." in " ".join(res.output.split())
     res = CliRunner().invoke(app, ["audit", a, s, "--scheduler", "tcp://127.0.0.1:1"])
     assert res.exit_code == 2
     assert "--scheduler is used with --backend dask only" in " ".join(res.output.split())

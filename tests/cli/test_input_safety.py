@@ -200,13 +200,13 @@ REFUSED = {
         "--drop 'duplicate' does nothing without --write-filtered"),
     # flags checked before the data is read (the input files do not exist)
     "unknown model": (lambda d: ["missing.jsonl", "gone.jsonl", "--model", "gpt5"],
-                      "`--model` must be one of auto, minilm, lsa. Got 'gpt5'"),
+                      "`--model` must be one of 'minilm', 'lsa', 'auto'. Got 'gpt5' instead."),
     "zero workers": (lambda d: ["missing.jsonl", "gone.jsonl", "--workers", "0"],
                      "`--workers` must be -1 (all cores) or at least 1. Got 0"),
     "negative seed": (lambda d: ["missing.jsonl", "gone.jsonl", "--seed", "-5"],
                       "'--seed'"),
     "unknown backend": (lambda d: ["missing.jsonl", "gone.jsonl", "--backend", "ray"],
-                        "`--backend` must be local or dask"),
+                        "`--backend` must be one of 'local', 'dask'. Got 'ray' instead."),
     # strict reading
     "csv row with extra cells": (
         lambda d: _csv(d, "1,one two\n2,three,four\n"),

@@ -24,7 +24,7 @@ from .._validation import (
 )
 from ..exceptions import ValidationError
 from ..measures import Estimate
-from ._embed import Progress
+from ._embed import _MODELS, Progress
 from ._io import Dataset
 from ._reasons import Reason
 from ._records import BOUND_WORDS, Metric
@@ -190,7 +190,7 @@ _DATA = instance(Dataset, np.ndarray, list, tuple, what="a Dataset or an array o
 @validate_params(
     anchor=_DATA, synthetic=_DATA, target=instance(Dataset, np.ndarray, list, tuple,
                                                    none=True),
-    evaluation=instance(Dataset, none=True), model=one_of("auto", "minilm", "lsa"),
+    evaluation=instance(Dataset, none=True), model=one_of(*_MODELS),
     cache_dir=instance(str, Path, none=True), compare_rows=integer(2), repeats=integer(2),
     n_pca=integer(1), k=integer(1), copy_ratio=real(0.0, closed="neither"),
     near_copy_limit=real(0.0, 1.0), max_near_copies=integer(0), rng=seed_like,

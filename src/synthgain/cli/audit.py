@@ -24,8 +24,6 @@ AUDIT_FLAGS = {**FLAGS, "model": "--model", "workers": "--workers", "rng": "--se
                "path": "--write-filtered", "out_dir": "--out"}
 #: What --write-filtered drops unless --drop says otherwise.
 DEFAULT_DROP = "near-copy,duplicate,contaminated"
-#: The text models --model takes.
-MODELS = ("auto", "minilm", "lsa")
 
 
 def audit(
@@ -200,15 +198,14 @@ def _progress_bar(label: str, width: int = 30) -> Any:
 
 def _check_options(model: str, workers: int, backend: str, scheduler: str | None,
                    drop: str | None, write_filtered: Path | None) -> None:
-    """The flags that typer does not check itself, before anything is read."""
+    """The flags that typer does not check itself, before anything is read: those that
+    run_audit takes by its own declared constraints (their messages name the flags
+    through :data:`AUDIT_FLAGS`), then the pairings of flags."""
+    from ..audit import run_audit
     from ..exceptions import ValidationError
 
-    if model not in MODELS:
-        raise ValidationError(f"`--model` must be one of {', '.join(MODELS)}. Got {model!r}.")
-    if workers == 0 or workers < -1:
-        raise ValidationError(f"`--workers` must be -1 (all cores) or at least 1. Got {workers}.")
-    if backend not in ("local", "dask"):
-        raise ValidationError(f"`--backend` must be local or dask. Got {backend!r} instead.")
+    for name, value in (("model", model), ("workers", workers), ("backend", backend)):
+        run_audit.__constraints__[name](value, name)  # type: ignore[attr-defined]
     if scheduler and backend != "dask":
         raise ValidationError(f"--scheduler is used with --backend dask only. Got --scheduler "
                               f"{scheduler!r} with --backend {backend}: add --backend dask.")
