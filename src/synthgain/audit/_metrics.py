@@ -376,6 +376,13 @@ NEAR_COPY_GROUPS = 10
 _NEAR_COPY_K = 12
 
 
+def agresti_coull_se(share: float, n: int) -> float:
+    """Standard error of a binomial share of ``n`` trials, from the Agresti-Coull
+    estimate ``(count + 2) / (n + 4)``: not 0 at a share of 0 or 1."""
+    ac = (share * n + 2) / (n + 4)
+    return float(np.sqrt(ac * (1 - ac) / (n + 4)))
+
+
 def _first_kept(idx: np.ndarray, dist: np.ndarray, keep: np.ndarray,
                 other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of a neighbour list, the first neighbour that is kept (and, with
@@ -409,7 +416,7 @@ def _copy_shares(a_idx: np.ndarray, a_dist: np.ndarray, s_idx: np.ndarray,
                  rng=seed_like)
 def near_copy_excess(anchors: Any, synthetic: Any, near_copy: Any = None, *,
                      copy_ratio: float = 0.25, groups: int = NEAR_COPY_GROUPS,
-                     workers: int = -1, rng: Any = None) -> tuple[Estimate, float, float]:
+                     workers: int = -1, rng: Any = None) -> Estimate:
     """The share of synthetic rows that are near-copies of an anchor, every row against
     every anchor, over the anchors' own share (each anchor against the others).
 
@@ -439,10 +446,11 @@ def near_copy_excess(anchors: Any, synthetic: Any, near_copy: Any = None, *,
 
     Returns
     -------
-    tuple of (Estimate, float, float)
+    Estimate
         The excess (synthetic share minus the anchors' share) with its jackknife
         standard error and 95 % interval (Student's t with ``groups - 1`` degrees of
-        freedom), the synthetic share and the anchors' share.
+        freedom); ``params`` holds the synthetic share (``share_all_rows``), the anchors'
+        (``anchor_share``) and the number of groups.
 
     Notes
     -----
@@ -466,10 +474,10 @@ def near_copy_excess(anchors: Any, synthetic: Any, near_copy: Any = None, *,
     >>> from synthgain.audit._metrics import near_copy_excess
     >>> g = np.random.default_rng(0)
     >>> a = g.normal(size=(300, 4))
-    >>> est, share, anchors_share = near_copy_excess(a, a.copy(), rng=0)
-    >>> share, bool(est.value > 0.95)
+    >>> est = near_copy_excess(a, a.copy(), rng=0)
+    >>> est.params["share_all_rows"], bool(est.value > 0.95)
     (1.0, True)
-    >>> est, _, _ = near_copy_excess(a, g.normal(size=(300, 4)), rng=0)
+    >>> est = near_copy_excess(a, g.normal(size=(300, 4)), rng=0)
     >>> lo, hi = est.ci()
     >>> bool(lo <= 0.0 <= hi)
     True
@@ -501,8 +509,7 @@ def near_copy_excess(anchors: Any, synthetic: Any, near_copy: Any = None, *,
     jack = (g - 1) / g * float(np.sum((reps - reps.mean()) ** 2))
     # no smaller than two independent binomial shares' (Agresti-Coull), so that a share
     # of 0 or 1 on both sides still has an interval of the size its counts allow
-    ac_s, ac_a = (p_s * m + 2) / (m + 4), (p_a * n + 2) / (n + 4)
-    floor = ac_s * (1 - ac_s) / (m + 4) + ac_a * (1 - ac_a) / (n + 4)
+    floor = agresti_coull_se(p_s, m) ** 2 + agresti_coull_se(p_a, n) ** 2
     se = float(np.sqrt(max(jack, floor)))
     t = float(stats.t.ppf(0.975, g - 1))
     value = p_s - p_a
@@ -510,4 +517,4 @@ def near_copy_excess(anchors: Any, synthetic: Any, near_copy: Any = None, *,
                    {"share_all_rows": p_s, "count_all_rows": round(p_s * m),
                     "anchor_share": p_a, "copy_ratio": c, "groups": g},
                    interval=(value - t * se, value + t * se))
-    return est, p_s, p_a
+    return est

@@ -50,7 +50,7 @@ from ._estimators import (
 )
 from ._information import difference, project
 from ._io import Dataset
-from ._metrics import near_copy_excess, novelty
+from ._metrics import agresti_coull_se, near_copy_excess, novelty
 from ._null import Null, matched_rows
 from ._probe import probe
 from ._reasons import Reason
@@ -187,7 +187,7 @@ def novelty_stage(run: Run) -> None:
                           [data["anchor"].ids[int(i)] for i in nov.nearest], nov.ratio, out,
                           data["synthetic"].texts)
     rate = st.rate = float(nov.memorisation.value)
-    _novelty_against_held_out_anchors(run, nov)
+    _near_copy_rate_and_distance_ratio(run, nov)
     run.note("near_copy_count",
              f"{int(nov.memorisation.params['count']):,} of {n['synthetic']:,} synthetic "
              f"rows ({rate:.1%}) are near-copies of an anchor (all rows; listed in the "
@@ -214,7 +214,7 @@ def _search_backend(options: dict[str, Any]) -> Any:
     return get_backend("dask", scheduler=options.get("scheduler"))
 
 
-def _novelty_against_held_out_anchors(run: Run, nov: Any) -> None:
+def _near_copy_rate_and_distance_ratio(run: Run, nov: Any) -> None:
     """The near-copy rate, every synthetic row against every anchor (the rows the per-row
     table flags), over the anchors' own rate (each against the others), with a
     delete-a-group jackknife interval (:func:`~._metrics.near_copy_excess`); and the
@@ -222,15 +222,14 @@ def _novelty_against_held_out_anchors(run: Run, nov: Any) -> None:
     comparison."""
     a, s, opt = run.state.emb["anchor"], run.state.emb["synthetic"], run.opt
     if a.shape[0] >= 3:
-        est, share, anchor_share = near_copy_excess(
-            a, s, nov.near_copy, copy_ratio=opt.copy_ratio, workers=opt.workers,
-            rng=run.stream("near_copy_jackknife"))
-        n_a = a.shape[0]
-        ac = (anchor_share * n_a + 2) / (n_a + 4)
-        null = Null(anchor_share, float(np.sqrt(ac * (1 - ac) / (n_a + 4))),
+        est = near_copy_excess(a, s, nov.near_copy, copy_ratio=opt.copy_ratio,
+                               workers=opt.workers, rng=run.stream("near_copy_jackknife"))
+        anchor_share, n_a = est.params["anchor_share"], a.shape[0]
+        null = Null(anchor_share, agresti_coull_se(anchor_share, n_a),
                     "the anchors against one another (leave-one-out)",
                     int(est.params["groups"]), n_a)
-        run.records.append(metric("novelty", "memorisation", est, raw=share, null=null))
+        run.records.append(metric("novelty", "memorisation", est,
+                                  raw=est.params["share_all_rows"], null=null))
     else:
         run.withhold("novelty", {"rate": "memorisation"}, Reason(
             "too_few_rows", f"needs at least 3 anchors (each is compared with the "
