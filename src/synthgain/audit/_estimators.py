@@ -19,8 +19,6 @@ name               what                                        outputs
 ``prdc``           precision, recall, density, coverage of     ``precision``, ``recall``,
                    y (synthetic) against x (real)              ``density``, ``coverage``
 ``vendi_diff``     Vendi(x) - Vendi(y), cosine kernel          ``vendi``
-``near_copy_rate`` share of y's rows that are near-copies of an   ``near_copy_rate``
-                   x row
 ``distance_ratio`` y's mean distance to its nearest x row over  ``distance_ratio``
                    the median nearest-neighbour distance
                    within x (unit-free)
@@ -38,7 +36,7 @@ from ..measures import entropy, kl_divergence, knn_distances, mutual_information
 from ..mixture import select_gmm
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
-from ._metrics import novelty, prdc, vendi_score
+from ._metrics import prdc, vendi_score
 
 __all__ = [
     "ESTIMATORS",
@@ -50,7 +48,6 @@ __all__ = [
     "ksg_mi",
     "mixture_kl_gap",
     "mixture_mi",
-    "near_copy_rate",
     "prdc_measure",
     "vendi_diff",
 ]
@@ -183,14 +180,6 @@ def distance_ratio(workers: int = -1) -> Measure:
     return measure
 
 
-def near_copy_rate(copy_ratio: float = 0.25, workers: int = -1) -> Measure:
-    """Share of ``y``'s rows that are near-copies of an ``x`` row (:func:`novelty`)."""
-    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
-        return {"near_copy_rate": novelty(x, y, copy_ratio=copy_ratio,
-                                          workers=workers).memorisation.value}
-    return measure
-
-
 def vendi_diff(n_groups: int = 2) -> Measure:
     """Vendi(x) - Vendi(y) under the cosine kernel (all-zero rows are left out)."""
     def one(z: np.ndarray) -> float:
@@ -209,5 +198,5 @@ ESTIMATORS: dict[str, Callable[..., Measure]] = {
     "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
     "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
     "prdc": prdc_measure, "vendi_diff": vendi_diff, "distance_ratio": distance_ratio,
-    "near_copy_rate": near_copy_rate, "mixture_mi": mixture_mi,
+    "mixture_mi": mixture_mi,
 }

@@ -64,7 +64,6 @@ class State:
     nov: Any                            # novelty: the nearest-anchor search (Novelty)
     near: list[dict[str, Any]]          # novelty: the near-copy rows for the report
     row_info: Any                       # novelty: the per-row table's columns (RowInfo)
-    rate: float                         # novelty: share of near-copies, all rows
     over: str | None                    # novelty: that share in words, above the limit
     copies: Reason | None               # novelty: the reason it withholds kNN/classifier
     proj: Any                           # space: the whitened principal projection

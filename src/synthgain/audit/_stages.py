@@ -6,8 +6,8 @@ stage      what it measures                                 gives
 ========== ================================================ ===========================
 embed      the embeddings of every dataset                  emb, model_used, n, dims
 text       the lexical measures and per-row text flags      text_rows
-novelty    near-copies, nearest anchors, outlier scores     nov, near, row_info, rate,
-                                                            over, copies
+novelty    near-copies, nearest anchors, outlier scores     nov, near, row_info, over,
+                                                            copies
 space      the anchors' and synthetic rows' whitened        proj, sub_a
            principal subspace
 divergences KL (kNN), JS and TV (classifier) per pair
@@ -186,7 +186,7 @@ def novelty_stage(run: Run) -> None:
     st.row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
                           [data["anchor"].ids[int(i)] for i in nov.nearest], nov.ratio, out,
                           data["synthetic"].texts)
-    rate = st.rate = float(nov.memorisation.value)
+    rate = float(nov.memorisation.value)
     _near_copy_rate_and_distance_ratio(run, nov)
     run.note("near_copy_count",
              f"{int(nov.memorisation.params['count']):,} of {n['synthetic']:,} synthetic "
@@ -516,7 +516,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("embed", embed, gives=("emb", "model_used", "n", "dims")),
     Stage("text", text, needs=("model_used",), gives=("text_rows",)),
     Stage("novelty", novelty_stage, needs=("emb", "n"),
-          gives=("nov", "near", "row_info", "rate", "over", "copies")),
+          gives=("nov", "near", "row_info", "over", "copies")),
     Stage("space", space, needs=("emb",), gives=("proj", "sub_a")),
     Stage("divergences", divergences, needs=("emb", "n", "dims", "proj", "copies")),
     Stage("information", information, needs=("emb", "proj", "sub_a", "over")),
