@@ -16,7 +16,7 @@ from ...measures import Estimate
 from .._null import compare, matched_rows
 from .._reasons import Reason
 from .._records import Metric
-from .boilerplate import EMBEDDER_MAX_TOKENS, REFUSAL_PATTERNS, TokenCounter
+from .boilerplate import EMBEDDER_MAX_TOKENS, REFUSAL_PATTERNS, TokenCounter, text_lengths
 from .contamination import CONTAMINATION_N, COPY_CONTAINMENT, _copy_share
 from .corpus import SHINGLE_N, _Corpus, _WordHashes, _words
 from .duplicates import JACCARD, LSH_BANDS, NUM_PERM
@@ -276,9 +276,9 @@ def _length_records(sets: dict[str, Any], rows: dict[str, np.ndarray],
              "embedder_tokens": "embedder tokens"}
     for name, d in sets.items():
         texts = list(d.texts)
-        lengths = {"length_chars": np.fromiter(map(len, texts), np.int64, len(texts)),
-                   "length_tokens": np.fromiter((len(t.split()) for t in texts), np.int64,
-                                                len(texts))}
+        # the synthetic rows' lengths are already in the per-row table
+        lengths = ({k: rows[k] for k in ("length_chars", "length_tokens")}
+                   if name == "synthetic" else text_lengths(texts))
         if token_counts is not None:
             lengths["embedder_tokens"] = (rows["embedder_tokens"] if name == "synthetic"
                                           else np.asarray(token_counts(texts), np.int64))

@@ -12,7 +12,7 @@ from ...exceptions import SynthgainError
 from .corpus import CHUNK, _Corpus
 
 __all__ = ["EMBEDDER_MAX_TOKENS", "REFUSAL_PATTERNS", "TokenCounter", "length_flags",
-           "minilm_token_counts"]
+           "minilm_token_counts", "text_lengths"]
 
 #: all-MiniLM-L6-v2 reads at most this many word pieces (sentence-transformers'
 #: max_seq_length, [CLS] and [SEP] included); longer texts are truncated
@@ -58,18 +58,21 @@ def minilm_token_counts(texts: Sequence[str]) -> np.ndarray:
     return counts
 
 
+def text_lengths(texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per text: ``length_chars`` and ``length_tokens`` (whitespace tokens)."""
+    n = len(texts)
+    return {"length_chars": np.fromiter(map(len, texts), dtype=np.int64, count=n),
+            "length_tokens": np.fromiter((len(t.split()) for t in texts), dtype=np.int64,
+                                         count=n)}
+
+
 def length_flags(texts: Sequence[str], corpus: _Corpus,
                  token_counts: TokenCounter | None) -> dict[str, np.ndarray]:
     """Per text: ``length_chars``, ``length_tokens`` (whitespace), ``length_words`` (the
     n-gram words), ``embedder_tokens`` and ``truncated`` (with ``token_counts``; else
     ``truncated`` all False), ``empty`` (no word character), ``refusal``."""
     n = len(texts)
-    rows: dict[str, np.ndarray] = {
-        "length_chars": np.fromiter(map(len, texts), dtype=np.int64, count=n),
-        "length_tokens": np.fromiter((len(t.split()) for t in texts), dtype=np.int64,
-                                     count=n),
-        "length_words": corpus.lens.copy(),
-    }
+    rows = {**text_lengths(texts), "length_words": corpus.lens.copy()}
     if token_counts is not None:
         rows["embedder_tokens"] = np.asarray(token_counts(list(texts)), dtype=np.int64)
         rows["truncated"] = rows["embedder_tokens"] > EMBEDDER_MAX_TOKENS
