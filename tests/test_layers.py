@@ -12,8 +12,8 @@ ROOT = Path(synthgain.__file__).parent
 LAYERS = {
     "_rng": 0, "_validation": 0, "exceptions": 0,
     "mixture": 1, "measures": 2, "process": 3, "theory": 4, "experiments": 5,
-    "audit": 6, "study": 7, "plots": 8, "report": 9, "cli": 10,
-    "__init__": 11, "__main__": 11,
+    "lm": 6, "audit": 7, "study": 8, "plots": 9, "report": 10, "cli": 11,
+    "__init__": 12, "__main__": 12,
 }  # fmt: skip
 FOUNDATIONS = {"_rng", "_validation", "exceptions"}
 

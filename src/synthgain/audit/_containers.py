@@ -192,8 +192,9 @@ READERS = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv,
             "parquet": _read_parquet, "arrow": _read_arrow}
 
 
-def read_rows(p: Path) -> list[dict[str, Any]]:
-    """The rows of one file of a row container ([] when it has none).
+def read_rows(p: str | Path) -> list[dict[str, Any]]:
+    """The rows of one file of a row container ([] when it has none); ``p`` a path or
+    a string.
 
     Examples
     --------
@@ -204,6 +205,7 @@ def read_rows(p: Path) -> list[dict[str, Any]]:
     >>> [r["text"] for r in read_rows(path)]
     ['a', 'b']
     """
+    p = Path(p)
     kind, gz = container_of(p)
     data = read_bytes(p, gz)
     return READERS[str(kind)](data, p) if data else []

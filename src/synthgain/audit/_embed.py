@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ import numpy as np
 from .._validation import check_choice, check_int
 from ..exceptions import SynthgainError, ValidationError
 from ..experiments.backends import usable_cores
+from ..lm import quiet_libraries, torch_threads
 
 __all__ = ["GRAM_MAX_ROWS", "LSAEmbedder", "available_models", "embed_texts"]
 
@@ -90,7 +89,7 @@ def _load_minilm() -> Any:
     if path not in _LOADED:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        with _quiet_libraries():
+        with quiet_libraries():
             from sentence_transformers import SentenceTransformer
 
             _LOADED.clear()
@@ -99,101 +98,13 @@ def _load_minilm() -> Any:
 
 
 _LOADED: dict[str, Any] = {}
-_NOISY = r"(transformers|sentence_transformers|huggingface_hub|torch|tqdm)(\.|$)"
-
-
-@contextmanager
-def _quiet_libraries() -> Iterator[None]:
-    """No progress bars, info logs or warnings from transformers, sentence-transformers,
-    huggingface_hub and torch while inside; their previous settings restored after.
-
-    Examples
-    --------
-    The sentence-transformers logger is quiet inside and as it was after:
-
-    >>> import logging
-    >>> from synthgain.audit import quiet_libraries
-    >>> log = logging.getLogger("sentence_transformers")
-    >>> before = log.level
-    >>> with quiet_libraries():
-    ...     log.level == logging.ERROR
-    True
-    >>> log.level == before
-    True
-    """
-    import logging
-
-    saved: list[Callable[[], None]] = []
-    try:
-        from transformers.utils import logging as hf_logging
-
-        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        saved.append(lambda: hf_logging.set_verbosity(verbosity))
-        if bars:
-            saved.append(hf_logging.enable_progress_bar)
-    except ImportError:
-        pass
-    try:
-        from huggingface_hub.utils import (
-            are_progress_bars_disabled,
-            disable_progress_bars,
-            enable_progress_bars,
-        )
-
-        if not are_progress_bars_disabled():
-            disable_progress_bars()
-            saved.append(enable_progress_bars)
-    except ImportError:
-        pass
-    st_logger = logging.getLogger("sentence_transformers")
-    level = st_logger.level
-    st_logger.setLevel(logging.ERROR)
-    saved.append(lambda: st_logger.setLevel(level))
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", module=_NOISY)
-            yield
-    finally:
-        for restore in reversed(saved):
-            restore()
-
-
-@contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """torch's intra-op threads set to ``threads`` inside, restored after.
-
-    Examples
-    --------
-    (Where torch is installed: the ``text`` extra.)
-
-    >>> import importlib.util
-    >>> if importlib.util.find_spec("torch") is not None:
-    ...     import torch
-    ...     from synthgain.audit import torch_threads
-    ...     n = torch.get_num_threads()
-    ...     with torch_threads(1):
-    ...         assert torch.get_num_threads() == 1
-    ...     assert torch.get_num_threads() == n
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 Encoding = dict[str, list[list[int]]]
 
 
 def _tokenize(texts: Sequence[str]) -> Encoding:
     """Token ids (and masks) of every text, truncated to the model's length, unpadded."""
     model = _load_minilm()
-    with _quiet_libraries():
+    with quiet_libraries():
         enc = model.tokenizer(list(texts), truncation=True, max_length=model.max_seq_length)
     return {k: list(v) for k, v in enc.items()}
 
@@ -218,7 +129,7 @@ def _minilm_batches(enc: Encoding, batch_size: int, threads: int,
     n = len(enc["input_ids"])
     total = n if total is None else total
     out = np.empty((n, _MINILM_DIM), dtype=np.float32)
-    with _quiet_libraries(), _torch_threads(threads), torch.inference_mode():
+    with quiet_libraries(), torch_threads(threads), torch.inference_mode():
         model.eval()
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)

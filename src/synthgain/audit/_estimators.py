@@ -22,6 +22,12 @@ name               what                                        outputs
 ``distance_ratio`` y's mean distance to its nearest x row over  ``distance_ratio``
                    the median nearest-neighbour distance
                    within x (unit-free)
+``alignment``      cosine between the mean rows of x and y     ``alignment``
+                   (the model's gradient sketches: LESS)
+``mean_diff``      mean(x) - mean(y) of one column (a loss,     ``mean``
+                   IFD, a 0/1 flag)
+``tstr``           accuracy on y of a classifier trained on x   ``accuracy``
+                   (last column: the label code)
 =================  ==========================================  ========================
 """
 
@@ -37,18 +43,22 @@ from ..mixture import select_gmm
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
 from ._metrics import prdc, vendi_score
+from ._probe import fit_score
 
 __all__ = [
     "ESTIMATORS",
+    "alignment",
     "c2st",
     "distance_ratio",
     "entropy_diff",
     "knn_kl",
     "knn_kl_gap",
     "ksg_mi",
+    "mean_diff",
     "mixture_kl_gap",
     "mixture_mi",
     "prdc_measure",
+    "tstr",
     "vendi_diff",
 ]
 
@@ -194,9 +204,35 @@ def vendi_diff(n_groups: int = 2) -> Measure:
     return measure
 
 
+def alignment() -> Measure:
+    """cos(mean(x), mean(y)): the first-order agreement of two sets of gradient sketches
+    (a step on x lowers y's loss in proportion to it; Xia et al. 2024)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        a, b = x.mean(axis=0), y.mean(axis=0)
+        den = float(np.linalg.norm(a) * np.linalg.norm(b))
+        return {"alignment": float(a @ b) / den if den > 0 else float("nan")}
+    return measure
+
+
+def mean_diff() -> Measure:
+    """mean(x) - mean(y) of one column, NaN rows left out (a per-row loss, IFD or flag)."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        return {"mean": float(np.nanmean(x[:, 0]) - np.nanmean(y[:, 0]))}
+    return measure
+
+
+def tstr(C: float = 1.0) -> Measure:
+    """Accuracy on y of a standardised logistic regression trained on x (train on one,
+    test on the other); each array's last column is the label code."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        hit = fit_score(x[:, :-1], x[:, -1], y[:, :-1], y[:, -1], C)
+        return {"accuracy": float(hit.mean())}
+    return measure
+
+
 ESTIMATORS: dict[str, Callable[..., Measure]] = {
     "knn_kl": knn_kl, "c2st": c2st, "mixture_kl_gap": mixture_kl_gap,
     "knn_kl_gap": knn_kl_gap, "entropy_diff": entropy_diff, "ksg_mi": ksg_mi,
     "prdc": prdc_measure, "vendi_diff": vendi_diff, "distance_ratio": distance_ratio,
-    "mixture_mi": mixture_mi,
+    "mixture_mi": mixture_mi, "alignment": alignment, "mean_diff": mean_diff, "tstr": tstr,
 }

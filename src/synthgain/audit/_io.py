@@ -50,6 +50,7 @@ from ._layouts import (
     Layout,
     describe,
     detect_layout,
+    extract_prompts,
     extract_texts,
     option,
     where,
@@ -82,7 +83,9 @@ class Dataset:
         measured: ``"response"``, ``"prompt"``, ``"conversation"``), ``column``,
         ``description`` (the line :meth:`describe` returns), ``rows`` (each row's 1-based
         number in its file), ``files`` (each row's shard, when read from a directory),
-        ``shards``, for preference pairs ``rejected`` (the rejected side's texts,
+        ``shards``, ``prompts`` (each row's prompt where responses are measured in a
+        layout with prompts; see :func:`~._layouts.extract_prompts`), for preference
+        pairs ``rejected`` (the rejected side's texts,
         row for row; see :meth:`rejected`), and with ``keep_records=True`` ``records``
         (the records as read, for :meth:`encode_rows`).
     """
@@ -544,9 +547,10 @@ def _from_rows(
             f"naming the text column, or {option(names, 'embedding_column')} for precomputed "
             f"embeddings. The layouts read as they are: {KNOWN_LAYOUTS}."
         )
-    texts = rejected = None
+    texts = rejected = prompts = None
     if lay is not None:
         texts, rejected = extract_texts(rows, lay, field, names, require_text=emb is None)
+        prompts = extract_prompts(rows, lay, field, names)
     labels = None
     if label_column is not None:
         require(label_column, "label", "label_column")
@@ -561,6 +565,8 @@ def _from_rows(
                  or lay is None else None)
     if rejected is not None:
         meta["rejected"] = rejected
+    if prompts is not None:
+        meta["prompts"] = prompts
     return Dataset(label, str(p), ids, texts, emb, labels, prov, meta=meta)
 
 

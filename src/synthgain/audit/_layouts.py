@@ -391,6 +391,23 @@ def extract_texts(
     return texts, rejected
 
 
+def extract_prompts(rows: Sequence[Mapping[str, Any]], layout: Layout, field: str,
+                    names: Mapping[str, str]) -> list[str | None] | None:
+    """Each row's prompt where the responses are measured in a layout with prompts
+    (chat, ShareGPT, Alpaca, preference pairs): what the language model conditions the
+    response on. None for other layouts and fields; a row without a prompt gets None."""
+    if field != "response" or layout.name == "text":
+        return None
+    out: list[str | None] = []
+    for r in rows:
+        try:
+            text, _ = _one(r, layout, "prompt", "chosen", names)
+        except ValidationError:
+            text = ""
+        out.append(text if text.strip() else None)
+    return out if any(p is not None for p in out) else None
+
+
 _MEASURED = {
     ("alpaca", "response"): "the responses (column 'output')",
     ("alpaca", "prompt"): "the prompts ('instruction', then 'input')",

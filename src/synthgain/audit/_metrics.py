@@ -198,19 +198,29 @@ def vendi_score(x: Any, *, n_groups: int = 20, rng: Any = None) -> Estimate:
     n = a.shape[0]
     g = min(n_groups, n)
     groups = check_rng(rng).permutation(n) % g
-    # one pass over the rows: per-group scatters S_g = sum_{i in g} u_i u_i^T, S = sum_g S_g
-    scatter = np.zeros((g, a.shape[1], a.shape[1]))
     sizes = np.bincount(groups, minlength=g)
-    for start in range(0, n, _VENDI_BLOCK):
-        stop = min(start + _VENDI_BLOCK, n)
-        u = a[start:stop] / norms[start:stop, None]
-        gb = groups[start:stop]
-        for j in range(g):
-            uj = u[gb == j]
-            scatter[j] += uj.T @ uj
-    s = scatter.sum(axis=0)
-    value = _vendi_from_scatter(s, n)
-    loo = np.array([_vendi_from_scatter(s - scatter[j], n - int(sizes[j])) for j in range(g)])
+    if n < a.shape[1]:
+        # fewer rows than dimensions (gradient sketches): the scatter's non-zero
+        # eigenvalues are the Gram matrix's, and leaving a group out is a sub-matrix
+        u = a / norms[:, None]
+        gram = u @ u.T
+        value = _vendi_from_scatter(gram, n)
+        loo = np.array([_vendi_from_scatter(gram[np.ix_(groups != j, groups != j)],
+                                            n - int(sizes[j])) for j in range(g)])
+    else:
+        # one pass over the rows: per-group scatters S_g = sum_{i in g} u_i u_i^T
+        scatter = np.zeros((g, a.shape[1], a.shape[1]))
+        for start in range(0, n, _VENDI_BLOCK):
+            stop = min(start + _VENDI_BLOCK, n)
+            u = a[start:stop] / norms[start:stop, None]
+            gb = groups[start:stop]
+            for j in range(g):
+                uj = u[gb == j]
+                scatter[j] += uj.T @ uj
+        s = scatter.sum(axis=0)
+        value = _vendi_from_scatter(s, n)
+        loo = np.array([_vendi_from_scatter(s - scatter[j], n - int(sizes[j]))
+                        for j in range(g)])
     se = float(np.sqrt((g - 1) / g * np.sum((loo - loo.mean()) ** 2)))
     return Estimate(value, se, "vendi_cosine_covariance", (n,), {"n_groups": g})
 

@@ -23,6 +23,7 @@ from .._validation import (
     workers_count,
 )
 from ..exceptions import ValidationError
+from ..experiments.backends import usable_cores
 from ..measures import Estimate
 from ._embed import _MODELS, Progress
 from ._io import Dataset
@@ -78,6 +79,11 @@ class AuditResult:
         The text facts of each synthetic row (:func:`synthgain.audit.text_row_flags`:
         lengths, truncation, duplicate cluster, contamination, empty, refusal); None for
         precomputed embeddings.
+    model_rows : dict of str to ndarray or None
+        ``lm_loss`` and ``ifd`` of each synthetic row (NaN for rows the model did not
+        score); None without the language model.
+    label_suspect : ndarray of bool or None
+        Each synthetic row whose label cleanlab flags; None without labels.
     """
 
     records: list[Metric]
@@ -95,6 +101,8 @@ class AuditResult:
     row_info: RowInfo | None = None
     thresholds: Thresholds | None = None
     text_rows: dict[str, np.ndarray] | None = None
+    model_rows: dict[str, np.ndarray] | None = None
+    label_suspect: np.ndarray | None = None
 
     def verdict(self, thresholds: Thresholds | Any = None) -> dict[str, Any]:
         """What the synthetic data adds and its three main problems, in plain words
@@ -196,7 +204,8 @@ _DATA = instance(Dataset, np.ndarray, list, tuple, what="a Dataset or an array o
     near_copy_limit=real(0.0, 1.0), max_near_copies=integer(0), rng=seed_like,
     workers=workers_count, progress=callable_or_none,
     thresholds=instance(Thresholds, dict, none=True), batch_size=integer(1),
-    backend=one_of("local", "dask"), scheduler=instance(str, none=True))
+    backend=one_of("local", "dask"), scheduler=instance(str, none=True),
+    lm=one_of("none", "smollm2"), lm_dim=integer(1), lm_rows=one_of("compared", "all"))
 def run_audit(
     anchor: Dataset | Any,
     synthetic: Dataset | Any,
@@ -219,6 +228,9 @@ def run_audit(
     batch_size: int = 64,
     backend: str = "local",
     scheduler: str | None = None,
+    lm: str = "none",
+    lm_dim: int = 1024,
+    lm_rows: str = "compared",
 ) -> AuditResult:
     """Audit synthetic data against its anchors and, optionally, a held-out target set.
 
@@ -287,6 +299,17 @@ def run_audit(
         results are the same; everything else runs here either way.
     scheduler : str, optional
         Dask scheduler address (``tcp://host:8786``), with ``backend="dask"``.
+    lm : {"none", "smollm2"}
+        The language model whose per-row loss, IFD and gradient sketches give the
+        ``model`` measures (G-Vendi, gradient alignment, loss, IFD) and the label-aware
+        sketches (:mod:`synthgain.lm`; ``make lm-setup``). Off by default in the library
+        (it costs minutes); the command line turns it on when the model is installed.
+    lm_dim : int
+        Numbers per gradient sketch.
+    lm_rows : {"compared", "all"}
+        The rows the model scores: those the comparisons use (at most ``compare_rows``
+        synthetic rows, twice that of the anchors and the target), or every row (then
+        ``lm_loss`` and ``ifd`` fill the whole per-row table).
 
     Returns
     -------
@@ -322,7 +345,9 @@ def run_audit(
     options = Options(model=model, cache_dir=cache_dir, cap=compare_rows, repeats=repeats,
                       n_pca=n_pca, k=k, copy_ratio=copy_ratio,
                       near_copy_limit=near_copy_limit, max_near_copies=max_near_copies,
-                      workers=workers, progress=progress, embed=embed_options)
+                      workers=workers, progress=progress, embed=embed_options, lm=lm,
+                      lm_dim=lm_dim, lm_rows=lm_rows,
+                      lm_threads=usable_cores() if workers == -1 else workers)
     # a warning raised on the way (a degenerate fit, ...) becomes a note of the result,
     # in metrics.json and the report, once per message (the filters in force still apply)
     with threadpool_limits(limits=1, user_api="blas"), \
@@ -387,7 +412,8 @@ def _result(run: Run) -> AuditResult:
               for n_, d in run.data.items()}
     config = {"model": st.model_used, "compare_rows": opt.cap, "repeats": opt.repeats,
               "n_pca": opt.n_pca, "k": opt.k, "copy_ratio": opt.copy_ratio,
-              "near_copy_limit": opt.near_copy_limit,
+              "near_copy_limit": opt.near_copy_limit, "lm": opt.lm,
+              **({"lm_dim": opt.lm_dim, "lm_rows": opt.lm_rows} if opt.lm != "none" else {}),
               "rng": run.rng if isinstance(run.rng, int) else None,
               # the root seed whatever ``rng`` was (None, a Generator, ...):
               # run_audit(..., rng=SeedSequence(**config["seed"])) reruns every number
@@ -397,7 +423,8 @@ def _result(run: Run) -> AuditResult:
         notes=run.notes, points_2d=st.points, nearest_distance=st.nov.distance,
         copy_threshold_ratio=opt.copy_ratio, timings=run.clock.wall,
         map_mixtures=st.map_mix, cpu_timings=run.clock.cpu, near_copy=st.nov.near_copy,
-        row_info=st.row_info, text_rows=st.text_rows)
+        row_info=st.row_info, text_rows=st.text_rows, model_rows=st.model_rows,
+        label_suspect=st.label_suspect)
 
 
 def _withheld_notes(records: list[Metric]) -> list[Reason]:

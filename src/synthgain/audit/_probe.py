@@ -11,14 +11,15 @@ from typing import Any
 
 import numpy as np
 
+from .._rng import check_rng
 from .._validation import anything, check_array, real, validate_params
 from ..exceptions import ValidationError
 from ..measures import Estimate
 
-__all__ = ["probe"]
+__all__ = ["LABEL_FOLDS", "fit_score", "label_issues", "probe"]
 
 
-def _fit_score(x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, c: float
+def fit_score(x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, c: float
                ) -> np.ndarray:
     """Per-target-point correctness (0/1) of a standardised logistic regression.
 
@@ -109,9 +110,9 @@ def probe(
         labels.append(arr)
     ya, ys, yt = labels
     corr = {
-        "anchor": _fit_score(xa, ya, xt, yt, c),
-        "synthetic": _fit_score(xs, ys, xt, yt, c),
-        "both": _fit_score(np.concatenate([xa, xs]), np.concatenate([ya, ys]), xt, yt, c),
+        "anchor": fit_score(xa, ya, xt, yt, c),
+        "synthetic": fit_score(xs, ys, xt, yt, c),
+        "both": fit_score(np.concatenate([xa, xs]), np.concatenate([ya, ys]), xt, yt, c),
     }
     n = xt.shape[0]
     out = {
@@ -123,3 +124,65 @@ def probe(
     out["gain_synthetic"] = _paired(corr["synthetic"], corr["anchor"],
                                     "paired_accuracy_difference")
     return out
+
+
+#: folds of the cross-fitted class probabilities the label issues are found from
+LABEL_FOLDS = 5
+
+
+def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0,
+                 rng: Any = None) -> np.ndarray:
+    """Rows whose label looks wrong: ``cleanlab.filter.find_label_issues`` on
+    out-of-sample class probabilities of a standardised logistic regression, each row's
+    from a model fitted on the other folds (stratified, :data:`LABEL_FOLDS` folds, fewer
+    where a class has fewer rows).
+
+    Rows of a class with a single row cannot be cross-fitted and are never flagged; with
+    fewer than two such classes nothing is (one bool per row, all False). The finding
+    itself is cleanlab's confident learning [1]_ (``filter_by="prune_by_noise_rate"``):
+    per class pair, the rows counted in the off-diagonal of the confident joint, those
+    with the largest margin first.
+
+    References
+    ----------
+    .. [1] C. G. Northcutt, L. Jiang, I. L. Chuang, "Confident Learning: Estimating
+       Uncertainty in Dataset Labels", Journal of Artificial Intelligence Research 70
+       (2021) 1373-1411.
+
+    Examples
+    --------
+    Two well-separated classes with 10 labels of 200 flipped: 8 of the flips are found,
+    and no clean row is flagged.
+
+    >>> import numpy as np
+    >>> from synthgain.audit import label_issues
+    >>> g = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 100)
+    >>> x = g.normal(size=(200, 2)) + 4 * y[:, None]
+    >>> noisy = y.copy(); noisy[:10] = 1
+    >>> found = label_issues(x, noisy, rng=0)
+    >>> int(found[:10].sum()), int(found[10:].sum())
+    (8, 0)
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(labels).astype(str)
+    _, code, counts = np.unique(y, return_inverse=True, return_counts=True)
+    keep = counts[code] >= 2
+    flags = np.zeros(y.shape[0], dtype=bool)
+    kept = np.unique(code[keep])
+    if kept.size < 2:
+        return flags
+    xk, ck = np.asarray(x, dtype=float)[keep], np.searchsorted(kept, code[keep])
+    folds = int(min(LABEL_FOLDS, counts[kept].min()))
+    seed = int(check_rng(rng).integers(2**31 - 1))
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    probs = cross_val_predict(model, xk, ck, method="predict_proba",
+                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    import cleanlab.filter
+
+    flags[np.flatnonzero(keep)] = cleanlab.filter.find_label_issues(ck, probs)
+    return flags

@@ -34,6 +34,7 @@ CODES: dict[str, str] = {
     "single_class": "the labels hold one class, so a probe measures nothing",
     "not_finite": "the estimate came out as NaN or infinite on these data",
     "undefined_on_texts": "no text has enough words for the measure's n-grams",
+    "no_prompts": "IFD needs each row's prompt, which the layout does not hold",
     # notes
     "comparison_design": "how every comparison is made: matched sizes, repeats, nulls",
     "near_copy_count": "how many synthetic rows are near-copies of an anchor",
@@ -47,6 +48,8 @@ CODES: dict[str, str] = {
     "warning": "a Python warning raised during the audit",
     "text_tokens": "embedder tokens are not counted with this embedding",
     "text_design": "how the lexical text measures are compared",
+    "lm_rows": "the rows the language model scored, and the time it took",
+    "lm_skipped": "the language-model measures need texts in every dataset",
 }
 
 

@@ -22,7 +22,8 @@ class Metric:
     ----------
     group : str
         Section of metrics.json (``divergences``, ``information``, ``kl_gap``,
-        ``fidelity``, ``diversity``, ``novelty``, ``probe``, ``text``).
+        ``fidelity``, ``diversity``, ``novelty``, ``probe``, ``text``, ``model``,
+        ``labels``).
     key : str
         Name inside the group, as in metrics.json (``kl_anchor_synthetic``).
     estimate : Estimate or None
@@ -34,10 +35,11 @@ class Metric:
         What is measured (``kl``, ``js``, ``tv``, ``kl_gap``, ``model_kl``, ``entropy``,
         ``delta_h``, ``mutual_information``, ``information_gain``, ``precision``,
         ``recall``, ``density``, ``coverage``, ``vendi``, ``novelty``, ``memorisation``,
-        ``accuracy``, ``gain``; the text measures: ``text_lexical``, ``text_ratio``,
+        ``accuracy``, ``gain``; the model and label measures: ``g_vendi``,
+        ``alignment``, ``lm_loss``, ``ifd``, ``label_issues``; the text measures: ``text_lexical``, ``text_ratio``,
         ``text_length``, ``text_count``).
     unit : str
-        ``nats``, ``share``, ``directions``, ``ratio`` or ``accuracy``.
+        ``nats``, ``share``, ``directions``, ``ratio``, ``accuracy`` or ``cosine``.
     datasets : tuple of str
         The datasets it is about, in order (``("anchor", "synthetic")``).
     raw : float or None
@@ -133,6 +135,21 @@ _FIXED: dict[str, tuple[str, str, str]] = {
     "accuracy_both": ("accuracy both", "accuracy", "accuracy"),
     "gain_both": ("gain: anchor + synthetic", "gain", "accuracy"),
     "gain_synthetic": ("gain: synthetic alone", "gain", "accuracy"),
+    "g_vendi": ("G-Vendi(synthetic) - G-Vendi(anchor) (gradient diversity)", "g_vendi",
+                "directions"),
+    "gradient_alignment": ("gradient alignment with the target (anchors without one)",
+                           "alignment", "cosine"),
+    "loss": ("LM loss: synthetic - anchor", "lm_loss", "nats"),
+    "ifd": ("IFD: synthetic - anchor", "ifd", "ratio"),
+    "tstr_accuracy": ("accuracy on the anchors, trained on synthetic rows", "accuracy",
+                      "accuracy"),
+    "tstr_accuracy_target": ("accuracy on the target, trained on synthetic rows",
+                             "accuracy", "accuracy"),
+    "label_issue_rate": ("label-issue rate (cleanlab)", "label_issues", "share"),
+    "g_vendi_labels": ("G-Vendi of label gradients: synthetic - anchor", "g_vendi",
+                       "directions"),
+    "gradient_alignment_labels": ("label-gradient alignment with the target (anchors "
+                                  "without one)", "alignment", "cosine"),
 }
 
 

