@@ -4,10 +4,11 @@ activations and output gradients) against the plain per-row loop (one forward an
 backward per row through autograd to the full restricted weight gradient, then the same
 projection), in one run, as texts per second and their ratio; and the losses alone.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lm.py [--rows 64] [--threads 2]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_lm.py [--rows 64] [--threads 2] [--no-prompts]
 
 Needs `make lm-setup`. The texts are questions of the LLM study's recorded generations
-(docs/data/llm_synthetic.jsonl.gz), each with its prompt; the clock excludes the load.
+(docs/data/llm_synthetic.jsonl.gz), each with its prompt (109 tokens on average) or,
+with ``--no-prompts``, alone (16 tokens); the clock excludes the load.
 The two paths' sketches are compared (largest absolute difference) so the speed is of
 the same numbers.
 """
@@ -39,10 +40,12 @@ def main() -> None:
     ap.add_argument("--loop-rows", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--no-prompts", action="store_true",
+                    help="score the questions alone (the text layout), not given their prompts")
     args = ap.parse_args()
     recs = [r for r in read_rows(DATA) if r.get("question")][: args.rows]
     texts = [str(r["question"]) for r in recs]
-    prompts = [str(r["prompt"]) for r in recs]
+    prompts = [None if args.no_prompts else str(r["prompt"]) for r in recs]
     t0 = time.perf_counter()
     load_model(threads=args.threads)
     print(f"device {device()}, torch threads {args.threads}, load "

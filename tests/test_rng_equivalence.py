@@ -86,6 +86,15 @@ def _audit_measures(rng):
     return {k: None if np.isnan(v) else v for k, v in out.items()}  # NaN != NaN
 
 
+def _label_issues(rng):
+    from synthgain.audit import label_issues
+
+    g = np.random.default_rng(0)
+    y = np.repeat([0, 1], 40)
+    x = g.normal(size=(80, 2)) + 2 * y[:, None]
+    return label_issues(x, np.where(g.random(80) < 0.2, 1 - y, y), rng=rng)
+
+
 CASES = {
     "synthgain.mixture.GaussianMixture.sample": lambda rng: MIX.sample(20, rng=rng),
     "synthgain.mixture.GaussianMixture.sample_components":
@@ -136,6 +145,7 @@ CASES = {
     "synthgain.study.generate_synthetic": lambda rng: _synthetic(rng),
     "synthgain.study.generate_text": lambda rng: _text(rng),
     "synthgain.audit.run_text_demo": lambda rng: _demo_metrics(rng),
+    "synthgain.audit.label_issues": lambda rng: _label_issues(rng),
     "synthgain.audit.write_chat_example": lambda rng: _chat_example(rng),
 }  # fmt: skip
 

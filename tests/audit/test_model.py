@@ -166,9 +166,14 @@ def test_cli_audit_with_the_model(tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "metrics.json").read_text())
     assert set(doc["metrics"]["model"]) == {"g_vendi", "gradient_alignment", "loss", "ifd"}
+    from synthgain.audit._gate import LM_KEYS
+
+    assert LM_KEYS <= {f"{g}.{k}" for g, keys in doc["metrics"].items() for k in keys}
     assert {"tstr_accuracy", "label_issue_rate", "g_vendi_labels",
             "gradient_alignment_labels"} <= set(doc["metrics"]["labels"])
     assert doc["config"]["lm"] == "smollm2"
+    html = (out / "report.html").read_text()
+    assert "What a small model learns" in html and "What the labels teach" in html
     table = pd.read_parquet(out / "rows.parquet")
     assert np.isfinite(table["lm_loss"]).sum() == 20 and np.isfinite(table["ifd"]).sum() == 20
     kept = read_rows(tmp_path / "f.jsonl")
@@ -195,3 +200,17 @@ def test_cli_lm_when_the_model_is_absent(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "o2"), "--lm", "auto"])
     assert res.exit_code == 0, res.output
     assert "language-model measures" in res.output and "make lm-setup" in res.output
+
+
+def test_label_issues_fitted_on_a_subset_find_the_same_flips():
+    """Above max_fit_rows the probabilities of the other rows come from a model of the
+    fitted ones: 2,000 rows fitted on 500 find the planted flips as the full fit does."""
+    g = np.random.default_rng(3)
+    x, y = _blobs(2000, g)
+    flip = g.random(2000) < 0.1
+    noisy = y.copy()
+    noisy[flip] = (y[flip] + 1) % 3
+    for limit in (500, 5000):
+        found = label_issues(x, noisy, max_fit_rows=limit, rng=0)
+        assert (found & flip).sum() >= 0.9 * flip.sum()
+        assert (found & ~flip).sum() <= 0.02 * (~flip).sum()

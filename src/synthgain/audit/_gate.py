@@ -29,7 +29,7 @@ from typing import Any
 from ..exceptions import ValidationError
 from ._rows import row_flags
 
-__all__ = ["METRIC_KEYS", "OPERATORS", "ROW_RATES", "Condition", "GateResult", "Outcome",
+__all__ = ["LM_KEYS", "METRIC_KEYS", "OPERATORS", "ROW_RATES", "Condition", "GateResult", "Outcome",
            "evaluate_gate", "parse_conditions"]
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -39,7 +39,8 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 #: gate name -> the row flag (:func:`row_flags`) whose share it is
 ROW_RATES = {"near_copy_rate": "near-copy", "duplicate_rate": "duplicate",
              "contamination": "contaminated", "refusal_rate": "refusal",
-             "empty_rate": "empty", "outlier_rate": "outlier"}
+             "empty_rate": "empty", "outlier_rate": "outlier",
+             "label_suspect_rate": "label-suspect"}
 #: every measure of metrics.json, ``group.key`` (tests/audit/test_gate.py checks this
 #: against a full audit)
 METRIC_KEYS = (
@@ -55,7 +56,12 @@ METRIC_KEYS = (
     "diversity.vendi_synthetic", "diversity.vendi_target",
     "probe.accuracy_anchor", "probe.accuracy_synthetic", "probe.accuracy_both",
     "probe.gain_both", "probe.gain_synthetic",
+    "model.g_vendi", "model.gradient_alignment", "model.loss", "model.ifd",
+    "labels.tstr_accuracy", "labels.tstr_accuracy_target", "labels.label_issue_rate",
+    "labels.g_vendi_labels", "labels.gradient_alignment_labels",
 )
+#: the keys only an audit with the language model records
+LM_KEYS = frozenset(k for k in METRIC_KEYS if k.startswith("model.") or k.endswith("_labels"))
 _FIELDS = ("ci_low", "ci_high", "raw")
 _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 

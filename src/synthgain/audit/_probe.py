@@ -130,7 +130,19 @@ def probe(
 LABEL_FOLDS = 5
 
 
-def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0,
+def _fit_rows(code: np.ndarray, limit: int, gen: np.random.Generator) -> np.ndarray:
+    """At most about ``limit`` rows, each class in proportion and at least 2 of it."""
+    if code.shape[0] <= limit:
+        return np.arange(code.shape[0])
+    out = []
+    for c in np.unique(code):
+        rows = np.flatnonzero(code == c)
+        take = min(rows.size, max(2, int(np.ceil(limit * rows.size / code.shape[0]))))
+        out.append(gen.choice(rows, take, replace=False))
+    return np.sort(np.concatenate(out))
+
+
+def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0, max_fit_rows: int = 5000,
                  rng: Any = None) -> np.ndarray:
     """Rows whose label looks wrong: ``cleanlab.filter.find_label_issues`` on
     out-of-sample class probabilities of a standardised logistic regression, each row's
@@ -138,7 +150,10 @@ def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0,
     where a class has fewer rows).
 
     Rows of a class with a single row cannot be cross-fitted and are never flagged; with
-    fewer than two such classes nothing is (one bool per row, all False). The finding
+    fewer than two such classes nothing is (one bool per row, all False). Above
+    ``max_fit_rows`` rows, the probabilities are cross-fitted on that many (each class in
+    proportion) and the other rows' come from a model fitted on them all (out of sample
+    too), so the cost stays bounded at 100,000 rows. The finding
     itself is cleanlab's confident learning [1]_ (``filter_by="prune_by_noise_rate"``):
     per class pair, the rows counted in the off-diagonal of the confident joint, those
     with the largest margin first.
@@ -177,11 +192,18 @@ def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0,
     if kept.size < 2:
         return flags
     xk, ck = np.asarray(x, dtype=float)[keep], np.searchsorted(kept, code[keep])
-    folds = int(min(LABEL_FOLDS, counts[kept].min()))
-    seed = int(check_rng(rng).integers(2**31 - 1))
+    gen = check_rng(rng)
+    fit = _fit_rows(ck, max_fit_rows, gen)
+    folds = int(min(LABEL_FOLDS, np.bincount(ck[fit]).min()))
+    seed = int(gen.integers(2**31 - 1))
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
-    probs = cross_val_predict(model, xk, ck, method="predict_proba",
-                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    probs = np.empty((ck.shape[0], kept.size))
+    probs[fit] = cross_val_predict(model, xk[fit], ck[fit], method="predict_proba",
+                                   cv=StratifiedKFold(folds, shuffle=True,
+                                                      random_state=seed))
+    rest = np.setdiff1d(np.arange(ck.shape[0]), fit)
+    if rest.size:  # rows outside the fitted ones are out of sample for a model of them all
+        probs[rest] = model.fit(xk[fit], ck[fit]).predict_proba(xk[rest])
     import cleanlab.filter
 
     flags[np.flatnonzero(keep)] = cleanlab.filter.find_label_issues(ck, probs)

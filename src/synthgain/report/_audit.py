@@ -96,6 +96,29 @@ _SECTIONS = (
      (_Chart("Probe accuracy on the target set", "accuracy", None, ("accuracy",)),
       _Chart("Accuracy gain over the anchors alone", "accuracy difference", 0.0,
              ("gain",)))),
+    ("model", "What a small model learns (SmolLM2-135M)",
+     "Per-row loss, IFD and gradient sketches of the packaged language model. G-Vendi: "
+     "how many directions the synthetic rows' gradients span, minus the anchors'; "
+     "gradient alignment: how well a step on the synthetic rows agrees with a step on the "
+     "target (the anchors without one), minus two splits of that reference; loss and IFD: "
+     "synthetic minus anchors. Each over chance at matched sizes. Which of these predict "
+     "the gain of synthetic data is the subject of docs/study.md.",
+     (_Chart("G-Vendi, synthetic minus anchors, over chance", "directions", 0.0,
+             ("g_vendi",)),
+      _Chart("Gradient alignment over chance", "cosine", 0.0, ("alignment",)),
+      _Chart("LM loss and IFD, synthetic minus anchors, over chance",
+             "nats per token; ratio", 0.0, ("lm_loss", "ifd")))),
+    ("labels", "What the labels teach",
+     "Accuracy on real rows of a classifier trained on the synthetic rows, minus one "
+     "trained on as many real rows; the share of synthetic rows whose label cleanlab "
+     "flags, minus the anchors' share; with the language model, G-Vendi and the "
+     "alignment of the gradients of the label given the text.",
+     (_Chart("Train-on-synthetic accuracy over the real data's own", "accuracy "
+             "difference", 0.0, ("accuracy",)),
+      _Chart("Label-issue rate, synthetic minus anchors, over chance", "share", 0.0,
+             ("label_issues",)),
+      _Chart("Label gradients: G-Vendi and alignment over chance",
+             "directions; cosine", 0.0, ("g_vendi", "alignment")))),
 )
 
 def _chart_records(chart: _Chart, records: list[Any]) -> list[Any]:

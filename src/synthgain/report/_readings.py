@@ -95,6 +95,42 @@ _FIXED = {
                      "more synthetic rows are near-copies of anchors than anchors are of "
                      "one another", "", "no more near-copies than the anchors have among "
                      "themselves"),
+    "g_vendi": ("G-Vendi(synthetic) - G-Vendi(anchor) over chance (gradient directions)",
+                "the synthetic rows push a small model in more directions than as many "
+                "anchors", "the synthetic rows push a small model in fewer directions "
+                "than as many anchors", "as many gradient directions as the anchors"),
+    "gradient_alignment": ("gradient alignment with the target (the anchors without one) "
+                           "over two splits of it", "",
+                           "a step on the synthetic rows agrees less with a step on the "
+                           "reference than the reference's own rows do",
+                           "agrees with the reference as its own rows do"),
+    "loss": ("LM loss, synthetic - anchor, over chance (nats per token)",
+             "the model finds the synthetic responses harder to predict",
+             "the model finds the synthetic responses easier to predict",
+             "as predictable as the anchors"),
+    "ifd": ("IFD, synthetic - anchor, over chance", "the prompts help the model predict the "
+            "synthetic responses less than the anchors'", "the prompts help more than the "
+            "anchors'", "the prompts help as much as the anchors'"),
+    "tstr_accuracy": ("accuracy on the anchors when trained on synthetic rows, over the "
+                      "anchors' own at the same size", "the synthetic labels teach more "
+                      "than as many anchors", "the synthetic labels teach less than as "
+                      "many anchors", "the synthetic labels teach as much as the anchors'"),
+    "tstr_accuracy_target": ("accuracy on the target when trained on synthetic rows, over "
+                             "the target's own at the same size", "", "the synthetic "
+                             "labels teach less than real labelled rows", "the synthetic "
+                             "labels teach as much as real ones"),
+    "label_issue_rate": ("label-issue rate (cleanlab), synthetic - anchor, over chance",
+                         "more synthetic labels look wrong than anchor labels", "",
+                         "no more suspect labels than the anchors have"),
+    "g_vendi_labels": ("G-Vendi of label gradients, synthetic - anchor, over chance",
+                       "the synthetic labels push the model in more directions",
+                       "the synthetic labels push the model in fewer directions",
+                       "as many label-gradient directions as the anchors"),
+    "gradient_alignment_labels": ("label-gradient alignment with the target (the anchors "
+                                  "without one) over two splits of it", "",
+                                  "what the synthetic labels teach agrees less with the "
+                                  "reference than its own labels do",
+                                  "agrees with the reference as its own labels do"),
 }
 
 _PROBE = {
