@@ -12,7 +12,8 @@ from ._util import check_out_dir, console, err_console, show_progress, user_erro
 
 
 def study(
-    name: str = typer.Argument(..., help="Which study: digits, text or llm."),
+    name: str = typer.Argument(..., help="Which study: digits, text, llm or mix (Study 4: "
+                               "datasets mixed from the LLM study's recorded pool)."),
     quick: bool = typer.Option(False, "--quick", help="Fewer replicates (about a minute; llm: "
                                "4 configurations, a few minutes)."),
     out: Path = typer.Option(Path("study-output"), "--out", help="Directory for tables and figures."),
@@ -29,11 +30,24 @@ def study(
                                        "the generations an earlier run recorded "
                                        "(its llm_synthetic.jsonl[.gz]) instead of the model."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress display."),
+    regime: str = typer.Option("few-shot", "--regime", help="mix: the anchors, few-shot "
+                               "(8 per class) or calibrated (100 per class)."),
+    design_seed: int = typer.Option(0, "--design-seed", min=0, help="mix: the seed of the "
+                                    "anchors and of the datasets' design."),
+    datasets: int = typer.Option(200, "--datasets", min=5, help="mix: synthetic datasets "
+                                 "drawn from the pool."),
+    pool: Path | None = typer.Option(None, "--pool", help="mix: the pool of generations "
+                                     "(default: docs/data/llm_synthetic.jsonl.gz)."),
+    lm: bool = typer.Option(True, "--lm/--no-lm", help="mix: the language model's measures "
+                            "(G-Vendi, alignment, loss; needs make lm-setup)."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
     from ..plots import write_study_figures
     from ..study import run_study
 
+    if name == "mix":
+        _mix(out, regime, design_seed, datasets, pool, lm, seed, jobs, model, quick, quiet)
+        return
     with user_errors({"rng": "--seed", "jobs": "--jobs", "model": "--model",
                       "backend": "--backend", "scheduler": "--scheduler"}):
         check_out_dir(out, "--out", [replay])
@@ -77,3 +91,58 @@ def study(
                           f"{row.high:+.2f}]  {row.verdict}")
     for key, path in paths.items():
         console.print(f"{key}: {path}")
+
+
+#: the recorded pool of the LLM study, in the source tree
+DEFAULT_POOL = Path(__file__).resolve().parents[3] / "docs" / "data" / "llm_synthetic.jsonl.gz"
+
+
+def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | None,
+         lm: bool, seed: int, jobs: int, model: str | None, quick: bool, quiet: bool) -> None:
+    """Study 4: the design's datasets, scored; the pre-registered analysis."""
+    import json
+
+    from ..experiments.provenance import write_bytes_atomic
+    from ..study import run_mix_study
+
+    with user_errors({"regime": "--regime", "n_datasets": "--datasets", "jobs": "--jobs",
+                      "model": "--model", "pool_path": "--pool"}):
+        path = pool or DEFAULT_POOL
+        if not path.is_file():
+            raise ValidationError(f"`--pool` must be a recorded pool (llm_synthetic.jsonl"
+                                  f"[.gz]). Got {str(path)!r}, which does not exist.")
+        check_out_dir(out, "--out", [path])
+        progress = None
+        if show_progress(quiet):
+            def progress(done: int, total: int) -> None:
+                err_console.print(f"dataset {done:,}/{total:,}", end="\r")
+        table, analysis, settings = run_mix_study(
+            path, regime=regime, design_seed=design_seed, n_datasets=datasets, seed=seed,
+            model=model or "minilm", lm=lm, jobs=jobs, cache_dir=out / "cache", quick=quick,
+            progress=progress)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"mix_{settings['regime']}_design{design_seed}"
+        files = {"datasets": out / f"{stem}_datasets.csv",
+                 "analysis": out / f"{stem}_analysis.csv",
+                 "settings": out / f"{stem}.json"}
+        write_bytes_atomic(files["datasets"], table.to_csv(index=False).encode())
+        write_bytes_atomic(files["analysis"], analysis.to_csv(index=False).encode())
+        write_bytes_atomic(files["settings"], (json.dumps(settings, indent=2) + "\n").encode())
+    console.print(f"mix ({settings['regime']}, design seed {design_seed}): "
+                  f"{settings['n_datasets']} datasets, {settings['anchors']} anchors, in "
+                  f"{settings['seconds']} s")
+    console.print("Spearman rho with gain_both over datasets (95% bootstrap interval; "
+                  "partial given size and label noise; Holm-adjusted one-sided p, primary):")
+    import math
+
+    for r in analysis.sort_values("rho", ascending=False).to_dict("records"):
+        rho = float(r.get("rho", math.nan))
+        if math.isnan(rho):
+            continue
+        p_holm = float(r.get("p_holm", math.nan))
+        holm = "" if math.isnan(p_holm) else f"  p_holm {p_holm:.3g}"
+        console.print(f"  {r['measure']!s:<22} {rho:+.2f} [{float(r['rho_low']):+.2f}, "
+                      f"{float(r['rho_high']):+.2f}]  partial "
+                      f"{float(r['partial_rho']):+.2f}{holm}  {r['verdict']}")
+    for key, p in files.items():
+        console.print(f"{key}: {p}")

@@ -49,6 +49,7 @@ from ._llm import (
     off_task_prompt,
 )
 from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
+from ._mix import MixDesign, analyse_mix, draw_mixtures, load_pool, run_mix_study
 from ._run import STUDIES, StudyResult, run_study, study_configs, summarize
 from ._text import (
     GENERATORS,
@@ -75,6 +76,7 @@ __all__ = [
     "GenerationCache",
     "LLMData",
     "LlamaCppGenerator",
+    "MixDesign",
     "ReplayGenerator",
     "SmolLMGenerator",
     "StubGenerator",
@@ -85,18 +87,21 @@ __all__ = [
     "TextSplit",
     "TrecSplit",
     "add_word_noise",
+    "analyse_mix",
     "assign_classes",
     "audit_measures",
     "class_prompt",
     "curate",
     "digits_replicate",
     "downstream_gain",
+    "draw_mixtures",
     "fit_text_embedder",
     "generate_cached",
     "generate_synthetic",
     "generate_text",
     "llm_prompts",
     "load_digits_split",
+    "load_pool",
     "load_quotes_split",
     "load_trec_split",
     "model_available",
@@ -106,6 +111,7 @@ __all__ = [
     "parse_question",
     "pick_anchors",
     "read_trec",
+    "run_mix_study",
     "run_study",
     "study_configs",
     "study_measures",
