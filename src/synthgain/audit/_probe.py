@@ -206,5 +206,7 @@ def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0, max_fit_rows: in
         probs[rest] = model.fit(xk[fit], ck[fit]).predict_proba(xk[rest])
     import cleanlab.filter
 
-    flags[np.flatnonzero(keep)] = cleanlab.filter.find_label_issues(ck, probs)
+    # one process: cleanlab's own pool fails inside worker processes (its globals are
+    # set in the parent only), and the flags must not depend on the workers
+    flags[np.flatnonzero(keep)] = cleanlab.filter.find_label_issues(ck, probs, n_jobs=1)
     return flags

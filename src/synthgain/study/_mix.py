@@ -190,7 +190,9 @@ def _draw_one(pool: Pool, anchor_texts: list[str], anchor_labels: np.ndarray,
     share = {n: float(p) for n, p in zip(names, props, strict=True)}
     major = max(share, key=share.__getitem__)
     return Mixture(texts, np.asarray(lab, dtype=object), np.asarray(prov, dtype=np.int64),
-                   {"size": len(texts), "noise_share": noise, "duplicate_share": dup,
+                   {"size": len(texts), "drawn_size": size, "planted_copies": n_copy,
+                    "planted_duplicates": n_dup if len(texts) > n_copy else 0,
+                    "noise_share": noise, "duplicate_share": dup,
                     "copy_share": copy, "curated": curated, "main_condition": major,
                     "main_share": share[major],
                     **{f"share_{n}": p for n, p in share.items()}})
