@@ -118,3 +118,15 @@ def test_the_cli_writes_the_tables(tmp_path):
     bad = CliRunner().invoke(app, ["study", "mix", "--regime", "many", "--out",
                                    str(tmp_path / "x"), "--quick", "--no-lm"])
     assert bad.exit_code == 2 and "--regime" in bad.output
+
+
+def test_replication_gives_the_final_verdict():
+    from synthgain.study import replicate
+
+    main = pd.DataFrame({"measure": ["a", "b", "c"], "expected_sign": [1, -1, 1],
+                         "verdict": ["predicts (pending the held-out design)"] * 2
+                         + ["does not predict"]})
+    held = pd.DataFrame({"measure": ["a", "b", "c"], "rho": [0.4, 0.1, 0.5],
+                         "rho_low": [0.2, -0.1, 0.3], "rho_high": [0.6, 0.3, 0.7]})
+    assert replicate(main, held)["final_verdict"].tolist() == [
+        "predicts", "not replicated", "does not predict"]

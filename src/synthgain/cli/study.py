@@ -40,13 +40,17 @@ def study(
                                      "(default: docs/data/llm_synthetic.jsonl.gz)."),
     lm: bool = typer.Option(True, "--lm/--no-lm", help="mix: the language model's measures "
                             "(G-Vendi, alignment, loss; needs make lm-setup)."),
+    held_out: int | None = typer.Option(None, "--held-out", min=0, help="mix: also run a "
+                                        "held-out design of this seed (60 datasets) and "
+                                        "give each measure its final verdict."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
     from ..plots import write_study_figures
     from ..study import run_study
 
     if name == "mix":
-        _mix(out, regime, design_seed, datasets, pool, lm, seed, jobs, model, quick, quiet)
+        _mix(out, regime, design_seed, datasets, pool, lm, seed, jobs, model, quick, quiet,
+             held_out)
         return
     with user_errors({"rng": "--seed", "jobs": "--jobs", "model": "--model",
                       "backend": "--backend", "scheduler": "--scheduler"}):
@@ -98,7 +102,8 @@ DEFAULT_POOL = Path(__file__).resolve().parents[3] / "docs" / "data" / "llm_synt
 
 
 def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | None,
-         lm: bool, seed: int, jobs: int, model: str | None, quick: bool, quiet: bool) -> None:
+         lm: bool, seed: int, jobs: int, model: str | None, quick: bool, quiet: bool,
+         held_out: int | None) -> None:
     """Study 4: the design's datasets, scored; the pre-registered analysis."""
     import json
 
@@ -116,10 +121,18 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:
                 err_console.print(f"dataset {done:,}/{total:,}", end="\r")
-        table, analysis, settings = run_mix_study(
-            path, regime=regime, design_seed=design_seed, n_datasets=datasets, seed=seed,
-            model=model or "minilm", lm=lm, jobs=jobs, cache_dir=out / "cache", quick=quick,
-            progress=progress)
+        kw: dict[str, Any] = {"regime": regime, "seed": seed, "model": model or "minilm",
+                              "lm": lm,
+              "jobs": jobs, "cache_dir": out / "cache", "quick": quick, "progress": progress}
+        table, analysis, settings = run_mix_study(path, design_seed=design_seed,
+                                                  n_datasets=datasets, **kw)
+        if held_out is not None:
+            from ..study import replicate
+
+            _, other, _ = run_mix_study(path, design_seed=held_out,
+                                        n_datasets=min(60, datasets), **kw)
+            analysis = replicate(analysis, other)
+            settings["held_out_seed"] = held_out
         out.mkdir(parents=True, exist_ok=True)
         stem = f"mix_{settings['regime']}_design{design_seed}"
         files = {"datasets": out / f"{stem}_datasets.csv",

@@ -49,7 +49,14 @@ from ._llm import (
     off_task_prompt,
 )
 from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
-from ._mix import MixDesign, analyse_mix, draw_mixtures, load_pool, run_mix_study
+from ._mix import (
+    MixDesign,
+    analyse_mix,
+    draw_mixtures,
+    load_pool,
+    replicate,
+    run_mix_study,
+)
 from ._run import STUDIES, StudyResult, run_study, study_configs, summarize
 from ._text import (
     GENERATORS,
@@ -111,6 +118,7 @@ __all__ = [
     "parse_question",
     "pick_anchors",
     "read_trec",
+    "replicate",
     "run_mix_study",
     "run_study",
     "study_configs",

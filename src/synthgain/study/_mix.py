@@ -29,7 +29,7 @@ from ..exceptions import ValidationError
 from ._design import StudyConfig
 
 __all__ = ["MIX_MEASURES", "PRIMARY", "MixDesign", "Pool", "analyse_mix", "draw_mixtures",
-           "load_pool", "regime_anchors", "run_mix_study"]
+           "load_pool", "regime_anchors", "replicate", "run_mix_study"]
 
 #: the pool's configurations that change what is generated (curation and label noise
 #: act after generation: the design applies them itself)
@@ -470,3 +470,24 @@ def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_see
                 "seconds": round(time.perf_counter() - t0, 1)}
     return table, analysis, settings
 
+
+
+def replicate(main: pd.DataFrame, held_out: pd.DataFrame) -> pd.DataFrame:
+    """The pre-registration's third condition: ``main``'s analysis with the held-out
+    design's Spearman interval beside it, and the final verdict (a measure that predicts
+    on the main design predicts when the held-out interval excludes 0 in its direction,
+    else it is "not replicated")."""
+    cols = ["measure", "rho", "rho_low", "rho_high"]
+    other = held_out[[c for c in cols if c in held_out]].rename(
+        columns={c: f"held_out_{c}" for c in cols[1:]})
+    out = main.merge(other, on="measure", how="left")
+    final = []
+    for r in out.to_dict("records"):
+        v = str(r.get("verdict", ""))
+        if v.startswith("predicts (pending"):
+            lo, hi = r.get("held_out_rho_low", np.nan), r.get("held_out_rho_high", np.nan)
+            ok = (lo > 0) if r["expected_sign"] > 0 else (hi < 0)
+            v = "predicts" if ok else "not replicated"
+        final.append(v)
+    out["final_verdict"] = final
+    return out
