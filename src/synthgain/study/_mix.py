@@ -322,6 +322,10 @@ def _holm_verdicts(out: pd.DataFrame) -> pd.DataFrame:
     """Holm over the primary measures' one-sided p-values, and each row's verdict."""
     if out.empty:
         return out
+    for col in ("rho", "rho_low", "rho_high", "p_value", "partial_rho", "partial_low",
+                "partial_high", "primary"):
+        if col not in out:
+            out[col] = np.nan if col != "primary" else False
     prim = out.get("primary", pd.Series(False, index=out.index)).fillna(False).astype(
         bool).to_numpy()
     # a one-sided test in the stated direction: half the two-sided p where the sign agrees
@@ -368,6 +372,7 @@ class MixData:
     lm: dict[str, tuple[float, np.ndarray]] | None
     lm_reference: np.ndarray | None
     classes: list[str]
+    texts: dict[str, list[str]] | None = None
 
 
 def _lookup(vec: dict[str, np.ndarray], texts: Sequence[str]) -> np.ndarray:
@@ -393,6 +398,12 @@ def _mix_task(item: tuple[Mixture, np.random.SeedSequence, MixData]) -> dict[str
     flags = label_issues(np.concatenate([xa, xs]), np.concatenate([ya, ys]),
                          rng=child_seed(seed, "label_issues"))
     row["label_issue_rate"] = float(flags[xa.shape[0]:].mean())
+    if data.texts is not None:  # the audit's null-calibrated values (minutes per dataset)
+        from ._llm import audit_measures
+
+        row.update(audit_measures(xa, xs, data.reference, {**data.texts, "synthetic":
+                                  list(mix.texts)}, mix.anchors,
+                                  rng=child_seed(seed, "audit")))
     if data.lm is not None and data.lm_reference is not None:
         sk = np.asarray([data.lm[t][1] for t in mix.texts])
         row["lm_g_vendi"] = vendi_score(sk, rng=child_seed(seed, "g_vendi")).value
@@ -405,14 +416,16 @@ def _mix_task(item: tuple[Mixture, np.random.SeedSequence, MixData]) -> dict[str
 def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_seed: int = 0,
                   n_datasets: int = 200, seed: int = 0, model: str = "minilm",
                   lm: bool = True, jobs: int = 1, cache_dir: str | Path | None = None,
-                  quick: bool = False, backend: str = "local",
+                  quick: bool = False, backend: str = "local", audit: bool = False,
                   progress: Callable[[int, int], None] | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Study 4 (docs/study.md): the design's datasets, their gains and measures, and the
     pre-registered analysis. Returns ``(table, analysis, settings)``.
 
     ``seed`` is the LLM study's seed whose TREC split the pool's provenance indexes (0 for
-    the recorded pool); ``design_seed`` draws the anchors and the datasets."""
+    the recorded pool); ``design_seed`` draws the anchors and the datasets. ``audit``
+    adds the audit's null-calibrated values (``run_audit`` per dataset, the reference
+    sample as the target: about 5 s per dataset more)."""
     import time
 
     from ..experiments.backends import get_backend, map_ordered
@@ -454,7 +467,9 @@ def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_see
         lm_ref = np.asarray(sc.sketch)[len(texts):]
     data = MixData(vec, _lookup(vec, a_texts), a_labels, vecs[len(texts):][:n_ref],
                    vecs[len(texts):][n_ref:], np.asarray(split.labels["test"]).astype(str),
-                   lm_vals, lm_ref, list(split.classes))
+                   lm_vals, lm_ref, list(split.classes),
+                   {"anchor": a_texts, "reference": list(split.texts["reference"])}
+                   if audit else None)
     seeds = [child_seed(root, "evaluate", i) for i in range(len(mixes))]
     with get_backend(backend, jobs=jobs) as ex:
         shared = ex.broadcast(data)
@@ -462,11 +477,14 @@ def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_see
             mixes, seeds, strict=True)], progress=progress)
     table = pd.DataFrame(rows)
     table.insert(0, "dataset", range(len(rows)))
-    measures = {**{k: v for k, v in STUDY_MEASURES.items()}, **MIX_MEASURES}
+    from ._llm import AUDIT_MEASURES
+
+    measures = {**STUDY_MEASURES, **MIX_MEASURES,
+                **{k: (d, sg) for k, (_, d, sg) in AUDIT_MEASURES.items()}}
     analysis = analyse_mix(table, measures, rng=child_seed(root, "bootstrap"))
     settings = {"regime": regime, "design_seed": design_seed, "n_datasets": n_datasets,
                 "seed": seed, "model": model, "lm": lm, "anchors": int(pick.size),
-                "pool_rows": len(pool.questions), "quick": quick,
+                "pool_rows": len(pool.questions), "quick": quick, "audit": audit,
                 "seconds": round(time.perf_counter() - t0, 1)}
     return table, analysis, settings
 
