@@ -100,3 +100,32 @@ def test_bad_arguments_name_themselves():
         score_texts(["a", "b"], ["p"])
     with pytest.raises(ValidationError, match="`dim`"):
         SketchSpec(dim=0)
+
+
+def test_a_killed_call_keeps_the_chunks_it_finished(tmp_path, monkeypatch):
+    """Rows are stored chunk by chunk: after a failure in the second chunk, the first
+    chunk's rows are read back, not recomputed."""
+    from synthgain.lm import _score, score_texts
+
+    monkeypatch.setattr(_score, "_CHUNK", 2)
+    texts = [f"Question number {i} about rivers?" for i in range(4)]
+    real, calls = _score._compute, []
+
+    def flaky(prompts, responses, *a, **k):
+        calls.append(len(responses))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(prompts, responses, *a, **k)
+
+    monkeypatch.setattr(_score, "_compute", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        score_texts(texts, sketch=None, cache_dir=tmp_path, threads=2)
+    calls.clear()
+
+    def counted(prompts, responses, *a, **k):
+        calls.append(len(responses))
+        return real(prompts, responses, *a, **k)
+
+    monkeypatch.setattr(_score, "_compute", counted)
+    score_texts(texts, sketch=None, cache_dir=tmp_path, threads=2)
+    assert calls == [2]  # only the unfinished chunk

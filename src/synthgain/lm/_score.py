@@ -50,6 +50,8 @@ from ._runtime import load_model, model_fingerprint, model_path, quiet_libraries
 __all__ = ["Scores", "SketchSpec", "project_gradient", "restricted_gradient", "score_texts"]
 
 _CACHE_VERSION = 1
+#: rows computed, then stored, at a time
+_CHUNK = 256
 #: tokens of a response scored (longer responses are truncated on the right)
 MAX_RESPONSE_TOKENS = 256
 #: tokens of a prompt kept (longer prompts keep their last ones, nearest the response)
@@ -289,7 +291,9 @@ def score_texts(
     path : path, optional
         A GGUF file (default: the packaged SmolLM2-135M-Instruct).
     progress : callable, optional
-        ``progress(done, total)`` after each batch of rows not found in the cache.
+        ``progress(done, total)`` after each batch of rows not found in the cache. Those
+        rows are computed 256 at a time and each chunk is stored when done, so a killed
+        call resumes where it stopped.
 
     Returns
     -------
@@ -313,10 +317,18 @@ def score_texts(
             todo.append(i)
         else:
             out[i] = hit
-    if todo:
-        out[todo] = _compute([prom[i] for i in todo], [str(responses[i]) for i in todo],
-                             sketch, batch_size, threads, path, progress)
-        for i in todo:
+    # in chunks, each stored as soon as it is done: a killed run keeps what it finished
+    for start in range(0, len(todo), _CHUNK):
+        part = todo[start : start + _CHUNK]
+        done = start
+
+        def tick(k: int, _n: int, done: int = done) -> None:
+            if progress is not None:
+                progress(done + k, len(todo))
+
+        out[part] = _compute([prom[i] for i in part], [str(responses[i]) for i in part],
+                             sketch, batch_size, threads, path, tick)
+        for i in part:
             _cache_put(cache_dir, keys[i], out[i])
     loss, alone = out[:, 0], out[:, 1]
     has = np.array([p is not None for p in prom])
