@@ -530,6 +530,6 @@ STAGES: tuple[Stage, ...] = (
     Stage("diversity", diversity, needs=("emb", "n")),
     Stage("probe", probe_stage, needs=("emb",)),
     Stage("model", model_stage, gives=("lm", "model_rows")),
-    Stage("labels", labels_stage, needs=("emb", "lm"), gives=("label_suspect",)),
+    Stage("labels", labels_stage, needs=("emb", "lm", "copies"), gives=("label_suspect",)),
     Stage("map", map_stage, needs=("emb",), gives=("points", "map_mix")),
 )
