@@ -179,3 +179,21 @@ def test_histogram_estimators_are_labelled():
     assert 0 <= float(js_divergence(x, y, method="histogram")) <= math.log(2)
     with pytest.raises(ValidationError, match=r"method='histogram' is for dimension <= 3"):
         entropy(np.zeros((10, 4)), method="histogram")
+
+
+def test_jitter_separates_ties_whose_other_gaps_are_below_float_resolution():
+    """Exact duplicates next to a near-copy 1e-17 apart (the audit's planted copies):
+    the smallest positive gap would jitter by less than float64 resolves, leaving the
+    duplicates at distance 0; the step's floor separates them."""
+    import numpy as np
+
+    from synthgain.measures import entropy
+
+    g = np.random.default_rng(0)
+    x = g.normal(size=(50, 2))
+    x[1] = x[0]
+    x[2] = x[0]
+    x[3] = x[0]
+    x[4] = np.nextafter(x[0], np.inf)  # the smallest representable gap
+    est = entropy(x, method="kozachenko_leonenko", k=3, rng=0)
+    assert np.isfinite(est.value)

@@ -130,3 +130,4 @@ def test_replication_gives_the_final_verdict():
                          "rho_low": [0.2, -0.1, 0.3], "rho_high": [0.6, 0.3, 0.7]})
     assert replicate(main, held)["final_verdict"].tolist() == [
         "predicts", "not replicated", "does not predict"]
+

@@ -33,6 +33,10 @@ __all__: list[str] = []
 
 
 # --- preprocessing ---------------------------------------------------------------------
+#: the smallest tie-breaking step, relative to a feature's magnitude
+_MIN_RELATIVE_STEP = 1e-12
+
+
 def _tie_steps(arrays: list[np.ndarray]) -> np.ndarray:
     """Per feature, the dequantisation step ``delta`` (0 for a feature without ties).
 
@@ -45,7 +49,11 @@ def _tie_steps(arrays: list[np.ndarray]) -> np.ndarray:
         gaps = np.diff(col)
         if gaps.size and np.any(gaps == 0):
             pos = gaps[gaps > 0]
-            steps[j] = pos.min() if pos.size else max(abs(float(col[0])), 1.0)
+            # at least a millionth of a millionth of the column's magnitude: a smaller
+            # step (two near-copies 1e-17 apart) vanishes when added in float64, and the
+            # tied rows would stay at distance 0
+            floor = _MIN_RELATIVE_STEP * max(float(np.abs(col).max()), float(col[-1] - col[0]))
+            steps[j] = max(pos.min(), floor) if pos.size else max(abs(float(col[0])), 1.0)
     return steps
 
 
