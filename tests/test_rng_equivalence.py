@@ -86,6 +86,32 @@ def _audit_measures(rng):
     return {k: None if np.isnan(v) else v for k, v in out.items()}  # NaN != NaN
 
 
+def _mixtures(rng):
+    from pathlib import Path
+
+    from synthgain.study import MixDesign, draw_mixtures, load_pool
+
+    pool = load_pool(Path(__file__).resolve().parents[1] / "docs" / "data" /
+                     "llm_synthetic.jsonl.gz")
+    mixes = draw_mixtures(pool, ["What is x ?"] * 4, np.array(["LOC", "HUM"] * 2),
+                          np.arange(4), MixDesign(n_datasets=2),
+                          ["DESC", "ENTY", "HUM", "LOC", "NUM"], rng)
+    return [[m.texts, [str(v) for v in m.labels], m.anchors.tolist()] for m in mixes]
+
+
+def _analyse_mix(rng):
+    import pandas as pd
+
+    from synthgain.study import analyse_mix
+
+    g = np.random.default_rng(0)
+    table = pd.DataFrame({"size": g.integers(50, 400, 30).astype(float),
+                          "noise_share": g.uniform(0, 0.4, 30), "gain_both": g.normal(size=30),
+                          "tstr_accuracy": g.normal(size=30)})
+    out = analyse_mix(table, {"tstr_accuracy": ("", 1)}, n_boot=20, rng=rng)
+    return out.drop(columns=["description"]).round(12).to_dict("records")
+
+
 def _label_issues(rng):
     from synthgain.audit import label_issues
 
@@ -146,6 +172,8 @@ CASES = {
     "synthgain.study.generate_text": lambda rng: _text(rng),
     "synthgain.audit.run_text_demo": lambda rng: _demo_metrics(rng),
     "synthgain.audit.label_issues": lambda rng: _label_issues(rng),
+    "synthgain.study.draw_mixtures": lambda rng: _mixtures(rng),
+    "synthgain.study.analyse_mix": lambda rng: _analyse_mix(rng),
     "synthgain.audit.write_chat_example": lambda rng: _chat_example(rng),
 }  # fmt: skip
 

@@ -47,13 +47,20 @@ def study(
                                         "give each measure its final verdict."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
-    from ..plots import write_study_figures
-    from ..study import run_study
-
     if name == "mix":
         _mix(out, regime, design_seed, datasets, pool, lm, seed, jobs, model, quick, quiet,
              held_out, audit)
         return
+    _studies(name, quick, out, seed, jobs, model, backend, scheduler, runtime, replay, quiet)
+
+
+def _studies(name: str, quick: bool, out: Path, seed: int, jobs: int, model: str | None,
+             backend: str, scheduler: str | None, runtime: str, replay: Path | None,
+             quiet: bool) -> None:
+    """Studies 1-3 (digits, text, llm): configurations x replicates, correlations."""
+    from ..plots import write_study_figures
+    from ..study import run_study
+
     with user_errors({"rng": "--seed", "jobs": "--jobs", "model": "--model",
                       "backend": "--backend", "scheduler": "--scheduler"}):
         check_out_dir(out, "--out", [replay])
