@@ -211,10 +211,10 @@ def _resolve_lm(lm: str | None) -> str:
     if lm not in ("auto", "smollm2", "none"):
         raise ValidationError(f"--lm must be one of 'auto', 'smollm2', 'none'. Got {lm!r} "
                               "instead.")
-    if lm == "none" or (lm == "auto" and model_available()):
-        return "none" if lm == "none" else "smollm2"
-    if lm == "smollm2" and model_available():
-        return lm
+    if lm == "none":
+        return "none"
+    if model_available():
+        return "smollm2"
     if lm == "smollm2":
         raise ValidationError(f"--lm smollm2: the language model is not installed: "
                               f"{SETUP_HINT}. Or pass --lm none.")

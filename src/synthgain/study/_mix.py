@@ -219,25 +219,20 @@ def regime_anchors(split_labels: np.ndarray, pool: Pool, regime: str, rng: RNGLi
         rows = np.flatnonzero(split_labels == c)
         first = [r for r in rows.tolist() if r in named]
         rest = gen.permutation([r for r in rows.tolist() if r not in named])
-        take = (first + rest.tolist())[: max(per, 0)] if len(first) <= per else first
-        out += take
+        out += (first + rest.tolist())[: max(per, len(first))]
     return np.asarray(sorted(out), dtype=np.int64)
 
 
 # --- the pre-registered analysis ------------------------------------------------------
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    return stats.rankdata(x)
-
-
 def partial_spearman(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
     """Spearman's correlation of ``x`` and ``y`` given the columns of ``z``: the Pearson
     correlation of the residuals of their ranks on ``z``'s ranks (least squares)."""
-    zr = np.column_stack([np.ones(x.shape[0]), *[_ranks(c) for c in np.atleast_2d(z.T)]])
+    zr = np.column_stack([np.ones(x.shape[0]), *[stats.rankdata(c) for c in np.atleast_2d(z.T)]])
 
     def resid(v: np.ndarray) -> np.ndarray:
-        r = _ranks(v)
+        r = stats.rankdata(v)
         return r - zr @ np.linalg.lstsq(zr, r, rcond=None)[0]
 
     a, b = resid(x), resid(y)
