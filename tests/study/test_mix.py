@@ -131,3 +131,43 @@ def test_replication_gives_the_final_verdict():
     assert replicate(main, held)["final_verdict"].tolist() == [
         "predicts", "not replicated", "does not predict"]
 
+
+
+def test_stratified_pick_takes_one_per_bin():
+    from synthgain.exceptions import ValidationError
+    from synthgain.study import stratified_pick
+
+    v = np.random.default_rng(0).normal(size=50)
+    pick = stratified_pick(v, 10, rng=4)
+    ranks = np.argsort(np.argsort(v))
+    assert sorted(ranks[pick] // 5) == list(range(10))  # one from each fifth-of-ten bin
+    np.testing.assert_array_equal(pick, stratified_pick(v, 10, rng=4))
+    assert not np.array_equal(pick, stratified_pick(v, 10, rng=5))
+    with pytest.raises(ValidationError, match="n_check"):
+        stratified_pick(v, 51)
+
+
+@needs_trec
+@pytest.mark.skipif(importlib.util.find_spec("peft") is None, reason="make lm-setup")
+def test_the_lora_check_runs_end_to_end(tmp_path):
+    """A tiny check (5 datasets, 4 steps on the last block): the tables hold what the
+    docs say, the gains are accuracy differences, and the CLI names a bad --lora."""
+    from typer.testing import CliRunner
+
+    from synthgain.cli import app
+    from synthgain.lm import LoraSpec, model_available
+    from synthgain.study import run_lora_check
+
+    if not model_available():
+        pytest.skip("the language model is not installed: make lm-setup")
+    table, analysis, settings = run_lora_check(
+        POOL, n_datasets=6, n_check=5, model="lsa", quick=True, threads=2,
+        spec=LoraSpec(steps=4, blocks=1), cache_dir=tmp_path)
+    assert len(table) == 5 and settings["n_check"] == 5 and settings["test"] == 300
+    np.testing.assert_allclose(table["gain_lora"], table["lora_accuracy_both"]
+                               - table["lora_accuracy_anchor"])
+    assert set(analysis["measure"]) >= {"gain_both", "label_agreement"}
+    assert -1 <= settings["rho_probe_lora"] <= 1
+    bad = CliRunner().invoke(app, ["study", "mix", "--lora", "9", "--datasets", "6",
+                                   "--quick", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "--lora" in bad.output, bad.output

@@ -1,10 +1,12 @@
 """The packaged small language model (SmolLM2-135M-Instruct): one runtime for
 generation (:mod:`synthgain.study`), per-row losses and gradient sketches (the audit's
-model measures); CPU or CUDA; content-addressed caches.
+model measures), LoRA fine-tunes scored by class-name likelihood (the study's check of
+its probe); CPU or CUDA; content-addressed caches.
 
 Install with ``make lm-setup`` (PyPI only); everything runs offline.
 """
 
+from ._finetune import LoraSpec, choice_tokens, finetune_class_loglik
 from ._runtime import (
     MODEL_FILE,
     MODEL_NAME,
@@ -24,9 +26,12 @@ __all__ = [
     "MODEL_FILE",
     "MODEL_NAME",
     "SETUP_HINT",
+    "LoraSpec",
     "Scores",
     "SketchSpec",
+    "choice_tokens",
     "device",
+    "finetune_class_loglik",
     "load_model",
     "model_available",
     "model_fingerprint",

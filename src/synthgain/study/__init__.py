@@ -51,13 +51,16 @@ from ._llm import (
 from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
 from ._mix import (
     MixDesign,
+    MixSetup,
     analyse_mix,
     draw_mixtures,
     load_pool,
+    mix_design,
     replicate,
     run_mix_study,
 )
 from ._run import STUDIES, StudyResult, run_study, study_configs, summarize
+from ._stand_in import run_lora_check, stratified_pick
 from ._text import (
     GENERATORS,
     TextSplit,
@@ -66,7 +69,7 @@ from ._text import (
     generate_text,
     load_quotes_split,
 )
-from ._trec import TREC_CLASSES, TrecSplit, load_trec_split, read_trec, trec_path
+from ._trec import TREC_CLASSES, TREC_NAMES, TrecSplit, load_trec_split, read_trec, trec_path
 
 __all__ = [
     "AUDIT_MEASURES",
@@ -78,12 +81,14 @@ __all__ = [
     "STUDIES",
     "STUDY_MEASURES",
     "TREC_CLASSES",
+    "TREC_NAMES",
     "DigitsGenerator",
     "DigitsSplit",
     "GenerationCache",
     "LLMData",
     "LlamaCppGenerator",
     "MixDesign",
+    "MixSetup",
     "ReplayGenerator",
     "SmolLMGenerator",
     "StubGenerator",
@@ -111,6 +116,7 @@ __all__ = [
     "load_pool",
     "load_quotes_split",
     "load_trec_split",
+    "mix_design",
     "model_available",
     "model_path",
     "off_task_prompt",
@@ -119,8 +125,10 @@ __all__ = [
     "pick_anchors",
     "read_trec",
     "replicate",
+    "run_lora_check",
     "run_mix_study",
     "run_study",
+    "stratified_pick",
     "study_configs",
     "study_measures",
     "summarize",

@@ -28,8 +28,9 @@ from .._validation import check_choice, check_int, check_real
 from ..exceptions import ValidationError
 from ._design import StudyConfig
 
-__all__ = ["MIX_MEASURES", "PRIMARY", "MixDesign", "Pool", "analyse_mix", "draw_mixtures",
-           "load_pool", "regime_anchors", "replicate", "run_mix_study"]
+__all__ = ["MIX_MEASURES", "PRIMARY", "MixDesign", "MixSetup", "Pool", "analyse_mix",
+           "draw_mixtures", "load_pool", "mix_design", "regime_anchors", "replicate",
+           "run_mix_study"]
 
 #: the pool's configurations that change what is generated (curation and label noise
 #: act after generation: the design applies them itself)
@@ -408,6 +409,42 @@ def _mix_task(item: tuple[Mixture, np.random.SeedSequence, MixData]) -> dict[str
     return row
 
 
+@dataclass
+class MixSetup:
+    """One design of Study 4: the pool, the TREC split, the regime's anchors and the
+    drawn datasets (``root`` seeds everything drawn after them)."""
+
+    pool: Pool
+    split: Any
+    regime: str
+    anchor_rows: np.ndarray
+    anchor_texts: list[str]
+    anchor_labels: np.ndarray
+    mixes: list[Mixture]
+    root: np.random.SeedSequence
+
+
+def mix_design(pool_path: str | Path, *, regime: str = "few-shot", design_seed: int = 0,
+               n_datasets: int = 200, seed: int = 0, quick: bool = False) -> MixSetup:
+    """The anchors and datasets of a design: the same for every caller given the seeds
+    (Study 4's measures and its LoRA check read the same datasets)."""
+    from ._llm import quick_sizes
+    from ._trec import load_trec_split
+
+    regime = check_choice(regime, "regime", tuple(REGIMES))
+    pool = load_pool(pool_path)
+    sizes = quick_sizes(quick)
+    split = load_trec_split(rng=child_seed(seed_sequence(seed), "data"),
+                            max_reference=sizes["max_reference"], max_test=sizes["max_test"])
+    root = child_seed(seed_sequence(design_seed), "mix")
+    pick = regime_anchors(split.labels["anchor"], pool, regime, root)
+    a_texts = [split.texts["anchor"][i] for i in pick]
+    a_labels = np.asarray(split.labels["anchor"][pick]).astype(str)
+    design = MixDesign(n_datasets=n_datasets, **({"max_rows": 120} if quick else {}))
+    mixes = draw_mixtures(pool, a_texts, a_labels, pick, design, split.classes, root)
+    return MixSetup(pool, split, regime, pick, a_texts, a_labels, mixes, root)
+
+
 def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_seed: int = 0,
                   n_datasets: int = 200, seed: int = 0, model: str = "minilm",
                   lm: bool = True, jobs: int = 1, cache_dir: str | Path | None = None,
@@ -424,23 +461,15 @@ def run_mix_study(pool_path: str | Path, *, regime: str = "few-shot", design_see
     import time
 
     from ..experiments.backends import get_backend, map_ordered
-    from ._llm import quick_sizes
     from ._measures import STUDY_MEASURES
     from ._text import fit_text_embedder
-    from ._trec import load_trec_split
 
     t0 = time.perf_counter()
-    regime = check_choice(regime, "regime", tuple(REGIMES))
-    pool = load_pool(pool_path)
-    sizes = quick_sizes(quick)
-    split = load_trec_split(rng=child_seed(seed_sequence(seed), "data"),
-                            max_reference=sizes["max_reference"], max_test=sizes["max_test"])
-    root = child_seed(seed_sequence(design_seed), "mix")
-    pick = regime_anchors(split.labels["anchor"], pool, regime, root)
-    a_texts = [split.texts["anchor"][i] for i in pick]
-    a_labels = np.asarray(split.labels["anchor"][pick]).astype(str)
-    design = MixDesign(n_datasets=n_datasets, **({"max_rows": 120} if quick else {}))
-    mixes = draw_mixtures(pool, a_texts, a_labels, pick, design, split.classes, root)
+    d = mix_design(pool_path, regime=regime, design_seed=design_seed,
+                   n_datasets=n_datasets, seed=seed, quick=quick)
+    pool, split, pick, a_texts, a_labels, mixes, root = (
+        d.pool, d.split, d.anchor_rows, d.anchor_texts, d.anchor_labels, d.mixes, d.root)
+    regime = d.regime
     where = None if cache_dir is None else Path(cache_dir)
     texts = sorted({t for m in mixes for t in m.texts} | set(a_texts))
     fixed = split.texts["reference"] + split.texts["test"]

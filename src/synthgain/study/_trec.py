@@ -22,7 +22,7 @@ from .._rng import RNGLike, check_rng
 from .._validation import check_int
 from ..exceptions import ValidationError
 
-__all__ = ["TREC_CLASSES", "TrecSplit", "load_trec_split", "read_trec", "trec_path"]
+__all__ = ["TREC_CLASSES", "TREC_NAMES", "TrecSplit", "load_trec_split", "read_trec", "trec_path"]
 
 #: the coarse classes the study uses (ABBR dropped), with the description a prompt gives
 TREC_CLASSES: dict[str, str] = {
@@ -36,6 +36,10 @@ TREC_CLASSES: dict[str, str] = {
     "NUM": "questions that ask for a number: a count, a date, a distance, an amount of "
            "money, a percentage, a period, a size, a speed or a temperature",
 }
+#: each class's name as a language model answers it (one token each after a space in
+#: SmolLM2's vocabulary: the likelihood of a name is one next-token probability)
+TREC_NAMES: dict[str, str] = {"DESC": "description", "ENTY": "entity", "HUM": "human",
+                              "LOC": "location", "NUM": "number"}
 _FILE = ("data", "question_labels.txt")
 #: per-class shares of anchor candidates, the unlabelled reference sample and the test set
 FRACTIONS = (0.2, 0.3, 0.5)
