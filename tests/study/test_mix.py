@@ -113,6 +113,7 @@ def test_the_cli_writes_the_tables(tmp_path):
                                    "--model", "lsa", "--out", str(out), "--quiet"])
     assert res.exit_code == 0, res.output
     analysis = pd.read_csv(out / "mix_few-shot_design0_analysis.csv")
+    assert (out / "mix_few-shot_design0_conditions.csv").is_file()
     assert {"rho", "rho_low", "partial_rho", "p_holm", "verdict"} <= set(analysis.columns)
     assert "label_agreement" in res.output
     bad = CliRunner().invoke(app, ["study", "mix", "--regime", "many", "--out",
@@ -171,3 +172,26 @@ def test_the_lora_check_runs_end_to_end(tmp_path):
     bad = CliRunner().invoke(app, ["study", "mix", "--lora", "9", "--datasets", "6",
                                    "--quick", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--lora" in bad.output, bad.output
+
+
+def test_by_condition_finds_a_planted_predictor_in_every_condition():
+    from synthgain.study import analyse_by_condition
+
+    g = np.random.default_rng(2)
+    n = 200
+    table = pd.DataFrame({"main_condition": g.choice(list("abcde"), n),
+                          "gain_both": g.normal(size=n)})
+    table["planted"] = table["gain_both"] + 0.5 * g.normal(size=n)
+    table["random"] = g.normal(size=n)
+    out = analyse_by_condition(table, {"planted": +1, "random": +1}, rng=0)
+    summary = out[out.condition == "all conditions"].set_index("measure")
+    assert summary.loc["planted", "agrees"] == 5 and summary.loc["planted", "n"] == 5
+    assert summary.loc["planted", "sign_test_p"] == pytest.approx(1 / 32)
+    per = out[(out.measure == "planted") & (out.condition != "all conditions")]
+    assert (per["rho_low"] > 0).all() and per["n"].sum() == n
+    assert summary.loc["random", "sign_test_p"] > 0.05
+    # a sign fixed the other way reads the same data as disagreeing everywhere
+    flipped = analyse_by_condition(table, {"planted": -1}, rng=0)
+    assert flipped.iloc[-1]["agrees"] == 0
+    np.testing.assert_array_equal(out[out.measure == "planted"]["rho"].to_numpy(float),
+                                  flipped["rho"].to_numpy(float))

@@ -177,8 +177,9 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
     """Study 4: the design's datasets, scored; the pre-registered analysis."""
     import json
 
+    from .._rng import child_seed, seed_sequence
     from ..experiments.provenance import write_bytes_atomic
-    from ..study import run_mix_study
+    from ..study import analyse_by_condition, run_mix_study
 
     with user_errors({"regime": "--regime", "n_datasets": "--datasets", "jobs": "--jobs",
                       "model": "--model", "pool_path": "--pool"}):
@@ -203,9 +204,13 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
         stem = f"mix_{settings['regime']}_design{design_seed}"
         files = {"datasets": out / f"{stem}_datasets.csv",
                  "analysis": out / f"{stem}_analysis.csv",
+                 "conditions": out / f"{stem}_conditions.csv",
                  "settings": out / f"{stem}.json"}
+        conditions = analyse_by_condition(table, rng=child_seed(seed_sequence(design_seed),
+                                                                "by_condition"))
         write_bytes_atomic(files["datasets"], table.to_csv(index=False).encode())
         write_bytes_atomic(files["analysis"], analysis.to_csv(index=False).encode())
+        write_bytes_atomic(files["conditions"], conditions.to_csv(index=False).encode())
         write_bytes_atomic(files["settings"], (json.dumps(settings, indent=2) + "\n").encode())
     console.print(f"mix ({settings['regime']}, design seed {design_seed}): "
                   f"{settings['n_datasets']} datasets, {settings['anchors']} anchors, in "

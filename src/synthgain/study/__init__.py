@@ -52,6 +52,7 @@ from ._measures import GAINS, STUDY_MEASURES, downstream_gain, study_measures
 from ._mix import (
     MixDesign,
     MixSetup,
+    analyse_by_condition,
     analyse_mix,
     draw_mixtures,
     load_pool,
@@ -99,6 +100,7 @@ __all__ = [
     "TextSplit",
     "TrecSplit",
     "add_word_noise",
+    "analyse_by_condition",
     "analyse_mix",
     "assign_classes",
     "audit_measures",
