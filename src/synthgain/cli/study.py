@@ -45,6 +45,10 @@ def study(
     held_out: int | None = typer.Option(None, "--held-out", min=0, help="mix: also run a "
                                         "held-out design of this seed (60 datasets) and "
                                         "give each measure its final verdict."),
+    table: Path | None = typer.Option(None, "--table", help="mix: read the per-dataset "
+                                      "table of an earlier run (its <stem>_datasets.csv) "
+                                      "and write only its by-condition reading "
+                                      "(<stem>_conditions.csv); nothing is drawn or scored."),
     lora: int | None = typer.Option(None, "--lora", min=2, help="mix: instead of the "
                                     "measures, check the probe: fine-tune SmolLM2 with LoRA "
                                     "on this many datasets of the design (stratified by the "
@@ -53,6 +57,9 @@ def study(
                                     "about 2 min per dataset on 2 CPU cores)."),
 ) -> None:
     """Vary the paper's knobs on real data; rank-correlate each measure with the real gain."""
+    if name == "mix" and table is not None:
+        _by_condition(table, out, design_seed)
+        return
     if name == "mix" and lora is not None:
         _lora(out, regime, design_seed, datasets, pool, lora, seed, jobs, model, quick, quiet)
         return
@@ -128,6 +135,45 @@ def _pool(pool: Path | None, out: Path) -> Path:
                               f"[.gz]). Got {str(path)!r}, which does not exist.")
     check_out_dir(out, "--out", [path])
     return path
+
+
+def _by_condition(table: Path, out: Path, design_seed: int) -> None:
+    """The leave-one-condition-out reading of a saved Study 4 table."""
+    import pandas as pd
+
+    from .._rng import child_seed, seed_sequence
+    from ..experiments.provenance import write_bytes_atomic
+    from ..study import analyse_by_condition
+    from ..study._mix import PRIMARY
+
+    with user_errors({}):
+        if not table.is_file():
+            raise ValidationError(f"`--table` must be a datasets table written by 'synthgain "
+                                  f"study mix' (mix_<regime>_design<seed>_datasets.csv). Got "
+                                  f"{str(table)!r}, which does not exist.")
+        check_out_dir(out, "--out", [table])
+        try:
+            data = pd.read_csv(table)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValidationError(f"`--table` {str(table)!r} is not a readable CSV file "
+                                  f"({str(e).strip()}).") from None
+        need = {"main_condition", "gain_both"}
+        if not need <= set(data.columns):
+            raise ValidationError(f"`--table` {str(table)!r} lacks the column(s) "
+                                  f"{sorted(need - set(data.columns))}: give the "
+                                  f"<stem>_datasets.csv of a 'synthgain study mix' run.")
+        conditions = analyse_by_condition(data, {k: v for k, v in PRIMARY.items()
+                                                 if k in data},
+                                          rng=child_seed(seed_sequence(design_seed),
+                                                         "by_condition"))
+        stem = table.name.removesuffix("_datasets.csv").removesuffix(".csv")
+        path = out / f"{stem}_conditions.csv"
+        out.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, conditions.to_csv(index=False).encode())
+    for r in conditions[conditions.condition == "all conditions"].to_dict("records"):
+        console.print(f"  {r['measure']!s:<18} expected sign in {int(r['agrees'])} of "
+                      f"{int(r['n'])} conditions (sign test p {float(r['sign_test_p']):.3g})")
+    console.print(f"conditions: {path}")
 
 
 def _lora(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | None,
