@@ -127,8 +127,8 @@ def _prompts(tok: Any, template: str, texts: Sequence[str]) -> list[list[int]]:
 
 #: hidden states entering the first adapted block, per (model, block, token ids)
 _HIDDEN: dict[tuple[str, int, tuple[int, ...]], np.ndarray] = {}
-#: rows kept in _HIDDEN before it is emptied (about 45 kB per row of 20 tokens)
-_HIDDEN_MAX = 100_000
+#: rows kept in _HIDDEN before it is emptied (about 45 kB per row of 20 tokens: 0.9 GB)
+_HIDDEN_MAX = 20_000
 
 
 def _hidden(model: Any, fp: str, start: int, enc: list[list[int]], pad_id: int,
