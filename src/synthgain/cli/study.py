@@ -144,7 +144,6 @@ def _by_condition(table: Path, out: Path, design_seed: int) -> None:
     from .._rng import child_seed, seed_sequence
     from ..experiments.provenance import write_bytes_atomic
     from ..study import analyse_by_condition
-    from ..study._mix import PRIMARY
 
     with user_errors({}):
         if not table.is_file():
@@ -162,10 +161,8 @@ def _by_condition(table: Path, out: Path, design_seed: int) -> None:
             raise ValidationError(f"`--table` {str(table)!r} lacks the column(s) "
                                   f"{sorted(need - set(data.columns))}: give the "
                                   f"<stem>_datasets.csv of a 'synthgain study mix' run.")
-        conditions = analyse_by_condition(data, {k: v for k, v in PRIMARY.items()
-                                                 if k in data},
-                                          rng=child_seed(seed_sequence(design_seed),
-                                                         "by_condition"))
+        conditions = analyse_by_condition(data, rng=child_seed(seed_sequence(design_seed),
+                                                               "by_condition"))
         stem = table.name.removesuffix("_datasets.csv").removesuffix(".csv")
         path = out / f"{stem}_conditions.csv"
         out.mkdir(parents=True, exist_ok=True)
