@@ -112,6 +112,24 @@ def _analyse_mix(rng):
     return out.drop(columns=["description"]).round(12).to_dict("records")
 
 
+def stratified_pick_case(rng):
+    from synthgain.study import stratified_pick
+
+    return stratified_pick(np.random.default_rng(0).normal(size=50), 7, rng=rng).tolist()
+
+
+def _by_condition(rng):
+    import pandas as pd
+
+    from synthgain.study import analyse_by_condition
+
+    g = np.random.default_rng(0)
+    table = pd.DataFrame({"main_condition": g.choice(["a", "b"], 40),
+                          "gain_both": g.normal(size=40), "tstr_accuracy": g.normal(size=40)})
+    out = analyse_by_condition(table, {"tstr_accuracy": 1}, n_boot=20, rng=rng)
+    return out.round(12).astype(object).fillna("nan").to_dict("records")  # NaN != NaN
+
+
 def _label_issues(rng):
     from synthgain.audit import label_issues
 
@@ -174,6 +192,8 @@ CASES = {
     "synthgain.audit.label_issues": lambda rng: _label_issues(rng),
     "synthgain.study.draw_mixtures": lambda rng: _mixtures(rng),
     "synthgain.study.analyse_mix": lambda rng: _analyse_mix(rng),
+    "synthgain.study.analyse_by_condition": lambda rng: _by_condition(rng),
+    "synthgain.study.stratified_pick": lambda rng: stratified_pick_case(rng),
     "synthgain.audit.write_chat_example": lambda rng: _chat_example(rng),
 }  # fmt: skip
 
