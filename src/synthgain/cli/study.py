@@ -137,13 +137,21 @@ def _pool(pool: Path | None, out: Path) -> Path:
     return path
 
 
+def _conditions(table: Any, design_seed: int) -> Any:
+    """The by-condition reading of a run's datasets table, seeded from its design seed
+    (the same whether written by the run or read back with ``--table``)."""
+    from .._rng import child_seed, seed_sequence
+    from ..study import analyse_by_condition
+
+    return analyse_by_condition(table, rng=child_seed(seed_sequence(design_seed),
+                                                      "by_condition"))
+
+
 def _by_condition(table: Path, out: Path, design_seed: int) -> None:
     """The leave-one-condition-out reading of a saved Study 4 table."""
     import pandas as pd
 
-    from .._rng import child_seed, seed_sequence
     from ..experiments.provenance import write_bytes_atomic
-    from ..study import analyse_by_condition
 
     with user_errors({}):
         if not table.is_file():
@@ -161,8 +169,7 @@ def _by_condition(table: Path, out: Path, design_seed: int) -> None:
             raise ValidationError(f"`--table` {str(table)!r} lacks the column(s) "
                                   f"{sorted(need - set(data.columns))}: give the "
                                   f"<stem>_datasets.csv of a 'synthgain study mix' run.")
-        conditions = analyse_by_condition(data, rng=child_seed(seed_sequence(design_seed),
-                                                               "by_condition"))
+        conditions = _conditions(data, design_seed)
         stem = table.name.removesuffix("_datasets.csv").removesuffix(".csv")
         path = out / f"{stem}_conditions.csv"
         out.mkdir(parents=True, exist_ok=True)
@@ -220,9 +227,8 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
     """Study 4: the design's datasets, scored; the pre-registered analysis."""
     import json
 
-    from .._rng import child_seed, seed_sequence
     from ..experiments.provenance import write_bytes_atomic
-    from ..study import analyse_by_condition, run_mix_study
+    from ..study import run_mix_study
 
     with user_errors({"regime": "--regime", "n_datasets": "--datasets", "jobs": "--jobs",
                       "model": "--model", "pool_path": "--pool"}):
@@ -249,8 +255,7 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
                  "analysis": out / f"{stem}_analysis.csv",
                  "conditions": out / f"{stem}_conditions.csv",
                  "settings": out / f"{stem}.json"}
-        conditions = analyse_by_condition(table, rng=child_seed(seed_sequence(design_seed),
-                                                                "by_condition"))
+        conditions = _conditions(table, design_seed)
         write_bytes_atomic(files["datasets"], table.to_csv(index=False).encode())
         write_bytes_atomic(files["analysis"], analysis.to_csv(index=False).encode())
         write_bytes_atomic(files["conditions"], conditions.to_csv(index=False).encode())

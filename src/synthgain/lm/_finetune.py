@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -39,7 +38,6 @@ import numpy as np
 from .._rng import child_generator, seed_sequence
 from .._validation import check_int, check_real
 from ..exceptions import ValidationError
-from ..experiments.provenance import write_bytes_atomic
 from ._runtime import (
     SETUP_HINT,
     load_model,
@@ -48,7 +46,7 @@ from ._runtime import (
     quiet_libraries,
     torch_threads,
 )
-from ._score import _batches
+from ._score import _batches, _pad, load_array, store_array
 
 __all__ = ["LoraSpec", "choice_tokens", "finetune_class_loglik"]
 
@@ -145,24 +143,12 @@ def _hidden(model: Any, fp: str, start: int, enc: list[list[int]], pad_id: int,
     with torch.inference_mode():
         for at in range(0, len(todo), batch_size):
             rows = todo[at : at + batch_size]
-            ids, mask = _pad_ids([enc[i] for i in rows], pad_id, model.device)
+            ids, mask, _ = _pad([(enc[i], len(enc[i])) for i in rows], pad_id, model.device)
             hs = model.model(input_ids=ids, attention_mask=mask,
                              output_hidden_states=True).hidden_states[start]
             for j, i in enumerate(rows):
                 _HIDDEN[keys[i]] = hs[j, : len(enc[i])].float().cpu().numpy()
     return [_HIDDEN[k] for k in keys]
-
-
-def _pad_ids(rows: list[list[int]], pad_id: int, dev: Any) -> tuple[Any, Any]:
-    import torch
-
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return ids.to(dev), mask.to(dev)
 
 
 def _top(base: Any, start: int) -> Any:
@@ -307,13 +293,9 @@ def finetune_class_loglik(
                       "max": MAX_TEXT_TOKENS}, sort_keys=True)
     key = hashlib.sha256(doc.encode("utf-8")).hexdigest()
     where = None if cache_dir is None else Path(cache_dir) / "lora" / f"{key}.npy"
-    if where is not None and where.is_file():
-        try:
-            hit = np.load(where, allow_pickle=False)
-            if hit.shape == (len(test_texts), len(classes)):
-                return hit
-        except (OSError, ValueError):
-            pass  # a damaged entry is recomputed
+    hit = None if where is None else load_array(where, (len(test_texts), len(classes)))
+    if hit is not None:
+        return hit
     base, tok = load_model(path, threads=threads)
     n_layers = len(base.model.layers)
     if spec.blocks > n_layers:
@@ -333,8 +315,5 @@ def finetune_class_loglik(
                        batch_size)
         out = _score(top, test, choice, batch_size)
     if where is not None:
-        buf = io.BytesIO()
-        np.save(buf, out, allow_pickle=False)
-        where.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(where, buf.getvalue())
+        store_array(where, out)
     return out

@@ -374,25 +374,33 @@ def _compute(prompts: list[str | None], responses: list[str], sketch: SketchSpec
 def _cache_get(cache_dir: str | Path | None, key: str, width: int) -> np.ndarray | None:
     if cache_dir is None:
         return None
-    path = Path(cache_dir) / "lm" / key[:2] / f"{key}.npy"
-    if not path.is_file():
-        return None
-    try:
-        row = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
-        return None  # a damaged entry is recomputed
-    return row if row.shape == (width,) else None
+    return load_array(Path(cache_dir) / "lm" / key[:2] / f"{key}.npy", (width,))
 
 
 def _cache_put(cache_dir: str | Path | None, key: str, row: np.ndarray) -> None:
-    if cache_dir is None:
-        return
+    if cache_dir is not None:
+        store_array(Path(cache_dir) / "lm" / key[:2] / f"{key}.npy", row)
+
+
+def load_array(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    """A cached array of ``shape`` at ``path``; None when missing, damaged or of another
+    shape (the caller recomputes it)."""
+    if not path.is_file():
+        return None
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return arr if arr.shape == shape else None
+
+
+def store_array(path: Path, arr: np.ndarray) -> None:
+    """``arr`` as float64 ``.npy`` at ``path``, written atomically (directories made)."""
     import io
 
-    path = Path(cache_dir) / "lm" / key[:2] / f"{key}.npy"
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    np.save(buf, np.asarray(row, dtype=np.float64), allow_pickle=False)
+    np.save(buf, np.asarray(arr, dtype=np.float64), allow_pickle=False)
     write_bytes_atomic(path, buf.getvalue())
 
 

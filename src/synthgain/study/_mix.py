@@ -435,9 +435,22 @@ def _lookup(vec: dict[str, np.ndarray], texts: Sequence[str]) -> np.ndarray:
     return np.asarray([vec[t] for t in texts], dtype=np.float64)
 
 
+def label_measures(xa: np.ndarray, ya: np.ndarray, xs: np.ndarray, ys: np.ndarray, *,
+                   rng: RNGLike = None) -> dict[str, float]:
+    """The two label measures of Study 4 for one synthetic dataset: ``label_agreement``
+    (the share of synthetic labels a classifier of the anchors agrees with) and
+    ``label_issue_rate`` (the share of synthetic rows cleanlab flags, cross-fitted on
+    anchors and synthetic rows together, seeded by ``rng``)."""
+    from ..audit import label_issues, probe
+
+    flags = label_issues(np.concatenate([xa, xs]), np.concatenate([ya, ys]), rng=rng)
+    return {"label_agreement": probe(xa, ya, xs, ys, xs, ys)["accuracy_anchor"].value,
+            "label_issue_rate": float(flags[xa.shape[0]:].mean())}
+
+
 def _mix_task(item: tuple[Mixture, np.random.SeedSequence, MixData]) -> dict[str, Any]:
     """One dataset: the probe's gain and every measure."""
-    from ..audit import label_issues, probe, vendi_score
+    from ..audit import probe, vendi_score
     from ._measures import downstream_gain, study_measures
 
     mix, seed, data = item
@@ -448,12 +461,9 @@ def _mix_task(item: tuple[Mixture, np.random.SeedSequence, MixData]) -> dict[str
     row.update(downstream_gain(xa, ya, xs, ys, data.test, data.test_labels))
     row.update(study_measures(xa, xs, data.reference, mix.anchors,
                               rng=child_seed(seed, "measures")))
-    # an anchors' classifier scored on the synthetic labels; a synthetic one on the anchors
-    row["label_agreement"] = probe(xa, ya, xs, ys, xs, ys)["accuracy_anchor"].value
+    row.update(label_measures(xa, ya, xs, ys, rng=child_seed(seed, "label_issues")))
+    # a classifier of the synthetic rows scored on the anchors
     row["tstr_accuracy"] = probe(xa, ya, xs, ys, xa, ya)["accuracy_synthetic"].value
-    flags = label_issues(np.concatenate([xa, xs]), np.concatenate([ya, ys]),
-                         rng=child_seed(seed, "label_issues"))
-    row["label_issue_rate"] = float(flags[xa.shape[0]:].mean())
     if data.texts is not None:  # the audit's null-calibrated values (minutes per dataset)
         from ._llm import audit_measures
 

@@ -66,10 +66,9 @@ def run_lora_check(pool_path: str | Path, *, regime: str = "few-shot", design_se
     correlation with ``gain_lora`` with bootstrap intervals (:func:`analyse_mix`'s
     columns), and the settings with the headline correlation.
     """
-    from ..audit import label_issues, probe
     from ..lm import LoraSpec, finetune_class_loglik
     from ._measures import downstream_gain
-    from ._mix import _lookup, analyse_mix, mix_design
+    from ._mix import _lookup, analyse_mix, label_measures, mix_design
     from ._text import fit_text_embedder
     from ._trec import TREC_NAMES
 
@@ -91,20 +90,19 @@ def run_lora_check(pool_path: str | Path, *, regime: str = "few-shot", design_se
     vec = dict(zip(texts, vecs[: len(texts)], strict=True))
     xa, xt = _lookup(vec, d.anchor_texts), vecs[len(texts):]
     ya = d.anchor_labels
-    gains = np.array([downstream_gain(xa, ya, _lookup(vec, m.texts),
-                                      np.asarray(m.labels).astype(str), xt,
-                                      test_labels)["gain_both"] for m in mixes])
-    chosen = stratified_pick(gains, n_check, child_seed(d.root, "lora_check"))
+    probes = [downstream_gain(xa, ya, _lookup(vec, m.texts), np.asarray(m.labels).astype(str),
+                              xt, test_labels) for m in mixes]
+    chosen = stratified_pick(np.array([p["gain_both"] for p in probes]), n_check,
+                             child_seed(d.root, "lora_check"))
     names = {c: TREC_NAMES[c] for c in split.classes}
     order = list(names)
 
     def accuracy(ll: np.ndarray) -> float:
         return float(np.mean(np.asarray(order)[ll.argmax(axis=1)] == test_labels))
 
-    lora_dir = where
     total = len(chosen) + 1
     base = finetune_class_loglik(d.anchor_texts, list(ya), test_texts, names, spec=spec,
-                                 threads=threads, cache_dir=lora_dir)
+                                 threads=threads, cache_dir=where)
     acc_anchor = accuracy(base)
     if progress is not None:
         progress(1, total)
@@ -114,16 +112,12 @@ def run_lora_check(pool_path: str | Path, *, regime: str = "few-shot", design_se
         xs, ys = _lookup(vec, m.texts), np.asarray(m.labels).astype(str)
         ll = finetune_class_loglik(d.anchor_texts + list(m.texts), list(ya) + list(ys),
                                    test_texts, names, spec=spec, threads=threads,
-                                   cache_dir=lora_dir)
+                                   cache_dir=where)
         acc = accuracy(ll)
-        flags = label_issues(np.concatenate([xa, xs]), np.concatenate([ya, ys]),
-                             rng=child_seed(d.root, "label_issues", i))
-        row = {"dataset": i, **m.params,
-               **downstream_gain(xa, ya, xs, ys, xt, test_labels),
+        row = {"dataset": i, **m.params, **probes[i],
                "lora_accuracy_anchor": acc_anchor, "lora_accuracy_both": acc,
                "gain_lora": acc - acc_anchor,
-               "label_agreement": probe(xa, ya, xs, ys, xs, ys)["accuracy_anchor"].value,
-               "label_issue_rate": float(flags[xa.shape[0]:].mean())}
+               **label_measures(xa, ya, xs, ys, rng=child_seed(d.root, "label_issues", i))}
         rows.append(row)
         if progress is not None:
             progress(k + 2, total)
