@@ -225,6 +225,28 @@ def test_select_gmm_tied_where_the_components_share_a_shape():
     assert tied.n_components == 2 and np.allclose(tied.covariances, tied.covariances[0])
 
 
+def test_select_gmm_patience_stops_where_components_stop_helping(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # three clusters: with patience 2 the search tries 1 ... 5 components (4 and 5 do not
+    # lower the BIC) and stops, with the same choice as the full search up to 12
+    import synthgain.mixture._em as em
+
+    x = clustered_data(3, 4, 600, 3)
+    real, tried = em.fit_gmm, []
+
+    def spy(x_: np.ndarray, k: int, **kw: object) -> object:
+        tried.append(k)
+        return real(x_, k, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(em, "fit_gmm", spy)
+    fit = select_gmm(x, 12, rng=0, patience=2)
+    assert fit.mixture.n_components == 3 and max(tried) == 5
+    full = select_gmm(x, 12, rng=0).mixture
+    assert full.n_components == 3 and np.allclose(full.means, fit.mixture.means)
+    with pytest.raises(ValidationError, match="patience"):
+        select_gmm(x, 4, patience=0)
+
+
 def test_select_gmm_bad_input():
     x = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.raises(ValidationError, match="covariance_types"):

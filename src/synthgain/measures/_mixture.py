@@ -231,9 +231,7 @@ def mc_label_mi_parts(
 
 def marginal(f: GaussianMixture, idx: np.ndarray) -> GaussianMixture:
     """The marginal mixture of the coordinates ``idx``."""
-    return GaussianMixture._from_trusted(
-        f.weights.copy(), f.means[:, idx].copy(), f.covariances[:, idx][:, :, idx].copy()
-    )
+    return f.marginal(idx)
 
 
 def check_groups(groups: Sequence[Sequence[int]] | None, k: int) -> list[np.ndarray]:

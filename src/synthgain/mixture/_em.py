@@ -576,6 +576,7 @@ def select_gmm(
     tol: float = 1e-3,
     reg_covar: float = 1e-6,
     covariance_types: Sequence[str] = ("full",),
+    patience: int | None = None,
 ) -> MixtureFit:
     """Fit mixtures of 1 to ``max_components`` components and keep the one of lowest BIC.
 
@@ -591,6 +592,10 @@ def select_gmm(
         As in :func:`fit_gmm`.
     covariance_types : sequence of {"full", "tied"}, default ("full",)
         The covariance structures tried for each ``k`` (one component: one fit).
+    patience : int, optional
+        Stop once ``patience`` successive component counts have not lowered the BIC
+        (so ``max_components`` can be a generous cap and the search ends where more
+        components stop helping). None: try every count up to ``max_components``.
 
     Returns
     -------
@@ -616,8 +621,13 @@ def select_gmm(
                               f"{', '.join(COVARIANCE_TYPES)}. Got none.")
     n, d = x.shape
     root = seed_sequence(rng)
+    if patience is not None:
+        patience = check_int(patience, "patience", low=1)
     best: tuple[float, MixtureFit] | None = None
+    best_k = 0
     for k in range(1, k_max + 1):
+        if patience is not None and k - best_k > patience:
+            break
         # one component: "full" and "tied" are the same model, fitted once
         for kind in (dict.fromkeys(types) if k > 1 else ["full"]):
             with warnings.catch_warnings():
@@ -628,6 +638,6 @@ def select_gmm(
                               covariance_type=kind)
             bic = -2.0 * n * fit.log_likelihood + n_parameters(k, d, kind) * math.log(n)
             if best is None or bic < best[0]:
-                best = (bic, fit)
+                best, best_k = (bic, fit), k
     assert best is not None
     return best[1]

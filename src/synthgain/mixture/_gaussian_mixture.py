@@ -293,6 +293,30 @@ class GaussianMixture:
             raise ValidationError("`components` selects only components of weight 0.")
         return GaussianMixture._from_trusted(w / w.sum(), self._means[idx], self._covariances[idx])
 
+    def marginal(self, coordinates: Sequence[int] | np.ndarray) -> GaussianMixture:
+        """The marginal mixture of the given coordinates (same weights; each component's
+        mean and covariance restricted to them).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from synthgain.mixture import GaussianMixture
+        >>> f = GaussianMixture([1.0], [[0.0, 5.0]], [[[1.0, 0.5], [0.5, 4.0]]])
+        >>> m = f.marginal([1])
+        >>> m.means.tolist(), m.covariances.tolist()
+        ([[5.0]], [[[4.0]]])
+        """
+        idx = np.asarray(coordinates)
+        if (idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer)
+                or idx.min() < 0 or idx.max() >= self.dim):
+            raise ValidationError(
+                f"`coordinates` must be a non-empty list of indices in [0, {self.dim}). "
+                f"Got {coordinates!r}."
+            )
+        return GaussianMixture._from_trusted(
+            self._weights.copy(), self._means[:, idx].copy(),
+            self._covariances[:, idx][:, :, idx].copy())
+
     def mean(self) -> np.ndarray:
         """Mean of the mixture, shape (d,)."""
         return self._weights @ self._means
