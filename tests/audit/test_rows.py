@@ -126,7 +126,7 @@ def test_parse_drop():
     assert set(parse_drop(",".join(DROP_NAMES))) == set(DROP_NAMES)
     with pytest.raises(ValidationError, match=r"`--drop` got 'near-copy,copies': unknown "
                        r"name 'copies'\. Valid names: near-copy, duplicate, contaminated, "
-                       r"empty, refusal, outlier"):
+                       r"empty, refusal, pii, outlier"):
         parse_drop("near-copy,copies")
     with pytest.raises(ValidationError, match="no name"):
         parse_drop(" , ")

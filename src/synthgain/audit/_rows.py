@@ -40,13 +40,13 @@ __all__ = ["DEFAULT_DROP", "DROP_NAMES", "OUTLIER_QUANTILE", "OutlierScores", "R
            "outlier_scores", "parse_drop", "row_flags", "row_table"]
 
 #: the flags ``--drop`` accepts, in the order they are listed
-DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "outlier",
-              "label-suspect")
+DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "pii",
+              "outlier", "label-suspect")
 DEFAULT_DROP = ("near-copy", "duplicate", "contaminated")
 #: a synthetic row is an outlier above this quantile of the real rows' own scores
 OUTLIER_QUANTILE = 0.99
 #: text_rows keys copied into the row table as they are, in column order
-_TEXT_COLUMNS = ("length_chars", "length_tokens", "truncated", "empty", "refusal",
+_TEXT_COLUMNS = ("length_chars", "length_tokens", "truncated", "empty", "refusal", "pii",
                  "exact_duplicate", "duplicate_cluster", "duplicate_cluster_size",
                  "contaminated")
 
@@ -188,6 +188,7 @@ def row_flags(result: Any) -> dict[str, np.ndarray | None]:
         "contaminated": flag("contaminated"),
         "empty": flag("empty"),
         "refusal": flag("refusal"),
+        "pii": None if "pii" not in text else np.asarray(text["pii"]) != "",
         "outlier": None if info is None else info.outliers.outlier.copy(),
         "label-suspect": None if getattr(result, "label_suspect", None) is None
         else np.asarray(result.label_suspect, dtype=bool),

@@ -39,9 +39,11 @@ class Thresholds:
 
     Attributes
     ----------
-    near_copy_rate, duplicate_rate, contamination, refusal_rate, empty_rate, outlier_rate
+    near_copy_rate, duplicate_rate, contamination, refusal_rate, empty_rate, pii_rate, \
+outlier_rate
         Shares of the synthetic rows (in [0, 1]): a share strictly above its threshold is
-        a problem. ``contamination`` and ``empty_rate`` default to 0 (any such row);
+        a problem. ``contamination``, ``empty_rate`` and ``pii_rate`` (personal data
+        and secrets) default to 0 (any such row);
         ``outlier_rate`` to 0.05, five times what rows of the reference's own
         distribution give (0.01 by construction of the outlier cut).
     divergence
@@ -54,6 +56,7 @@ class Thresholds:
     contamination: float = 0.0
     refusal_rate: float = 0.01
     empty_rate: float = 0.0
+    pii_rate: float = 0.0
     outlier_rate: float = 0.05
     divergence: float = 0.1
 
@@ -228,6 +231,8 @@ def _pick(result: Any, name: str, idx: np.ndarray, info: RowInfo | None
         first = int(np.flatnonzero(cluster == cluster[j])[0])
         ident = info.ids[first] if info is not None else str(first)
         return j, f"one of {int(size[j])} rows of one duplicate cluster (first: row {ident})"
+    if name == "pii" and "pii" in text:
+        return int(idx[0]), f"contains: {str(text['pii'][int(idx[0])]).replace(',', ', ')}"
     return int(idx[0]), {"duplicate": "an exact duplicate of an earlier row",
                          "contaminated": "overlaps the target set",
                          "empty": "empty response",
@@ -280,6 +285,7 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
                      th.contamination, flags["contaminated"]),
         _row_problem(result, "refusal", "refusals", th.refusal_rate, flags["refusal"]),
         _row_problem(result, "empty", "empty responses", th.empty_rate, flags["empty"]),
+        _row_problem(result, "pii", "personal data or secrets", th.pii_rate, flags["pii"]),
         _row_problem(result, "outlier", "outliers (far from the anchors)", th.outlier_rate,
                      flags["outlier"]),
     ]

@@ -84,7 +84,8 @@ _SECTIONS = (
      "Lexical diversity of the synthetic texts minus the anchors', at matched sizes and "
      "over chance (two splits of the anchors); each dataset's value at its full size is "
      "in metrics.json. Lengths are descriptive; duplicates, copies, contamination, "
-     "refusals and empty texts are counts over every synthetic row (examples below).",
+     "refusals, empty texts and personal data are counts over every synthetic row "
+     "(examples below).",
      (_Chart("Lexical measures, synthetic minus anchors, over chance", "share", 0.0,
              ("text_lexical",)),
       _Chart("gzip compression ratio, synthetic minus anchors, over chance",

@@ -178,6 +178,9 @@ _COUNTS = {
                           "row (0 is expected: evaluation results would be inflated)",
     "refusals": "contain refusal or assistant boilerplate (drop or regenerate them)",
     "empty": "are empty (no word character)",
+    "pii": "contain personal data or secrets (e-mail addresses, phone numbers, IP "
+           "addresses, card numbers, IBANs, credentials; 0 is expected: drop them with "
+           "--drop pii)",
     "truncated": "are longer than the embedder reads (256 tokens): their ends are not "
                  "embedded",
 }

@@ -15,6 +15,10 @@ module per check:
 - :mod:`.contamination`: **copies of anchors** by n-gram containment, and
   **contamination** with the target and an evaluation set (a shared 13-gram, or a
   verified MinHash near-duplicate).
+- :mod:`.personal`: **personal data and secrets**: e-mail addresses, phone numbers, IP
+  addresses, payment card numbers, IBANs and credential-like strings, each candidate
+  validated (checksums, numbering plans) so that dates, versions and ISBNs are not
+  flagged.
 - :mod:`.rows`: the per-row table those checks fill (:func:`text_row_flags`).
 - :mod:`.audit`: the audit's records (:func:`audit_texts`).
 - :mod:`.corpus`: the words, n-grams and shingles every check shares, as hashes.
@@ -36,11 +40,13 @@ from .lexical import (
     repeated_ngram_share,
     self_bleu,
 )
+from .personal import PII_KINDS, personal_data
 from .rows import text_row_flags
 
 __all__ = [
     "CONTAMINATION_N",
     "EMBEDDER_MAX_TOKENS",
+    "PII_KINDS",
     "REFUSAL_PATTERNS",
     "TextAudit",
     "audit_texts",
@@ -48,6 +54,7 @@ __all__ = [
     "distinct_n",
     "minilm_token_counts",
     "opening_share",
+    "personal_data",
     "repeated_ngram_share",
     "self_bleu",
     "text_counts_line",

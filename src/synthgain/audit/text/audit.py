@@ -21,6 +21,7 @@ from .contamination import CONTAMINATION_N, COPY_CONTAINMENT, _copy_share
 from .corpus import SHINGLE_N, _Corpus, _WordHashes, _words
 from .duplicates import JACCARD, LSH_BANDS, NUM_PERM
 from .lexical import OPENING_WORDS, SELF_BLEU_SAMPLE, _lexical, _opening
+from .personal import PHONE_REGION, PII_KINDS
 from .rows import Scan, scan
 
 __all__ = ["TextAudit", "audit_texts", "text_counts_line"]
@@ -154,8 +155,8 @@ def _count(key: str, label: str, count: int, n: int, examples: list[dict[str, An
 
 def text_counts_line(records: Iterable[Metric]) -> str | None:
     """One terminal line of the text counts among ``records`` (exact duplicates, near-
-    duplicate clusters, contamination, refusals, empty and truncated texts); None when
-    the text measures did not run."""
+    duplicate clusters, contamination, refusals, empty texts, personal data and truncated
+    texts); None when the text measures did not run."""
     rec = {r.key: r.estimate for r in records if r.group == "text" and r.kind == "text_count"}
     if "exact_duplicates" not in rec or rec["exact_duplicates"] is None:
         return None
@@ -171,6 +172,8 @@ def text_counts_line(records: Iterable[Metric]) -> str | None:
     parts += [f"{num(f'contamination_{k}'):,} contaminated with the {k} set"
               for k in ("target", "eval") if f"contamination_{k}" in rec]
     parts += [f"{num('refusals'):,} refusals", f"{num('empty'):,} empty"]
+    if "pii" in rec:
+        parts.append(f"{num('pii'):,} with personal data or secrets")
     if "truncated" in rec:
         parts.append(f"{num('truncated'):,} truncated")
     rows = rec["exact_duplicates"].params["rows"]
@@ -368,6 +371,12 @@ def _boilerplate_counts(rows: dict[str, np.ndarray], ex: _Examples, tokens: bool
                   n, ex(rows["refusal"]), patterns=list(REFUSAL_PATTERNS)),
            _count("empty", "empty texts (no word character)", int(rows["empty"].sum()), n,
                   ex(rows["empty"]))]
+    pii = np.asarray(rows["pii"]) != ""
+    kinds = [k for v in rows["pii"] for k in str(v).split(",") if k]
+    out.append(_count("pii", "personal data or secrets", int(pii.sum()), n,
+                      ex(pii, kinds=lambda j: str(rows["pii"][j]).split(",")),
+                      by_kind={k: kinds.count(k) for k in PII_KINDS if k in kinds},
+                      phone_region=PHONE_REGION))
     if tokens:
         out.append(_count("truncated", f"truncated by the embedder (> {EMBEDDER_MAX_TOKENS} "
                                        "tokens)", int(rows["truncated"].sum()), n,

@@ -13,6 +13,7 @@ from .boilerplate import TokenCounter, length_flags
 from .contamination import CONTAMINATION_N, anchor_copies, contamination
 from .corpus import _Corpus, _WordHashes
 from .duplicates import JACCARD, NUM_PERM, duplicates
+from .personal import personal_flags
 
 __all__ = ["Scan", "scan", "text_row_flags"]
 
@@ -36,7 +37,7 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
     """Run every per-row check on the synthetic texts (no argument checking)."""
     cache = _WordHashes()
     s = _Corpus.build(list(synthetic), cache)
-    rows = length_flags(synthetic, s, token_counts)
+    rows = length_flags(synthetic, s, token_counts) | personal_flags(synthetic)
     dup = duplicates(synthetic, s, threshold=threshold, num_perm=num_perm)
     rows |= dup.rows
     if anchor is not None:
@@ -80,6 +81,8 @@ def text_row_flags(
     Returns
     -------
     dict of str to ndarray of shape (n,)
+        ``pii`` (the kinds of personal data and secrets found, comma-separated, "" when
+        none: :func:`~.personal.personal_data`),
         ``length_chars``, ``length_tokens`` (whitespace tokens), ``length_words`` (the
         ``\\w+`` words of the n-gram measures), ``embedder_tokens`` (with
         ``token_counts``), ``truncated`` (more than 256 embedder tokens), ``empty`` (no
