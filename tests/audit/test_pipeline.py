@@ -256,6 +256,21 @@ def test_headline_near_copy_rate_reads_the_share_of_copies():
     assert abs(got["half"].value - 0.5) < 0.05
 
 
+@pytest.fixture
+def information_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A calibration table in which the entropy difference and the mixture's mutual
+    information are valid from 10 rows (the stored one finds them valid at no size over
+    its random families): the paths that report them stay tested."""
+    from synthgain.audit import _calibration
+
+    real = _calibration.calibration_table()
+    fake = {**real, "min_rows": {**real["min_rows"],
+                                 "entropy_diff": {"dh": {"8": 10}},
+                                 "mixture_mi": {"mi": {"8": 10}}}}
+    monkeypatch.setattr(_calibration, "calibration_table", lambda: fake)
+
+
+@pytest.mark.usefixtures("information_valid")
 def test_near_copies_make_the_mutual_information_a_lower_bound():
     # every synthetic row copies the anchor named in its prompt: I(prompt; synthetic) is
     # that of near-duplicates, beyond what the mixture fit shows (calibration table), so
@@ -330,3 +345,27 @@ def test_estimators_never_valid_here_are_one_plain_line():
     lines = [n for n in res.notes if n.code == "withheld" and "KL(anchor || synthetic)" in n]
     assert len(lines) == 1 and all(r.label in lines[0] for r in never)
     assert not any(n.startswith("Withheld: KL(") for n in res.notes)
+
+
+def test_notebook_view_shows_verdict_problems_and_numbers():
+    # AuditResult renders in Jupyter: the verdict, what the data adds, the problems with
+    # an example row, the headline numbers; everything escaped, no script
+    from html import escape
+
+    res = run_audit(*_sets(), rng=3)
+    html = res._repr_html_()
+    verdict = res.verdict()
+    assert escape(verdict["summary"]) in html
+    for p in verdict["problems"]:
+        assert escape(p["label"]) in html
+        assert f"<code>{escape(str(p['example']['id']))}</code>" in html
+    for a in verdict["adds"]:
+        assert escape(a["text"]) in html
+    labels = [line.split(":")[0] for line in res.summary() if " over chance:" in line]
+    assert labels and all(escape(label) in html for label in labels)
+    assert "<script" not in html and "http" not in html
+    a = Dataset.from_arrays(texts=[f"<b>row {i}</b> & more words here {i % 7}"
+                                   for i in range(30)], name="anchor")
+    s = Dataset.from_arrays(texts=[f"<b>row {i}</b> & more words here {i % 7}"
+                                   for i in range(30)], name="synthetic")
+    assert "<b>row" not in run_audit(a, s, model="lsa", rng=0, repeats=2)._repr_html_()

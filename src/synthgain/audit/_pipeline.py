@@ -26,9 +26,10 @@ from ..exceptions import ValidationError
 from ..experiments.backends import usable_cores
 from ..measures import Estimate
 from ._embed import _MODELS, Progress
+from ._html import headline, result_html
 from ._io import Dataset
 from ._reasons import Reason
-from ._records import BOUND_WORDS, Metric
+from ._records import Metric
 from ._rows import RowInfo
 from ._run import Options, Run
 from ._stages import STAGES
@@ -145,32 +146,17 @@ class AuditResult:
     def summary(self) -> list[str]:
         """A few lines for the terminal: the verdict, the headline numbers with their
         intervals and, when the text measures ran, one line of their counts."""
-        rows = [
-            ("divergences", "js_anchor_synthetic", "JS(anchor, synthetic) over chance"),
-            ("divergences", "js_synthetic_target", "JS(synthetic, target) over chance"),
-            ("kl_gap", "mixture", "KL gap (mixture, PCA space) over chance"),
-            ("information", "information_gain", "dI - H(anchor)"),
-            ("fidelity", "precision", "precision over chance"),
-            ("fidelity", "coverage", "coverage over chance"),
-            ("diversity", "vendi_synthetic", "Vendi(synthetic) - Vendi(anchor)"),
-            ("novelty", "memorisation", "near-copy rate over chance"),
-            ("probe", "gain_both", "probe accuracy gain (anchor+synthetic vs anchor)"),
-        ]
-        recs = {(r.group, r.key): r for r in self.records}
         lines = verdict_lines(self.verdict())
-        for group, key, label in rows:
-            rec = recs.get((group, key))
-            if rec is None:
-                continue
-            if rec.estimate is None:
-                lines.append(f"{label}: withheld ({rec.reason})")
-                continue
-            lo, hi = rec.estimate.ci()
-            at = f"{BOUND_WORDS[rec.bound]} " if rec.bound else ""
-            lines.append(f"{label}: {at}{rec.estimate.value:.4g} (95% CI {lo:.3g} to "
-                         f"{hi:.3g})")
+        for label, value, why in headline(self.records):
+            lines.append(f"{label}: withheld ({why})" if value is None
+                         else f"{label}: {value} ({why})")
         text = text_counts_line(self.records)
         return lines if text is None else [*lines, text]
+
+    def _repr_html_(self) -> str:
+        """The notebook view: the verdict, what the data adds, the problems with an
+        example row each, and the headline numbers (escaped HTML, no script)."""
+        return result_html(self)
 
 
 def _note(note: str) -> dict[str, Any]:
