@@ -75,7 +75,9 @@ def test_row_table_columns_from_the_audit():
     result = _audit()
     cols = row_table(result)
     assert list(cols) == ["id", "anchor_id", "nearest_anchor_id", "nearest_anchor_distance",
-                          "nearest_anchor_ratio", "near_copy", "outlier_score", "outlier"]
+                          "nearest_anchor_ratio", "near_copy", "outlier_score", "outlier",
+                          "semantic_duplicate_cluster", "semantic_duplicate_cluster_size",
+                          "semantic_duplicate"]
     assert all(c.shape == (60,) for c in cols.values())
     assert cols["id"][0] == "s0" and cols["anchor_id"][5] == "a5"
     # the planted copies of anchors 0..3 are near-copies of exactly those anchors
@@ -125,8 +127,8 @@ def test_parse_drop():
     assert parse_drop("near-copy, duplicate,near-copy") == ("near-copy", "duplicate")
     assert set(parse_drop(",".join(DROP_NAMES))) == set(DROP_NAMES)
     with pytest.raises(ValidationError, match=r"`--drop` got 'near-copy,copies': unknown "
-                       r"name 'copies'\. Valid names: near-copy, duplicate, contaminated, "
-                       r"empty, refusal, pii, outlier"):
+                       r"name 'copies'\. Valid names: near-copy, duplicate, "
+                       r"semantic-duplicate, contaminated, empty, refusal, pii, outlier"):
         parse_drop("near-copy,copies")
     with pytest.raises(ValidationError, match="no name"):
         parse_drop(" , ")

@@ -38,6 +38,8 @@ CODES: dict[str, str] = {
     # notes
     "comparison_design": "how every comparison is made: matched sizes, repeats, nulls",
     "near_copy_count": "how many synthetic rows are near-copies of an anchor",
+    "semantic_duplicates": "how many synthetic rows repeat an earlier one in other words "
+                           "(embedding clusters; the threshold calibrated on the anchors)",
     "knn_subspace": "a kNN divergence is computed in the anchors' principal subspace",
     "no_target": "no target set: the KL gap and the probe are not computed",
     "no_labels": "not every dataset has labels: the probe is not run",

@@ -35,13 +35,14 @@ import numpy as np
 
 from ..exceptions import ValidationError
 from ..measures import knn_distances
+from ._semantic import SemanticDuplicates
 
 __all__ = ["DEFAULT_DROP", "DROP_NAMES", "OUTLIER_QUANTILE", "OutlierScores", "RowInfo",
            "outlier_scores", "parse_drop", "row_flags", "row_table"]
 
 #: the flags ``--drop`` accepts, in the order they are listed
-DROP_NAMES = ("near-copy", "duplicate", "contaminated", "empty", "refusal", "pii",
-              "outlier", "label-suspect")
+DROP_NAMES = ("near-copy", "duplicate", "semantic-duplicate", "contaminated", "empty",
+              "refusal", "pii", "outlier", "label-suspect")
 DEFAULT_DROP = ("near-copy", "duplicate", "contaminated")
 #: a synthetic row is an outlier above this quantile of the real rows' own scores
 OUTLIER_QUANTILE = 0.99
@@ -135,6 +136,9 @@ class RowInfo:
     outliers : OutlierScores
     texts : list of str or None
         The measured texts (for the examples of the verdict).
+    semantic : SemanticDuplicates or None
+        The paraphrase clusters inside the synthetic set (:mod:`._semantic`); None with
+        fewer than 3 anchors.
     """
 
     ids: list[str]
@@ -143,6 +147,7 @@ class RowInfo:
     ratio: np.ndarray
     outliers: OutlierScores
     texts: list[str] | None = None
+    semantic: SemanticDuplicates | None = None
 
 
 def _text_rows(result: Any) -> dict[str, np.ndarray]:
@@ -185,6 +190,8 @@ def row_flags(result: Any) -> dict[str, np.ndarray | None]:
     return {
         "near-copy": None if result.near_copy is None else np.asarray(result.near_copy, bool),
         "duplicate": duplicate_flags(text),
+        "semantic-duplicate": None if info is None or info.semantic is None
+        else info.semantic.flag.copy(),
         "contaminated": flag("contaminated"),
         "empty": flag("empty"),
         "refusal": flag("refusal"),
@@ -298,6 +305,10 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
     if info is not None:
         cols["outlier_score"] = np.asarray(info.outliers.score, dtype=np.float64)
         cols["outlier"] = np.asarray(info.outliers.outlier, dtype=bool)
+    if info is not None and info.semantic is not None:
+        cols["semantic_duplicate_cluster"] = info.semantic.cluster.copy()
+        cols["semantic_duplicate_cluster_size"] = info.semantic.size.copy()
+        cols["semantic_duplicate"] = info.semantic.flag.copy()
     text = _text_rows(result)
     for key in _TEXT_COLUMNS:
         if key in text:

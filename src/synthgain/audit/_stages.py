@@ -62,6 +62,7 @@ from ._reasons import Reason
 from ._records import metric
 from ._rows import RowInfo, outlier_scores
 from ._run import Compared, Run, record_comparison
+from ._semantic import SemanticDuplicates, semantic_duplicates
 from .text import audit_texts, minilm_token_counts
 
 __all__ = ["STAGES", "Stage"]
@@ -188,9 +189,14 @@ def novelty_stage(run: Run) -> None:
                          workers=opt.workers,
                          distances=nov.kth_distance if k_out > 1 else nov.distance)
     st.nov, st.near = nov, _near_copy_rows(data, nov, opt.max_near_copies)
+    sem = (semantic_duplicates(emb["synthetic"], emb["anchor"],
+                               rng=run.stream("semantic_duplicates"))
+           if n["anchor"] >= 3 else None)
     st.row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
                           [data["anchor"].ids[int(i)] for i in nov.nearest], nov.ratio, out,
-                          data["synthetic"].texts)
+                          data["synthetic"].texts, sem)
+    if sem is not None:
+        _semantic_note(run, sem)
     rate = float(nov.memorisation.value)
     _near_copy_rate_and_distance_ratio(run, nov)
     run.note("near_copy_count",
@@ -205,6 +211,17 @@ def novelty_stage(run: Run) -> None:
         "near_copies_above_limit",
         f"{st.over}: kNN and classifier estimates between samples that share rows are "
         "invalid (calibration table, near-duplicate case)"))
+
+
+def _semantic_note(run: Run, sem: SemanticDuplicates) -> None:
+    n, flagged = sem.flag.shape[0], int(sem.flag.sum())
+    run.note("semantic_duplicates",
+             f"{flagged:,} of {n:,} synthetic rows ({flagged / n:.1%}) repeat an earlier row "
+             f"in other words: {sem.clusters:,} clusters of rows whose embeddings' cosine "
+             f"similarity is at least {sem.threshold:.3f}, which {sem.anchor_share:.1%} of "
+             f"{sem.rows:,} anchors reach to their nearest other anchor (rows file "
+             "'semantic_duplicate_cluster'; --drop semantic-duplicate keeps one per "
+             "cluster).")
 
 
 def _search_backend(options: dict[str, Any]) -> Any:
