@@ -50,6 +50,7 @@ from scipy import integrate, stats  # noqa: E402
 
 import synthgain  # noqa: E402
 from synthgain._rng import child_generator, child_seed  # noqa: E402
+from synthgain.audit import project  # noqa: E402
 from synthgain.audit._estimators import BOUNDS, ESTIMATORS  # noqa: E402
 from synthgain.audit._null import compare  # noqa: E402
 from synthgain.measures import (  # noqa: E402
@@ -59,6 +60,9 @@ from synthgain.measures import (  # noqa: E402
     total_variation,
 )
 from synthgain.mixture import GaussianMixture  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _families  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "synthgain" / "audit" / "calibration.json"
@@ -75,14 +79,21 @@ REPS = 20  # independent repetitions per cell where affordable
 #: fewer repetitions at the expensive large-n cells (matched size 1000), to keep the default
 #: grid near 40 minutes on 2 cores; never fewer than 10, so that coverage >= 0.90 allows a
 #: miss (with 8, a single miss of a correct 95 % interval, p = 0.34, fails a cell)
-REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64; 60 at "
-             "n <= 300 for the information estimators (entropy_diff, ksg_mi, mixture_mi: "
+REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64 (random "
+             "families: 20 at n >= 1000); 60 at "
+             "n <= 300 for the information estimators (entropy_diff, crossfit_dh, ksg_mi, "
+             "mixture_mi, crossfit_mi: "
              "the entropy difference's spread there is 0.2 to 0.5 nats, and the bias "
              "criterion needs se = sd / sqrt(reps) <= 0.05); the KL gaps' near-duplicates "
              "case only in d = 8")
 #: the information estimators (dI's parts): more repetitions at small n (REPS_RULE)
-INFORMATION = ("entropy_diff", "ksg_mi", "mixture_mi")
+INFORMATION = ("entropy_diff", "crossfit_dh", "ksg_mi", "mixture_mi", "crossfit_mi")
 INFORMATION_REPS, INFORMATION_REPS_MAX_N = 60, 300
+#: the random families (benchmarks/_families.py): one case per provenance kind; every
+#: repetition draws a fresh member, with its own truth (FAMILY_DRAWS Monte Carlo draws)
+FAMILY = ("family_class", "family_paraphrase", "family_independent")
+FAMILY_DRAWS = 20_000
+FAMILY_REPS_LARGE = 20  # family repetitions at n > INFORMATION_REPS_MAX_N (60 below)
 QUICK_NS, QUICK_DIMS, QUICK_REPS = (10, 50), (8, 64), 4  # the --quick grid
 
 SPIKE = np.linspace(4.0, 1.0, 8)  # variances on the signal subspace
@@ -103,10 +114,10 @@ TRUTH_DRAWS = 400_000  # Monte Carlo draws per divergence of the mixture pair
 
 OUTPUTS = {"knn_kl": ("kl",), "c2st": ("js", "tv"), "mixture_kl_gap": ("gap", "kl_x", "kl_y"),
            "knn_kl_gap": ("gap",), "entropy_diff": ("dh",), "ksg_mi": ("mi",),
-           "mixture_mi": ("mi",)}
+           "mixture_mi": ("mi",), "crossfit_mi": ("mi",), "crossfit_dh": ("dh",)}
 NULLS = {"knn_kl": "split", "c2st": "split", "entropy_diff": "permutation",
          "mixture_kl_gap": "permutation", "knn_kl_gap": "permutation", "ksg_mi": "pairing",
-         "mixture_mi": "pairing"}
+         "mixture_mi": "pairing", "crossfit_mi": "pairing", "crossfit_dh": "permutation"}
 #: the estimators of a third, fixed sample (the target): ``compare(..., fixed=target)``
 GAPS = ("mixture_kl_gap", "knn_kl_gap")
 ENTROPY_CASES = ("null", "scale", "mixture", "separated", "near_duplicates")
@@ -115,10 +126,14 @@ CASES = {"knn_kl": ("null", "shift", "mixture", "near_duplicates"),
          "c2st": ("null", "shift", "mixture", "near_duplicates"),
          "mixture_kl_gap": ("null", "shift", "near_duplicates"),
          "knn_kl_gap": ("null", "shift", "near_duplicates"),
-         "entropy_diff": ENTROPY_CASES, "ksg_mi": MI_CASES,
-         "mixture_mi": MI_CASES}
+         "entropy_diff": ENTROPY_CASES + FAMILY, "ksg_mi": MI_CASES + FAMILY,
+         "mixture_mi": MI_CASES + FAMILY,
+         # the cross-fitted estimators were added to pass the random families; they fail
+         # there at every n (as the others do), so the hand-picked cases could not make
+         # them valid, and their 40 CPU-minutes are not spent
+         "crossfit_dh": FAMILY, "crossfit_mi": FAMILY}
 #: the information estimators work in the audit's 8-d whitened principal subspace
-ESTIMATOR_DIMS = {"entropy_diff": (8,), "ksg_mi": (8,), "mixture_mi": (8,)}
+ESTIMATOR_DIMS = {e: (8,) for e in INFORMATION}
 LOWER_BOUNDS = {"c2st": ("js", "tv")}
 SHARES = {"c2st": ("tv",)}  # outputs in [0, 1]: the bias floor is 0.02, not 0.05 nats
 CRITERIA: dict[str, Any] = {
@@ -305,7 +320,7 @@ def truths(estimator: str, case: str, d: int) -> dict[str, float]:
             js = scale_divergences(dd, c_dup)["js"]
         out = {"gap": gap, "kl_x": gap / 2 + js, "kl_y": -gap / 2 + js}
         return {k: out[k] for k in OUTPUTS[estimator]}
-    if estimator == "entropy_diff":
+    if OUTPUTS[estimator] == ("dh",):
         if case == "separated":
             return {"dh": separated_entropy_gap()}
         dh = {"null": 0.0, "mixture": 0.0, "scale": -8 * math.log(SCALE),
@@ -324,7 +339,9 @@ def truths(estimator: str, case: str, d: int) -> dict[str, float]:
 def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(p, q, reference or target) of one repetition."""
-    if estimator in ("ksg_mi", "mixture_mi"):
+    if estimator in INFORMATION and case.startswith("family_"):
+        raise AssertionError("family cases are drawn by family_data")
+    if estimator in ("ksg_mi", "mixture_mi", "crossfit_mi"):
         if case == "clustered":
             z = g.integers(0, CLUSTER_K, n)
             x, y = (cluster_centres()[z] + g.normal(size=(n, 8)) * SD for _ in range(2))
@@ -352,6 +369,38 @@ def _data(estimator: str, case: str, n: int, d: int, g: np.random.Generator
     return p, q, draw(p_dist, 2 * n, d, g) if NULLS[estimator] == "split" else None
 
 
+@lru_cache(maxsize=512)
+def family_member(case: str, rep: int, seed: int = SEED) -> tuple[Any, dict[str, float]]:
+    """The member of repetition ``rep`` of a family case and its truths: one member per
+    (case, rep), the same at every n (the sizes are compared on the same members)."""
+    root = child_seed(seed, "family", case, rep)
+    member = _families.draw_case(child_seed(root, "case"), case.removeprefix("family_"))
+    return member, member.truths(FAMILY_DRAWS, rng=child_seed(root, "truth"))
+
+
+def family_case(case: str, n: int, rep: int, seed: int = SEED
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+    """One repetition of a family case, shared by every information estimator (seeded by
+    (case, n, rep) alone): the anchors, the synthetic rows (row j made from anchor j) and
+    the prompts (each row's anchor), all in the audit's information space (the whitened
+    principal subspace of the anchor and synthetic rows pooled, 8-d), and the truths."""
+    member, truth = family_member(case, rep, seed)
+    a, s = member.sample(n, child_generator(seed, "family", case, f"n={n}", rep, "data"))
+    proj = project(np.concatenate([a, s]), 8)
+    return proj(a), proj(s), proj(a), truth
+
+
+def family_data(estimator: str, case: str, n: int, rep: int, seed: int = SEED
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """(x, y, truths of the outputs) of a family repetition: for an entropy difference x
+    the synthetic rows and y the anchors (as the audit's H(synthetic) - H(anchor)); for a
+    mutual information x the prompts and y the synthetic rows."""
+    a, s, prompt, t = family_case(case, n, rep, seed)
+    if OUTPUTS[estimator] == ("dh",):
+        return s, a, {"dh": t["dh_synthetic"], "dh_se": t["dh_synthetic_se"]}
+    return prompt, s, {"mi": t["mi"], "mi_se": t["mi_se"]}
+
+
 def rep_seed(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEED
              ) -> np.random.SeedSequence:
     return child_seed(seed, estimator, case, f"n={n}", f"d={d}", rep)
@@ -362,7 +411,12 @@ def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEE
     """One repetition: the audit's comparison on fresh data; per output (value, lo, hi,
     raw, null), or the error it raised."""
     root = rep_seed(estimator, case, n, d, rep, seed)
-    p, q, extra = _data(estimator, case, n, d, child_generator(root, "data"))
+    truth: dict[str, float] | None = None
+    if case in FAMILY:
+        p, q, truth = family_data(estimator, case, n, rep, seed)
+        extra = None
+    else:
+        p, q, extra = _data(estimator, case, n, d, child_generator(root, "data"))
     kind = NULLS[estimator]
     measure = ESTIMATORS[estimator]()
     try:
@@ -379,22 +433,27 @@ def run_rep(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEE
         lo, hi = c.estimate.interval
         out[key] = (float(c.estimate.value), float(lo), float(hi), float(c.raw),
                     float(c.null.value))
+    if truth is not None:
+        out["truth"] = truth
     return out
 
 
 # --- cells -------------------------------------------------------------------------
 
-def cell_reps(n: int, d: int, estimator: str = "") -> int:
+def cell_reps(n: int, d: int, estimator: str = "", case: str = "") -> int:
     """Repetitions of a cell of the default grid (REPS_RULE)."""
     if estimator in INFORMATION and n <= INFORMATION_REPS_MAX_N:
         return INFORMATION_REPS
+    if estimator in INFORMATION and case in FAMILY:
+        return FAMILY_REPS_LARGE
     return 10 if n > CAP or (n == CAP and d > 8) else REPS
 
 
 def grid(quick: bool = False, estimators: Iterable[str] | None = None,
-         only_ns: Iterable[int] | None = None) -> list[tuple[str, str, int, int]]:
+         only_ns: Iterable[int] | None = None, cases: Iterable[str] | None = None
+         ) -> list[tuple[str, str, int, int]]:
     """Every cell (estimator, case, n, d) of the default (or quick) grid, optionally of
-    some estimators or sizes only."""
+    some estimators, sizes or cases only."""
     ns: tuple[int, ...] = QUICK_NS if quick else NS
     dims = QUICK_DIMS if quick else DIMS
     if only_ns is not None:
@@ -403,28 +462,35 @@ def grid(quick: bool = False, estimators: Iterable[str] | None = None,
     return [(e, c, n, d) for e in OUTPUTS if e in chosen
             for d in ESTIMATOR_DIMS.get(e, DIMS) if d in dims
             for c in CASES[e] if not (c == "near_duplicates" and "gap" in e and d > 8)
+            and (cases is None or c in set(cases))
             for n in ns]
 
 
 def summarize(estimator: str, case: str, n: int, d: int, results: list[dict[str, Any]]
               ) -> list[dict[str, Any]]:
     """Per output: truth, mean, bias, rmse, coverage (and lower coverage for bounds)."""
-    truth = truths(estimator, case, d)
+    family = case in FAMILY
+    truth = {} if family else truths(estimator, case, d)
     errors = [r["error"] for r in results if "error" in r]
     ok = [r for r in results if "error" not in r]
     rows = []
     for key in OUTPUTS[estimator]:
         rec: dict[str, Any] = {"estimator": estimator, "output": key, "case": case, "n": n,
                                "d": d, "rows": min(n, CAP), "reps": len(results),
-                               "truth": truth[key], "errors": len(errors)}
+                               "truth": None if family else truth[key],
+                               "errors": len(errors)}
         if errors:
             rec["error"] = errors[0]
         if ok:
             a = np.array([r[key] for r in ok])  # (reps, 5): value, lo, hi, raw, null
-            t = truth[key]
-            rec.update(mean=float(a[:, 0].mean()), bias=float(a[:, 0].mean() - t),
+            t: Any = truth.get(key)
+            if family:  # a truth per repetition: the member drawn
+                t = np.array([r["truth"][key] for r in ok])
+                rec.update(truth=float(t.mean()), truth_abs=float(np.abs(t).mean()),
+                           truth_se=float(np.max([r["truth"][key + "_se"] for r in ok])))
+            rec.update(mean=float(a[:, 0].mean()), bias=float(np.mean(a[:, 0] - t)),
                        rmse=float(np.sqrt(np.mean((a[:, 0] - t) ** 2))),
-                       sd=float(a[:, 0].std(ddof=1)) if len(ok) > 1 else 0.0,
+                       sd=float((a[:, 0] - t).std(ddof=1)) if len(ok) > 1 else 0.0,
                        coverage=float(np.mean((a[:, 1] <= t) & (t <= a[:, 2]))),
                        mean_halfwidth=float(np.mean((a[:, 2] - a[:, 1]) / 2)),
                        mean_raw=float(a[:, 3].mean()), mean_null=float(a[:, 4].mean()))
@@ -460,7 +526,7 @@ def cell_valid(rec: dict[str, Any]) -> bool:
     if rec["case"] in c["excluded_cases"]:
         return True
     floor = c["bias_floor_share"] if key in SHARES.get(e, ()) else c["bias_floor"]
-    tol = max(floor, c["bias_relative"] * abs(rec["truth"]))
+    tol = max(floor, c["bias_relative"] * rec.get("truth_abs", abs(rec["truth"])))
     # the measured bias is itself a mean of `reps` noisy values: it fails when it exceeds
     # the tolerance by more than its own noise allows, and a cell too noisy to resolve a
     # bias of the tolerance's size fails too (an interval that covers the truth only
@@ -492,18 +558,19 @@ def min_rows(cells: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int |
 
 def _cost(task: tuple[str, str, int, int, int]) -> float:
     e, _, n, d, _ = task
-    return (min(n, CAP) * (1 + d / 64) * (3 if "gap" in e or "mixture_" in e else 1)
+    return (min(n, CAP) * (1 + d / 64)
+            * (10 if "crossfit" in e else 3 if "gap" in e or "mixture_" in e else 1)
             + n * d / 1000)
 
 
 def run(quick: bool = False, jobs: int = 1, progress: Callable[[str], None] | None = None,
-        estimators: Iterable[str] | None = None, only_ns: Iterable[int] | None = None
-        ) -> list[dict[str, Any]]:
+        estimators: Iterable[str] | None = None, only_ns: Iterable[int] | None = None,
+        cases: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every cell of the grid; repetitions spread over ``jobs`` processes."""
     from joblib import Parallel, delayed, parallel_config
 
-    cells = grid(quick, estimators, only_ns)
-    reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3], c[0])) for c in cells}
+    cells = grid(quick, estimators, only_ns, cases)
+    reps_of = {c: (QUICK_REPS if quick else cell_reps(c[2], c[3], c[0], c[1])) for c in cells}
     tasks = sorted(((*c, r) for c in cells for r in range(reps_of[c])), key=_cost,
                    reverse=True)  # longest first, for an even finish
     t0, results = time.perf_counter(), {}
@@ -558,9 +625,29 @@ def table(cells: list[dict[str, Any]], quick: bool, seconds: float, argv: Iterab
         "setup": {"spike_variances": SPIKE.tolist(), "tail_variance": TAIL,
                   "near_duplicate_noise": EPS, "entropy_scale": SCALE, "mixture_a": MIX_A,
                   "rho": RHOS, "shift": "delta = sd / sqrt(8) on each signal axis (KL 0.5)",
-                  "mixture_truth": mixture_truths(), "truth_draws": TRUTH_DRAWS},
-        "criteria": CRITERIA, "min_rows": min_rows(cells), "cells": cells,
+                  "mixture_truth": mixture_truths(), "truth_draws": TRUTH_DRAWS,
+                  "family_draws": FAMILY_DRAWS,
+                  "family": {"K": [1, _families.K_MAX], "separation": list(_families.SEP),
+                             "scale_log_sd": _families.SCALE_SD, "nu": list(_families.NU),
+                             "tau": list(_families.TAU), "kinds": list(_families.KINDS),
+                             "provenance": list(_families.PROVENANCE)}},
+        "criteria": CRITERIA, "min_rows": min_rows(cells), "binding": binding(cells),
+        "cells": cells,
     }
+
+
+def binding(cells: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, str]]]:
+    """binding[estimator][output][str(d)]: the failing cell that sets min rows (the one
+    with the largest n below the valid range), in words, for the audit's reasons."""
+    mr = min_rows(cells)
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for e, outs in mr.items():
+        for key, by_d in outs.items():
+            for d, need in by_d.items():
+                r = _binding_cell(cells, e, key, int(d), need)
+                if r is not None:
+                    out.setdefault(e, {}).setdefault(key, {})[d] = _words(r)
+    return out
 
 
 # --- docs --------------------------------------------------------------------------
@@ -577,15 +664,31 @@ def _entry(r: dict[str, Any]) -> str:
     return f"{r['bias']:+.2f} / {cov:.2f}" + (" err" if r["errors"] else "")
 
 
-def _binding(cells: list[dict[str, Any]], e: str, key: str, d: int, need: int | None) -> str:
-    """The failing cell with the largest n below the valid range: why min rows is what
-    it is."""
+def _words(r: dict[str, Any]) -> str:
+    """A failing cell in words (the audit's reasons quote it)."""
+    if "mean" not in r:
+        return f"it raised at n = {r['n']:,} ({r.get('error', 'error')})"
+    what = ("on random family members" if r["case"] in FAMILY else "in the case")
+    cov = r.get("lower_coverage", r["coverage"])
+    return (f"{what} {r['case']!r} at n = {r['n']:,} its interval covered the truth in "
+            f"{cov:.0%} of repetitions, bias {r['bias']:+.2f}")
+
+
+def _binding_cell(cells: list[dict[str, Any]], e: str, key: str, d: int, need: int | None
+                  ) -> dict[str, Any] | None:
+    """The failing cell with the largest n below the valid range (of the cases failing
+    there, the one of lowest coverage): why min rows is what it is."""
     bad = [r for r in cells if (r["estimator"], r["output"], r["d"]) == (e, key, d)
            and not cell_valid(r) and (need is None or r["n"] < need)]
     if not bad:
-        return "-"
-    r = max(bad, key=lambda r: (r["n"], r["case"]))
-    return f"{r['case']}, n = {r['n']:,}: {_entry(r)}"
+        return None
+    return max(bad, key=lambda r: (r["n"], -r.get("lower_coverage", r.get("coverage", 0.0)),
+                                   r["case"]))
+
+
+def _binding(cells: list[dict[str, Any]], e: str, key: str, d: int, need: int | None) -> str:
+    r = _binding_cell(cells, e, key, d, need)
+    return "-" if r is None else f"{r['case']}, n = {r['n']:,}: {_entry(r)}"
 
 
 _INTRO = (
@@ -606,7 +709,19 @@ _INTRO = (
     "Gaussian fit reads 0), `correlated_*` (I = 0.5 or 2 nats over 8 coordinate pairs), "
     "`clustered` (X = mu_z + e, Y = mu_z + e' for 3 classes z: I = 1.096 by Monte Carlo "
     "on the true joint mixture; a single Gaussian fit overstates it by 0.5), "
-    "`near_duplicates` (Q = P + noise of 0.01 times the scale). For the mixture gap's "
+    "`near_duplicates` (Q = P + noise of 0.01 times the scale). **Random families** "
+    "(`family_*`, the information estimators; `benchmarks/_families.py`): every "
+    "repetition draws its own member, anchors from a mixture of 1 to 20 components "
+    "(Gaussian, Student t with 2.5 to 8 degrees of freedom, uniform boxes, or mixed; "
+    "separation log-uniform 0.3 to 6; anisotropic scales) and one synthetic row per "
+    "anchor, made from it: `family_class` (drawn from the anchor's component), "
+    "`family_paraphrase` (the anchor plus Gaussian noise of a random size, 0.05 to 2), "
+    "`family_independent` (drawn from another random member); the member of repetition "
+    "r is the same at every n, the data are projected as the audit projects them (the "
+    "whitened principal subspace of anchors and synthetic rows pooled), and the truth of "
+    "each repetition (H(synthetic) - H(anchor), I(anchor; synthetic)) is a Monte Carlo "
+    "mean over {draws:,} draws of its exact density; a family row's truth, bias and "
+    "coverage are means over its members. For the mixture gap's "
     "`kl_x` and `kl_y` the truth is that of their excess over the permutation null, "
     "KL(P||T) - KL(M||T) = gap/2 + JS(P, Q) and -gap/2 + JS(P, Q) with M = (P + Q)/2.")
 
@@ -631,9 +746,13 @@ _USE = (
     "samples that share rows are handled by the audit's own near-copy rule. For the "
     "mutual information the audit has alternatives, tried in order: KSG (`ksg_mi`), then "
     "the Gaussian-mixture fit (`mixture_mi`: up to 4 components, one covariance shared "
-    "or one each, chosen by BIC; the fit's mutual information by Monte Carlo); it "
-    "reports the first that is valid at the matched size and withholds the value, with "
-    "every alternative's reason, when none is.")
+    "or one each, chosen by BIC; the fit's mutual information by Monte Carlo), then the "
+    "cross-fitted mixture (`crossfit_mi`: fitted on half of the pairs, its log-density "
+    "ratio averaged on the other half, components by BIC until two more stop helping); "
+    "for the entropy differences Kozachenko-Leonenko (`entropy_diff`), then cross-fitted "
+    "mixture cross-entropies (`crossfit_dh`). It reports the first that is valid at the "
+    "matched size and withholds the value, with every alternative's reason (the failing "
+    "cell that decides it), when none is.")
 
 
 def render(tab: dict[str, Any]) -> str:
@@ -646,7 +765,9 @@ def render(tab: dict[str, Any]) -> str:
                 "(`--estimators`, `--ns`) of the same code, which give the same cells, "
                 "each seeded by its own coordinates" if "--merge" in tab["argv"] else "")
              + "); every number is in `src/synthgain/audit/calibration.json`.", "",
-             _INTRO.format(repeats=tab["repeats"], cap=tab["cap"]), "", _RULES, "",
+             _INTRO.format(repeats=tab["repeats"], cap=tab["cap"],
+                           draws=tab["setup"].get("family_draws", FAMILY_DRAWS)),
+             "", _RULES, "",
              _USE.format(cap=tab["cap"]), "",
              "| estimator | output | " + " | ".join(f"min rows, d = {d}" for d in dims)
              + " | binding failure (" + ", ".join(f"d = {d}" for d in dims) + ") |",
@@ -700,29 +821,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--estimators", default=None,
                         help="comma-separated estimators only (an exploratory run: needs "
                              f"--out, and not --docs); of {', '.join(OUTPUTS)}")
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated cases only (a partial run, like --estimators)")
     parser.add_argument("--ns", default=None,
                         help="comma-separated n only (an exploratory or partial run, like "
                              "--estimators)")
     args = parser.parse_args(argv)
     only = None
     only_ns = None if args.ns is None else [int(v) for v in args.ns.split(",") if v.strip()]
+    only_cases = (None if args.cases is None
+                  else [c.strip() for c in args.cases.split(",") if c.strip()])
     if args.estimators is not None:
         only = [e.strip() for e in args.estimators.split(",") if e.strip()]
         unknown = sorted(set(only) - set(OUTPUTS))
         if unknown:
             parser.error(f"--estimators: unknown {', '.join(unknown)}; "
                          f"choose from {', '.join(OUTPUTS)}")
-    if only is not None or only_ns is not None:
+    if only is not None or only_ns is not None or only_cases is not None:
         if args.docs or args.out == OUT:
-            parser.error("--estimators and --ns write a partial table: give --out FILE, "
-                         "not --docs")
+            parser.error("--estimators, --ns and --cases write a partial table: give "
+                         "--out FILE, not --docs")
     t0 = time.perf_counter()
     if args.merge:
         cells, seconds = merge(args.merge)
     else:
         cells = run(args.quick, args.jobs,
                     progress=lambda s: print(s, file=sys.stderr, flush=True), estimators=only,
-                    only_ns=only_ns)
+                    only_ns=only_ns, cases=only_cases)
         seconds = time.perf_counter() - t0
     tab = table(cells, args.quick, seconds, sys.argv if argv is None else argv)
     args.out.write_text(json.dumps(tab, indent=1) + "\n", "utf-8")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from synthgain.audit import information_terms, kl_gap_mixture
-from synthgain.audit._estimators import knn_kl_gap, mixture_mi
+from synthgain.audit._estimators import crossfit_dh, crossfit_mi, knn_kl_gap, mixture_mi
 from synthgain.measures import mutual_information
 from synthgain.mixture import GaussianMixture
 
@@ -115,3 +115,34 @@ def test_mixture_mi_is_invariant_to_the_units_of_each_variable():
     a = mixture_mi()(x, y, np.random.default_rng(6))["mi"]
     b = mixture_mi()(1000 * x + 7, y / 1000, np.random.default_rng(6))["mi"]
     assert b == pytest.approx(a, rel=1e-6)
+
+
+def test_crossfit_mi_gaussian_vs_closed_form_and_independence():
+    # held-out evaluation: the correlated pairs' 2 nats within 0.2 at 2,000 pairs (over 8
+    # seeds: mean 1.96, sd 0.04); independent pairs read a little below 0 (-0.04 to
+    # -0.02 over 8 seeds: an over-fitted mixture reads below 0 on rows it has not seen)
+    x, y = _correlated(2000, 2.0, 7)
+    assert crossfit_mi()(x, y, np.random.default_rng(1))["mi"] == pytest.approx(2.0, abs=0.2)
+    g = np.random.default_rng(8)
+    v = crossfit_mi()(g.normal(size=(2000, 8)), g.normal(size=(2000, 8)), g)["mi"]
+    assert -0.3 < v < 0.05
+
+
+def test_crossfit_mi_is_invariant_to_the_units_of_each_variable():
+    x, y = _correlated(400, 1.0, 9)
+    a = crossfit_mi()(x, y, np.random.default_rng(6))["mi"]
+    b = crossfit_mi()(1000 * x + 7, y / 1000, np.random.default_rng(6))["mi"]
+    assert b == pytest.approx(a, rel=1e-6, abs=1e-9)
+
+
+def test_crossfit_dh_vs_closed_form():
+    # H(c X) - H(X) = d log c for any X; a 3-cluster mixture, scaled by 1.5 in 8-d:
+    # 8 log 1.5 = 3.24 nats; over 8 seeds at 2,000 rows the estimate's mean is 3.29 and
+    # its sd 0.08, so 0.3 (3.5 sd) for one seed
+    g = np.random.default_rng(10)
+    mu = 4.0 * g.normal(size=(3, 8))
+    draw = lambda: mu[g.integers(0, 3, 2000)] + g.normal(size=(2000, 8))  # noqa: E731
+    v = crossfit_dh()(1.5 * draw(), draw(), np.random.default_rng(11))["dh"]
+    assert v == pytest.approx(8 * np.log(1.5), abs=0.3)
+    same = crossfit_dh()(draw(), draw(), np.random.default_rng(12))["dh"]
+    assert abs(same) < 0.3

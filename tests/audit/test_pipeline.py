@@ -88,7 +88,8 @@ def test_summary_has_one_line_of_text_counts_only_when_they_ran():
     text = [line for line in r.summary() if line.startswith("text (")]
     assert text == ["text (40 synthetic rows): 2 exact duplicates, 1 duplicate clusters "
                     "(3 rows), 1 contaminated with the target set, 0 contaminated with the "
-                    "eval set, 1 refusals, 1 empty"]  # no truncation count without MiniLM
+                    "eval set, 1 refusals, 1 empty, 0 with personal data or secrets"]
+    # no truncation count without MiniLM
     assert r.summary()[-1] == text[0]
     emb = run_audit(g.normal(size=(40, 4)), g.normal(size=(40, 4)), repeats=2, rng=0,
                     workers=1)
@@ -336,12 +337,13 @@ def test_every_stage_needs_only_what_an_earlier_stage_gives():
 
 def test_estimators_never_valid_here_are_one_plain_line():
     # kNN KL is valid at no tabulated size in 64 dimensions: its six divergences and the
-    # kNN KL gap are withheld in every such audit, and said in one line, not seven
+    # kNN KL gap are withheld in every such audit, and so is dH (valid at no size over the
+    # random families): said in one line, not eight
     g = np.random.default_rng(0)
     res = run_audit(g.normal(size=(200, 64)), g.normal(size=(200, 64)),
                     g.normal(size=(200, 64)), rng=0, repeats=4, workers=1)
     never = [r for r in res.records if r.code == "not_valid_at_any_size"]
-    assert len(never) == 7
+    assert len(never) == 8 and any(r.key == "delta_h" for r in never)
     lines = [n for n in res.notes if n.code == "withheld" and "KL(anchor || synthetic)" in n]
     assert len(lines) == 1 and all(r.label in lines[0] for r in never)
     assert not any(n.startswith("Withheld: KL(") for n in res.notes)

@@ -3,8 +3,9 @@
 ``calibration.json`` (beside this module) is written by ``benchmarks/calibration.py``,
 which runs every estimator of :mod:`._estimators`, through :func:`._null.compare` exactly
 as the audit does, on cases whose truth is known (Gaussian pairs with and without a
-mean shift, mixture pairs, near-duplicates) at n from 10 to 10,000 rows per dataset and
-d in {8, 64, 384}. For each estimator output and dimension it records the smallest
+mean shift, mixture pairs, near-duplicates and, for the information estimators, random
+families of anchors with synthetic rows made from them: ``benchmarks/_families.py``) at
+n from 10 to 10,000 rows per dataset and d in {8, 64, 384}. For each estimator output and dimension it records the smallest
 matched size from which the estimate is valid at every tabulated larger size (criteria
 in the file and in docs/estimators.md). The audit reports an output only at a size
 where it is valid, else it withholds the value and says why.
@@ -49,10 +50,17 @@ def min_valid_rows(estimator: str, output: str, d: int) -> int | None:
     return None if v is None else int(v)
 
 
+def _binding(estimator: str, output: str, d: int) -> str:
+    """``" (<the failing cell that decides it, in words>)"``, or "" when the table has
+    none for it."""
+    why = calibration_table().get("binding", {}).get(estimator, {}).get(output, {}).get(str(d))
+    return f" ({why})" if why else ""
+
+
 def why_invalid(estimator: str, output: str, rows: int, d: int) -> Reason | None:
     """None if valid at ``rows`` per dataset in dimension ``d``; else the reason (a
-    :class:`~._reasons.Reason`, code ``not_valid_at_any_size`` or
-    ``below_calibrated_size``)."""
+    :class:`~._reasons.Reason`, code ``not_valid_at_any_size``, with the failing cell
+    that decides it where the table records one, or ``below_calibrated_size``)."""
     need = min_valid_rows(estimator, output, d)
     dims = sorted(int(t) for t in calibration_table()["min_rows"].get(estimator, {})
                   .get(output, {"0": None}))
@@ -60,7 +68,8 @@ def why_invalid(estimator: str, output: str, rows: int, d: int) -> Reason | None
     if need is None:
         return Reason("not_valid_at_any_size",
                       f"the calibration table (docs/estimators.md) shows {estimator} "
-                      f"({output}) valid at no tabulated size in d = {at}")
+                      f"({output}) valid at no tabulated size in d = {at}"
+                      + _binding(estimator, output, at))
     if rows < need:
         return Reason("below_calibrated_size",
                       f"{estimator} ({output}) is valid from {need:,} rows per dataset in "

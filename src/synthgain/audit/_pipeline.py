@@ -426,7 +426,8 @@ def _withheld_notes(records: list[Metric]) -> list[Reason]:
             "withheld", f"Withheld, as in every audit at this dimension: "
             f"{', '.join(m.label for m in never)}. The calibration table (docs/estimators.md) "
             "finds their estimators valid at no sample size it tabulates in this many "
-            "dimensions; metrics.json keeps each raw value and its null."))
+            "dimensions (the information measures: over its random families of data with "
+            "provenance); metrics.json keeps each raw value and its null."))
     return notes
 
 

@@ -30,7 +30,7 @@ __all__ = ["CALIBRATED", "Compared", "Options", "Run", "State", "record_comparis
 #: the estimators that have rows in the calibration table (the others, PRDC, Vendi and
 #: novelty, have no known truth to calibrate against and are read against their null only)
 CALIBRATED = frozenset({"knn_kl", "c2st", "mixture_kl_gap", "knn_kl_gap", "entropy_diff",
-                        "ksg_mi", "mixture_mi"})
+                        "crossfit_dh", "ksg_mi", "mixture_mi", "crossfit_mi"})
 
 
 @dataclass(frozen=True)
