@@ -379,15 +379,16 @@ def family_member(case: str, rep: int, seed: int = SEED) -> tuple[Any, dict[str,
 
 
 def family_case(case: str, n: int, rep: int, seed: int = SEED
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """One repetition of a family case, shared by every information estimator (seeded by
-    (case, n, rep) alone): the anchors, the synthetic rows (row j made from anchor j) and
-    the prompts (each row's anchor), all in the audit's information space (the whitened
-    principal subspace of the anchor and synthetic rows pooled, 8-d), and the truths."""
+    (case, n, rep) alone): the anchors (each also the prompt of its synthetic row) and the
+    synthetic rows (row j made from anchor j), in the audit's information space (the
+    whitened principal subspace of the anchor and synthetic rows pooled, 8-d), and the
+    truths."""
     member, truth = family_member(case, rep, seed)
     a, s = member.sample(n, child_generator(seed, "family", case, f"n={n}", rep, "data"))
     proj = project(np.concatenate([a, s]), 8)
-    return proj(a), proj(s), proj(a), truth
+    return proj(a), proj(s), truth
 
 
 def family_data(estimator: str, case: str, n: int, rep: int, seed: int = SEED
@@ -395,10 +396,10 @@ def family_data(estimator: str, case: str, n: int, rep: int, seed: int = SEED
     """(x, y, truths of the outputs) of a family repetition: for an entropy difference x
     the synthetic rows and y the anchors (as the audit's H(synthetic) - H(anchor)); for a
     mutual information x the prompts and y the synthetic rows."""
-    a, s, prompt, t = family_case(case, n, rep, seed)
+    a, s, t = family_case(case, n, rep, seed)
     if OUTPUTS[estimator] == ("dh",):
         return s, a, {"dh": t["dh_synthetic"], "dh_se": t["dh_synthetic_se"]}
-    return prompt, s, {"mi": t["mi"], "mi_se": t["mi_se"]}
+    return a, s, {"mi": t["mi"], "mi_se": t["mi_se"]}
 
 
 def rep_seed(estimator: str, case: str, n: int, d: int, rep: int, seed: int = SEED

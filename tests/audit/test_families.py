@@ -3,9 +3,7 @@ audit's information measures on members the calibration never saw."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +13,17 @@ from scipy import integrate, special, stats
 
 from synthgain.mixture import GaussianMixture
 
-FAMILIES = Path(__file__).resolve().parents[2] / "benchmarks" / "_families.py"
-
-
-@lru_cache(maxsize=1)
-def fam() -> Any:
-    """benchmarks/_families.py as a module (registered first: it defines dataclasses)."""
-    spec = importlib.util.spec_from_file_location("families_module", FAMILIES)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import _families as F
+import calibration as cal
 
 
 def _one(kind: str, scales: np.ndarray, nu: float = 4.0) -> Any:
-    F = fam()
     return F.Member(np.array([1.0]), np.zeros((1, F.D)), scales[None, :], (kind,),
                     np.array([nu]))
 
 
 def test_student_density_matches_scipy_and_direct_integration() -> None:
-    F = fam()
     g = np.random.default_rng(0)
     s, nu = np.exp(0.5 * g.normal(size=F.D)), 3.3
     x = 3 * g.normal(size=(6, F.D))
@@ -57,7 +44,6 @@ def test_student_density_matches_scipy_and_direct_integration() -> None:
 
 
 def test_box_and_gaussian_densities() -> None:
-    F = fam()
     h, tau = np.array([1.3]), 0.2
     for v in (0.0, 1.2, 2.0, -3.0):
         ref = integrate.quad(lambda t, v=v: stats.norm.pdf(v - t, scale=tau) / (2 * h[0]),
@@ -76,7 +62,6 @@ def test_truths_match_closed_forms() -> None:
     # one Gaussian component: H = sum log(s) + d/2 log(2 pi e); paraphrase noise tau:
     # I = 1/2 sum log(1 + s^2 / tau^2); class-level with one class: I = 0. A box:
     # H = sum log(2 h). A Student t: its closed-form entropy. Monte Carlo to 4 se.
-    F = fam()
     s = np.exp(0.5 * np.random.default_rng(2).normal(size=F.D))
     h_gauss = float(np.sum(np.log(s)) + F.D / 2 * np.log(2 * np.pi * np.e))
     para = F.Case(_one("gaussian", s), "paraphrase", tau=0.4)
@@ -99,7 +84,6 @@ def test_truths_match_closed_forms() -> None:
 
 
 def test_cases_are_drawn_from_their_seed_alone() -> None:
-    F = fam()
     a, b = F.draw_case(5), F.draw_case(np.random.SeedSequence(5))
     assert a.describe() == b.describe() and np.array_equal(a.anchor.means, b.anchor.means)
     x1, s1 = a.sample(30, np.random.default_rng(0))
@@ -131,7 +115,6 @@ def test_audit_information_intervals_cover_on_unseen_family_members() -> None:
     from synthgain._rng import child_seed
     from synthgain.audit import Dataset, run_audit
 
-    F = fam()
     reported = dict.fromkeys(OUTPUTS, 0)
     covered = dict.fromkeys(OUTPUTS, 0)
     for rep in range(24):
@@ -161,19 +144,6 @@ def test_audit_information_intervals_cover_on_unseen_family_members() -> None:
     assert "on random family members" in str(rec["delta_h"].reason)
 
 
-CALIBRATION = Path(__file__).resolve().parents[2] / "benchmarks" / "calibration.py"
-
-
-@lru_cache(maxsize=1)
-def calibration_script() -> Any:
-    spec = importlib.util.spec_from_file_location("calibration_for_families", CALIBRATION)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize(("estimator", "case"), [("entropy_diff", "family_paraphrase"),
                                                  ("mixture_mi", "family_class")])
 def test_the_calibrations_verdict_replicates_on_unseen_members(estimator: str, case: str
@@ -182,7 +152,6 @@ def test_the_calibrations_verdict_replicates_on_unseen_members(estimator: str, c
     # 20 members of the family drawn from a seed the table never used, at 300 rows: the
     # coverage stays far below 0.90 (table, seed 20250601: 0.78 and 0.32 over 60
     # members), so withholding them is not an accident of the calibration's draw
-    cal = calibration_script()
     (cell,) = cal.run_cell(estimator, case, 300, 8, 20, seed=UNSEEN)
     assert not cal.cell_valid(cell)
     assert cell["coverage"] <= 0.85, cell

@@ -156,29 +156,6 @@ def ksg_mi(k: int = 3) -> Measure:
     return measure
 
 
-def mixture_mi(max_components: int = 4, points_per_dim: int = 2,
-               n_samples: int = 4000) -> Measure:
-    """I(x; y) of the paired rows: a Gaussian mixture is fitted to the joint rows
-    ``[x, y]``, each feature scaled to unit variance (a map of each variable, which leaves
-    the mutual information unchanged), and its mutual information is computed by Monte
-    Carlo, its marginals being the mixtures of the blocks. The mixture is the one of
-    lowest BIC with at most ``max_components`` components, each on at least
-    ``points_per_dim * (d + 1)`` rows, with one covariance shared by all (tied: classes
-    that differ in their means, at few parameters) or one per component; ridge 1e-3."""
-    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
-        z = np.hstack([x, y])
-        sd = z.std(axis=0)
-        z = (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-        root = seed_sequence(gen)
-        cap = max(1, min(max_components, z.shape[0] // (points_per_dim * (z.shape[1] + 1))))
-        mix = select_gmm(z, cap, rng=child_generator(root, "fit"), reg_covar=1e-3,
-                         covariance_types=("tied", "full")).mixture
-        return {"mi": mutual_information(mix, list(range(x.shape[1], z.shape[1])),
-                                         method="monte_carlo", n_samples=n_samples,
-                                         rng=child_generator(root, "monte_carlo")).value}
-    return measure
-
-
 def _standardize(z: np.ndarray) -> np.ndarray:
     sd = z.std(axis=0)
     return (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
@@ -192,13 +169,34 @@ def _halves(n: int, gen: np.random.Generator) -> tuple[tuple[np.ndarray, np.ndar
 
 
 def _bic_mixture(z: np.ndarray, max_components: int, points_per_dim: int,
-                 seed: np.random.SeedSequence) -> GaussianMixture:
-    """The BIC-chosen mixture of ``z``: components added until two more stop lowering
-    the BIC (at most ``max_components``, each on ``points_per_dim * (d + 1)`` rows), tied
-    or full covariances, ridge 1e-3."""
+                 rng: np.random.SeedSequence | np.random.Generator,
+                 patience: int | None = 2) -> GaussianMixture:
+    """The BIC-chosen mixture of ``z``: at most ``max_components`` components, each on
+    ``points_per_dim * (d + 1)`` rows, added until ``patience`` more stop lowering the
+    BIC (None: all tried); tied or full covariances, ridge 1e-3."""
     cap = max(1, min(max_components, z.shape[0] // (points_per_dim * (z.shape[1] + 1))))
-    return select_gmm(z, cap, rng=seed, reg_covar=1e-3, covariance_types=("tied", "full"),
-                      patience=2).mixture
+    return select_gmm(z, cap, rng=rng, reg_covar=1e-3, covariance_types=("tied", "full"),
+                      patience=patience).mixture
+
+
+def mixture_mi(max_components: int = 4, points_per_dim: int = 2,
+               n_samples: int = 4000) -> Measure:
+    """I(x; y) of the paired rows: a Gaussian mixture is fitted to the joint rows
+    ``[x, y]``, each feature scaled to unit variance (a map of each variable, which leaves
+    the mutual information unchanged), and its mutual information is computed by Monte
+    Carlo, its marginals being the mixtures of the blocks. The mixture is the one of
+    lowest BIC with at most ``max_components`` components, each on at least
+    ``points_per_dim * (d + 1)`` rows, with one covariance shared by all (tied: classes
+    that differ in their means, at few parameters) or one per component; ridge 1e-3."""
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        z = _standardize(np.hstack([x, y]))
+        root = seed_sequence(gen)
+        mix = _bic_mixture(z, max_components, points_per_dim, child_generator(root, "fit"),
+                           patience=None)
+        return {"mi": mutual_information(mix, list(range(x.shape[1], z.shape[1])),
+                                         method="monte_carlo", n_samples=n_samples,
+                                         rng=child_generator(root, "monte_carlo")).value}
+    return measure
 
 
 def crossfit_mi(max_components: int = 20, points_per_dim: int = 2) -> Measure:

@@ -191,14 +191,13 @@ def novelty_stage(run: Run) -> None:
                          workers=opt.workers,
                          distances=nov.kth_distance if k_out > 1 else nov.distance)
     st.nov, st.near = nov, _near_copy_rows(data, nov, opt.max_near_copies)
-    sem = (semantic_duplicates(emb["synthetic"], emb["anchor"],
-                               rng=run.stream("semantic_duplicates"))
-           if n["anchor"] >= 3 else None)
+    # the audit needs 5 anchors, the threshold 3: always computed
+    sem = semantic_duplicates(emb["synthetic"], emb["anchor"],
+                              rng=run.stream("semantic_duplicates"))
     st.row_info = RowInfo(data["synthetic"].ids, data["synthetic"].anchor_ids,
                           [data["anchor"].ids[int(i)] for i in nov.nearest], nov.ratio, out,
                           data["synthetic"].texts, sem)
-    if sem is not None:
-        _semantic_note(run, sem)
+    _semantic_note(run, sem)
     rate = float(nov.memorisation.value)
     _near_copy_rate_and_distance_ratio(run, nov)
     run.note("near_copy_count",
