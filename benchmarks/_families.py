@@ -188,6 +188,8 @@ class Case:
     provenance: str
     tau: float = 0.0
     other: Member | None = None  # the synthetic rows' member ("independent")
+    #: the target of the KL gap: the anchors' member convolved with N(0, target_tau^2 I)
+    target_tau: float = 1.0
 
     def describe(self) -> dict[str, Any]:
         out = {"provenance": self.provenance, **self.anchor.describe()}
@@ -212,6 +214,46 @@ class Case:
             assert self.other is not None
             s = self.other.sample(n, gen)[0]
         return a, s
+
+    def synthetic_logpdf(self, x: np.ndarray) -> np.ndarray:
+        """``log q(x)`` of the synthetic rows' marginal, (n,)."""
+        if self.provenance == "class":  # a row of the anchor's component: the same mixture
+            return self.anchor.logpdf(x)
+        if self.provenance == "paraphrase":
+            return self.anchor.logpdf(x, self.tau)
+        assert self.other is not None
+        return self.other.logpdf(x)
+
+    def sample_target(self, n: int, gen: np.random.Generator) -> np.ndarray:
+        """``n`` rows of the target: the anchors' member plus N(0, target_tau^2 I)."""
+        return self.anchor.sample(n, gen)[0] + self.target_tau * gen.standard_normal((n, D))
+
+    def divergences(self, draws: int = 100_000, rng: RNGLike = 0) -> dict[str, float]:
+        """Between the anchors' marginal P and the synthetic rows' marginal Q, with the
+        target T: JS(P, Q), TV(P, Q), the KL gap KL(P||T) - KL(Q||T) and its two halves
+        against the permutation null's mixture M = (P + Q) / 2 (``kl_x`` = KL(P||T) -
+        KL(M||T), ``kl_y`` = KL(Q||T) - KL(M||T)), each with its Monte Carlo standard
+        error (``*_se``: draw i of P and draw i of Q make one independent term)."""
+        gen = child_generator(seed_sequence(rng), "divergences")
+        xp, xq = self.sample(draws, gen)[0], self.sample(draws, gen)[1]
+        lp = {"p": self.anchor.logpdf(xp), "q": self.synthetic_logpdf(xp),
+              "t": self.anchor.logpdf(xp, self.target_tau)}
+        lq = {"p": self.anchor.logpdf(xq), "q": self.synthetic_logpdf(xq),
+              "t": self.anchor.logpdf(xq, self.target_tau)}
+        for v in (lp, lq):
+            v["m"] = np.logaddexp(v["p"], v["q"]) - np.log(2.0)
+        parts = {
+            "js": 0.5 * (lp["p"] - lp["m"]) + 0.5 * (lq["q"] - lq["m"]),
+            "tv": np.maximum(0.0, -np.expm1(np.minimum(lp["q"] - lp["p"], 0.0))),
+            "gap": (lp["p"] - lp["t"]) - (lq["q"] - lq["t"]),
+            "kl_x": (lp["p"] - lp["t"]) - 0.5 * ((lp["m"] - lp["t"]) + (lq["m"] - lq["t"])),
+            "kl_y": (lq["q"] - lq["t"]) - 0.5 * ((lp["m"] - lp["t"]) + (lq["m"] - lq["t"])),
+        }
+        out: dict[str, float] = {}
+        for key, v in parts.items():
+            out[key] = float(v.mean())
+            out[key + "_se"] = float(v.std(ddof=1) / np.sqrt(v.size))
+        return out
 
     def truths(self, draws: int = 100_000, rng: RNGLike = 0) -> dict[str, float]:
         """H(anchor), H(synthetic), I(anchor; synthetic), H(synthetic) - H(anchor) and
@@ -244,9 +286,13 @@ def draw_case(rng: RNGLike, provenance: str | None = None, kinds: str | None = N
               ) -> Case:
     """A random case, from its seed alone (``provenance``: one of PROVENANCE; None: each
     with probability 1/3)."""
-    gen = child_generator(seed_sequence(rng), "case")
+    root = seed_sequence(rng)
+    gen = child_generator(root, "case")
     prov = provenance or str(gen.choice(PROVENANCE))
     anchor = draw_member(gen, kinds)
     tau = float(np.exp(gen.uniform(*np.log(TAU))))
     other = draw_member(gen) if prov == "independent" else None
-    return Case(anchor, prov, tau if prov == "paraphrase" else 0.0, other)
+    # from its own stream, so that the members drawn before it was added are unchanged
+    target_tau = float(np.exp(child_generator(root, "target").uniform(
+        *np.log(TAU))))
+    return Case(anchor, prov, tau if prov == "paraphrase" else 0.0, other, target_tau)

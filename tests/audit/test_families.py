@@ -83,6 +83,40 @@ def test_truths_match_closed_forms() -> None:
     assert abs(tt["h_anchor"] - h_t) < 4 * tt["h_anchor_se"]
 
 
+def test_divergence_truths_match_closed_forms() -> None:
+    # one isotropic Gaussian with paraphrase noise tau: P = N(0, I), Q = N(0, (1 + tau^2) I),
+    # whose JS and TV are one-dimensional integrals (calibration.scale_divergences); with
+    # anisotropic scales and the target T = N(0, s^2 + target_tau^2), the KL gap
+    # KL(P||T) - KL(Q||T) is a sum over coordinates. Monte Carlo to 4 se.
+    tau = 0.8
+    iso = F.Case(_one("gaussian", np.ones(F.D)), "paraphrase", tau=tau).divergences(
+        40_000, rng=3)
+    ref = cal.scale_divergences(F.D, 1 + tau ** 2)
+    for key in ("js", "tv"):
+        assert abs(iso[key] - ref[key]) < 4 * iso[key + "_se"] + 1e-3, key
+    s = np.exp(0.5 * np.random.default_rng(4).normal(size=F.D))
+    case = F.Case(_one("gaussian", s), "paraphrase", tau=0.5, target_tau=0.3)
+    v = case.divergences(40_000, rng=5)
+
+    def kl(a: np.ndarray, b: np.ndarray) -> float:  # KL(N(0, a) || N(0, b)), diagonal
+        return float(0.5 * np.sum(a / b - 1 - np.log(a / b)))
+    t = s ** 2 + 0.3 ** 2
+    gap = kl(s ** 2, t) - kl(s ** 2 + 0.5 ** 2, t)
+    assert abs(v["gap"] - gap) < 4 * v["gap_se"] + 1e-3
+    # the halves against M = (P + Q) / 2: kl_x - kl_y = gap and kl_x = gap / 2 + JS(P, Q)
+    # hold draw by draw (identities of KL and JS, as in calibration.truths)
+    assert v["kl_x"] - v["kl_y"] == pytest.approx(v["gap"], abs=1e-9)
+    assert v["kl_x"] == pytest.approx(v["gap"] / 2 + v["js"], abs=1e-9)
+    # class-level provenance keeps the anchors' marginal: JS = TV = 0 exactly, gap ~ 0
+    cls = F.Case(_one("t", s), "class", target_tau=0.3).divergences(20_000, rng=6)
+    assert cls["js"] == 0.0 and cls["tv"] == 0.0
+    assert abs(cls["gap"]) < 4 * cls["gap_se"]
+    # TV is a share and JS at most log 2, whatever the member
+    for seed in range(6):
+        w = F.draw_case(seed).divergences(5_000, rng=seed)
+        assert 0.0 <= w["tv"] <= 1.0 and 0.0 <= w["js"] <= np.log(2) + 1e-12
+
+
 def test_cases_are_drawn_from_their_seed_alone() -> None:
     a, b = F.draw_case(5), F.draw_case(np.random.SeedSequence(5))
     assert a.describe() == b.describe() and np.array_equal(a.anchor.means, b.anchor.means)
