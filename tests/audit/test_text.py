@@ -476,3 +476,79 @@ def test_eval_end_to_end_through_the_cli(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"prompt_only": "x"}\n')
     bad = CliRunner().invoke(app, [*args[:6], str(tmp_path / "bad.jsonl"), *args[7:]])
     assert bad.exit_code == 2 and "--eval" in " ".join(bad.output.split())
+
+
+def _domain_case(g, n_a, n_s, leak):
+    """Anchors and synthetic rows of which every fifth carries one 15-word domain phrase
+    that the evaluation set holds too; with ``leak``, every fourth synthetic row (a share
+    ``leak``) also copies an evaluation text."""
+    vocab = [f"w{i}" for i in range(4000)]
+    phrase = " ".join(f"domain{i}" for i in range(15))
+    ev = [" ".join(g.choice(vocab, 30)) for _ in range(40)]
+
+    def rows(n, leak_share):
+        out = []
+        for i in range(n):
+            t = " ".join(g.choice(vocab, 25))
+            if i % 5 == 0:
+                t += " " + phrase
+            if leak_share and i % 4 == 1:
+                t = ev[i % len(ev)] + " " + t
+            out.append(t)
+        return out
+
+    ev.append("background " + phrase + " more words")
+    return rows(n_a, 0.0), rows(n_s, leak), ev
+
+
+@pytest.mark.parametrize("leak", [0.0, 0.25])
+def test_contamination_is_read_against_the_anchors_overlap(leak):
+    # a 15-word domain phrase in 20 % of the anchors, of the synthetic rows and in the
+    # evaluation set: every such row is flagged (the per-row hits stay), but the excess
+    # over the anchors' own share covers 0 and the reading calls it shared domain text;
+    # synthetic rows that copy evaluation texts raise it above the anchors'
+    from synthgain.report._readings import reading
+
+    g = np.random.default_rng(3)
+    a, s, ev = _domain_case(g, 300, 200, leak)
+    res = audit_texts(Dataset.from_arrays(texts=a, name="anchor"),
+                      Dataset.from_arrays(texts=s, name="synthetic"),
+                      evaluation=Dataset.from_arrays(texts=ev, name="eval"), rng=0)
+    rec = {r.key: r for r in res.records}
+    count, excess = rec["contamination_eval"], rec["contamination_eval_excess"]
+    assert count.estimate.params["share"] == (0.4 if leak else 0.2)
+    p = excess.estimate.params
+    assert p["share"] == pytest.approx(count.estimate.params["share"])
+    assert p["baseline_share"] == 0.2 and p["baseline_rows"] == 300
+    assert excess.raw == pytest.approx(p["share"])
+    assert excess.null.value == pytest.approx(p["baseline_share"])
+    lo, hi = excess.estimate.ci()
+    if leak:
+        assert lo > 0.05 and "leakage beyond shared domain text" in reading(excess)
+    else:
+        assert lo <= 0 <= hi and "shared domain text, not leakage" in reading(excess)
+
+
+def test_share_excess_interval_covers_with_clustered_rows():
+    # the same flag probability in both sets, the measured rows in clusters of 1 to 10
+    # copies (one flag per cluster, as duplicates of one text): the 95 % interval covers
+    # 0 in 400 draws at about its level (binomial sd of the coverage 0.011; the threshold
+    # is 2.7 sd below 0.95); counting every row as independent does not
+    from synthgain.audit._metrics import share_excess
+
+    g = np.random.default_rng(11)
+    cover = naive = 0
+    for _ in range(400):
+        sizes = g.integers(1, 11, 40)
+        flag_c = g.random(40) < 0.2
+        flags = np.repeat(flag_c, sizes)
+        clusters = np.repeat(np.arange(40), sizes)
+        base = g.random(300) < 0.2
+        lo, hi = share_excess(flags, base, clusters=clusters).ci()
+        cover += lo <= 0 <= hi
+        lo, hi = share_excess(flags, base).ci()
+        naive += lo <= 0 <= hi
+    assert cover >= 0.92 * 400, cover
+    assert naive <= 0.88 * 400, naive
+    with pytest.raises(ValidationError, match="one cluster per row"):
+        share_excess(np.ones(3, bool), np.ones(3, bool), clusters=[0, 1])

@@ -5,8 +5,8 @@ A condition is ``name op number`` with ``op`` one of ``>``, ``>=``, ``<``, ``<=`
 (``--fail-on``). Names:
 
 - the shares of synthetic rows flagged (:data:`ROW_RATES`): ``near_copy_rate``,
-  ``duplicate_rate``, ``semantic_duplicate_rate``, ``contamination``, ``refusal_rate``, ``empty_rate``, ``pii_rate``,
-  ``outlier_rate`` (each in [0, 1], over every synthetic row);
+  ``duplicate_rate``, ``semantic_duplicate_rate``, ``contamination``, ``refusal_rate``,
+  ``empty_rate``, ``pii_rate``, ``language_drift_rate``, ``outlier_rate`` (each in [0, 1], over every synthetic row);
 - any measure of metrics.json by ``group.key`` (its value over chance, e.g.
   ``kl_gap.mixture``), or one of its fields with a suffix: ``.ci_low``, ``.ci_high``,
   ``.raw`` (e.g. ``kl_gap.mixture.ci_low<0``).
@@ -40,7 +40,8 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 ROW_RATES = {"near_copy_rate": "near-copy", "duplicate_rate": "duplicate",
              "semantic_duplicate_rate": "semantic-duplicate",
              "contamination": "contaminated", "refusal_rate": "refusal",
-             "empty_rate": "empty", "pii_rate": "pii", "outlier_rate": "outlier",
+             "empty_rate": "empty", "pii_rate": "pii",
+             "language_drift_rate": "language-drift", "outlier_rate": "outlier",
              "label_suspect_rate": "label-suspect"}
 #: every measure of metrics.json, ``group.key`` (tests/audit/test_gate.py checks this
 #: against a full audit)

@@ -393,6 +393,69 @@ def agresti_coull_se(share: float, n: int) -> float:
     return float(np.sqrt(ac * (1 - ac) / (n + 4)))
 
 
+def share_excess(flags: Any, baseline: Any, clusters: Any = None) -> Estimate:
+    """The share of flagged rows over a baseline share of another set's rows, with a 95 %
+    interval that treats the rows of one cluster as one unit.
+
+    Parameters
+    ----------
+    flags : array_like of bool, shape (m,)
+        The rows measured (the synthetic rows).
+    baseline : array_like of bool, shape (n,)
+        The same flag on the rows of the baseline set (the anchors), independent of
+        ``flags``.
+    clusters : array_like of int, shape (m,), optional
+        Each measured row's cluster (-1: in none): rows of one cluster (duplicates of one
+        text) are one sampling unit, so that a flagged text repeated 50 times is not 50
+        independent observations.
+
+    Returns
+    -------
+    Estimate
+        ``mean(flags) - mean(baseline)``; its standard error combines the cluster-robust
+        (CR1) standard error of the measured share with the baseline's binomial one, each
+        floored at Agresti-Coull's (so that shares of 0 or 1 keep the interval their
+        counts allow); the interval is the normal one. ``params`` holds both shares,
+        counts and sizes and the number of clusters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> est = share_excess(np.r_[np.ones(10), np.zeros(90)] > 0, np.zeros(200) > 0)
+    >>> round(est.value, 3), est.params["share"], est.params["baseline_share"]
+    (0.1, 0.1, 0.0)
+    >>> lo, hi = est.ci()
+    >>> bool(0.0 < lo < 0.1 < hi)
+    True
+    """
+    f = np.asarray(flags, dtype=bool).reshape(-1)
+    b = np.asarray(baseline, dtype=bool).reshape(-1)
+    m, n = f.size, b.size
+    if m == 0 or n == 0:
+        raise ValidationError(f"`flags` and `baseline` must each have at least one row. Got "
+                              f"{m} and {n}.")
+    unit = np.arange(m) if clusters is None else np.asarray(clusters, np.int64).reshape(-1)
+    if unit.shape != (m,):
+        raise ValidationError(f"`clusters` must give one cluster per row of `flags` ({m}). "
+                              f"Got shape {unit.shape}.")
+    unit = np.where(unit >= 0, unit, -1 - np.arange(m))  # a row in no cluster: its own unit
+    p_s, p_b = float(f.mean()), float(b.mean())
+    _, inv = np.unique(unit, return_inverse=True)
+    sums = np.bincount(inv.reshape(-1), weights=f - p_s)
+    g = sums.size
+    cr1 = float(np.sum(sums ** 2)) / m ** 2 * (g / (g - 1) if g > 1 else 1.0)
+    var_s = max(cr1, agresti_coull_se(p_s, m) ** 2)
+    var_b = max(p_b * (1 - p_b) / n, agresti_coull_se(p_b, n) ** 2)
+    se = float(np.sqrt(var_s + var_b))
+    value = p_s - p_b
+    z = float(stats.norm.ppf(0.975))
+    return Estimate(value, se, "share_minus_baseline_share", (m, n),
+                    {"share": p_s, "count": int(f.sum()), "rows": m,
+                     "baseline_share": p_b, "baseline_count": int(b.sum()),
+                     "baseline_rows": n, "clusters": g},
+                    interval=(value - z * se, value + z * se))
+
+
 def _first_kept(idx: np.ndarray, dist: np.ndarray, keep: np.ndarray,
                 other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of a neighbour list, the first neighbour that is kept (and, with

@@ -42,14 +42,14 @@ __all__ = ["DEFAULT_DROP", "DROP_NAMES", "OUTLIER_QUANTILE", "OutlierScores", "R
 
 #: the flags ``--drop`` accepts, in the order they are listed
 DROP_NAMES = ("near-copy", "duplicate", "semantic-duplicate", "contaminated", "empty",
-              "refusal", "pii", "outlier", "label-suspect")
+              "refusal", "pii", "language-drift", "outlier", "label-suspect")
 DEFAULT_DROP = ("near-copy", "duplicate", "contaminated")
 #: a synthetic row is an outlier above this quantile of the real rows' own scores
 OUTLIER_QUANTILE = 0.99
 #: text_rows keys copied into the row table as they are, in column order
 _TEXT_COLUMNS = ("length_chars", "length_tokens", "truncated", "empty", "refusal", "pii",
-                 "exact_duplicate", "duplicate_cluster", "duplicate_cluster_size",
-                 "contaminated")
+                 "language", "language_drift", "exact_duplicate", "duplicate_cluster",
+                 "duplicate_cluster_size", "contaminated")
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,7 @@ def row_flags(result: Any) -> dict[str, np.ndarray | None]:
         "empty": flag("empty"),
         "refusal": flag("refusal"),
         "pii": None if "pii" not in text else np.asarray(text["pii"]) != "",
+        "language-drift": flag("language_drift"),
         "outlier": None if info is None else info.outliers.outlier.copy(),
         "label-suspect": None if getattr(result, "label_suspect", None) is None
         else np.asarray(result.label_suspect, dtype=bool),

@@ -40,10 +40,13 @@ class Thresholds:
     Attributes
     ----------
     near_copy_rate, duplicate_rate, contamination, refusal_rate, empty_rate, pii_rate, \
-outlier_rate
+language_drift_rate, outlier_rate
         Shares of the synthetic rows (in [0, 1]): a share strictly above its threshold is
         a problem. ``contamination``, ``empty_rate`` and ``pii_rate`` (personal data
-        and secrets) default to 0 (any such row);
+        and secrets) default to 0 (any such row); ``language_drift_rate`` (rows in a
+        language fewer than 1 % of the anchors use) to 0.01, and it is a problem only
+        where its excess over the anchors' own share (``text.language_drift``) lies above
+        0 as well;
         ``outlier_rate`` to 0.05, five times what rows of the reference's own
         distribution give (0.01 by construction of the outlier cut).
     divergence
@@ -57,6 +60,7 @@ outlier_rate
     refusal_rate: float = 0.01
     empty_rate: float = 0.0
     pii_rate: float = 0.0
+    language_drift_rate: float = 0.01
     outlier_rate: float = 0.05
     divergence: float = 0.1
 
@@ -231,6 +235,8 @@ def _pick(result: Any, name: str, idx: np.ndarray, info: RowInfo | None
         first = int(np.flatnonzero(cluster == cluster[j])[0])
         ident = info.ids[first] if info is not None else str(first)
         return j, f"one of {int(size[j])} rows of one duplicate cluster (first: row {ident})"
+    if name == "language-drift" and "language" in text:
+        return int(idx[0]), f"written in '{text['language'][int(idx[0])]}'"
     if name == "pii" and "pii" in text:
         return int(idx[0]), f"contains: {str(text['pii'][int(idx[0])]).replace(',', ', ')}"
     return int(idx[0]), {"duplicate": "an exact duplicate of an earlier row",
@@ -265,6 +271,38 @@ def _divergence(result: Any, threshold: float) -> dict[str, Any] | None:
     return out
 
 
+def _language_drift(result: Any, threshold: float, flags: np.ndarray | None
+                    ) -> dict[str, Any]:
+    """The language-drift check: a problem when the share is above ``threshold`` and its
+    excess over the anchors' own share (each anchor against the others) is above 0."""
+    out = _row_problem(result, "language-drift", "rows in a language the anchors do not use",
+                       threshold, flags)
+    rec = _record(result, "text", "language_drift")
+    if rec is not None and rec.estimate is not None:
+        lo, hi = (float(x) for x in rec.estimate.ci())
+        out["baseline"] = [{"set": "anchor", "anchor_rate":
+                            float(rec.estimate.params["baseline_share"]),
+                            "excess": float(rec.estimate.value), "ci_low": lo, "ci_high": hi}]
+        if out["status"] == "problem" and lo <= 0:
+            out["status"] = "ok"  # no more than the anchors' own drift, as far as chance tells
+    return out
+
+
+def _contamination_baseline(result: Any, check: dict[str, Any]) -> None:
+    """Beside the contaminated rows: per set, the anchors' own share by the same rule
+    and the synthetic share's excess over it (``text.contamination_<set>_excess``)."""
+    base = []
+    for name in ("target", "eval"):
+        rec = _record(result, "text", f"contamination_{name}_excess")
+        if rec is None or rec.estimate is None:
+            continue
+        lo, hi = (float(x) for x in rec.estimate.ci())
+        base.append({"set": name, "anchor_rate": float(rec.estimate.params["baseline_share"]),
+                     "excess": float(rec.estimate.value), "ci_low": lo, "ci_high": hi})
+    if base:
+        check["baseline"] = base
+
+
 def _severity(p: dict[str, Any]) -> float:
     x = p.get("rate", p.get("value", 0.0))
     t = p["threshold"]
@@ -286,9 +324,11 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
         _row_problem(result, "refusal", "refusals", th.refusal_rate, flags["refusal"]),
         _row_problem(result, "empty", "empty responses", th.empty_rate, flags["empty"]),
         _row_problem(result, "pii", "personal data or secrets", th.pii_rate, flags["pii"]),
+        _language_drift(result, th.language_drift_rate, flags["language-drift"]),
         _row_problem(result, "outlier", "outliers (far from the anchors)", th.outlier_rate,
                      flags["outlier"]),
     ]
+    _contamination_baseline(result, checks[2])
     div = _divergence(result, th.divergence)
     if div is not None:
         checks.append(div)
@@ -304,7 +344,13 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
 def _problem_words(p: dict[str, Any]) -> str:
     if p["name"] == "divergence":
         return f"divergence from the target (TV {p['value']:.3g} over chance)"
-    return f"{p['label']}: {p['count']:,} of {p['rows']:,} rows ({p['rate']:.1%})"
+    words = f"{p['label']}: {p['count']:,} of {p['rows']:,} rows ({p['rate']:.1%})"
+    base = [f"{b['anchor_rate']:.1%} (excess {b['excess']:+.1%}, 95 % CI "
+            f"{b['ci_low']:+.1%} to {b['ci_high']:+.1%})" for b in p.get("baseline", ())]
+    if p["name"] == "language-drift" and base:
+        return words + f"; the anchors' own: {base[0]}"
+    sets = [f"{b['set']} {t}" for b, t in zip(p.get("baseline", ()), base, strict=True)]
+    return words + (f"; the anchors' own overlap: {', '.join(sets)}" if sets else "")
 
 
 def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:

@@ -49,7 +49,7 @@ def audit(
     workers: int = typer.Option(-1, help="Threads for the neighbour searches (-1: all cores, or at least 1)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     write_filtered: Path | None = typer.Option(None, "--write-filtered", help="Write the synthetic file back without the rows flagged by --drop, in its own layout and container (same ending as the input; a directory of shards: one file in its first shard's container)."),
-    drop: str | None = typer.Option(None, "--drop", help=f"Flags whose rows --write-filtered removes: near-copy, duplicate, semantic-duplicate, contaminated, empty, refusal, pii, outlier, label-suspect (comma-separated; default {DEFAULT_DROP}). Needs --write-filtered."),
+    drop: str | None = typer.Option(None, "--drop", help=f"Flags whose rows --write-filtered removes: near-copy, duplicate, semantic-duplicate, contaminated, empty, refusal, pii, language-drift, outlier, label-suspect (comma-separated; default {DEFAULT_DROP}). Needs --write-filtered."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="CI gate: comma-separated conditions 'name op number' (e.g. \"near_copy_rate>0.2,contamination>0\"); exit 3 when one holds or cannot be checked (docs/audit.md)."),
     lm: str | None = typer.Option(None, "--lm", help="Language model for the model measures (per-row loss, IFD, gradient sketches: G-Vendi, gradient alignment) and the label-aware sketches: smollm2, none, or auto (smollm2 when installed by `make lm-setup`; default: $SYNTHGAIN_LM, else auto)."),
     lm_all_rows: bool = typer.Option(False, "--lm-all-rows", help="Score every synthetic row with the language model (lm_loss and ifd for all of rows.parquet), not only the rows the comparisons use."),

@@ -85,7 +85,8 @@ _SECTIONS = (
      "over chance (two splits of the anchors); each dataset's value at its full size is "
      "in metrics.json. Lengths are descriptive; duplicates, copies, contamination, "
      "refusals, empty texts and personal data are counts over every synthetic row "
-     "(examples below).",
+     "(examples below); contamination is also read over the anchors' own overlap with "
+     "the same set.",
      (_Chart("Lexical measures, synthetic minus anchors, over chance", "share", 0.0,
              ("text_lexical",)),
       _Chart("gzip compression ratio, synthetic minus anchors, over chance",

@@ -181,6 +181,8 @@ _COUNTS = {
     "pii": "contain personal data or secrets (e-mail addresses, phone numbers, IP "
            "addresses, card numbers, IBANs, credentials; 0 is expected: drop them with "
            "--drop pii)",
+    "language_drift_rows": "are in a language that fewer than 1 % of the anchors use "
+                           "(drop them with --drop language-drift)",
     "truncated": "are longer than the embedder reads (256 tokens): their ends are not "
                  "embedded",
 }
@@ -197,6 +199,23 @@ def _text_reading(record: Any) -> str:
                  else "")
         return (f"Descriptive (all {p['rows']:,} rows): median {q['median']:.4g}, 5-95% "
                 f"{q['p05']:.4g} to {q['p95']:.4g}, max {q['max']:.4g}{extra}.")
+    if record.key.startswith("contamination_") and record.key.endswith("_excess"):
+        ref = record.key.split("_")[1]
+        return (f"Rows contaminated with the {ref} set: synthetic {p['share']:.1%} minus "
+                f"the anchors' {p['baseline_share']:.1%} (each row checked against the "
+                f"{ref} set by the same rule) = {_ci(est)}: "
+                + _verdict(est, f"the synthetic rows overlap the {ref} set more than the "
+                                "anchors do: leakage beyond shared domain text",
+                           f"less overlap with the {ref} set than the anchors have",
+                           f"no more overlap with the {ref} set than the anchors have: "
+                           "shared domain text, not leakage by the generator") + ".")
+    if record.key == "language_drift":
+        return (f"Rows in a language the anchors do not use: synthetic {p['share']:.1%} "
+                f"minus the anchors' own {p['baseline_share']:.1%} (each anchor against the "
+                f"others) = {_ci(est)}: "
+                + _verdict(est, "the generator drifts into other languages",
+                           "fewer rows in rare languages than the anchors have",
+                           "no more language drift than the anchors' own") + ".")
     key = record.key.removesuffix("_vs_target")
     pos, neg, none = (w.replace("the anchors", "the target") if key != record.key else w
                       for w in _TEXT["distinct" if key.startswith("distinct") else key])

@@ -14,11 +14,15 @@ module per check:
   clusters.
 - :mod:`.contamination`: **copies of anchors** by n-gram containment, and
   **contamination** with the target and an evaluation set (a shared 13-gram, or a
-  verified MinHash near-duplicate).
+  verified MinHash near-duplicate), read against the anchors' own overlap with the
+  same set.
 - :mod:`.personal`: **personal data and secrets**: e-mail addresses, phone numbers, IP
   addresses, payment card numbers, IBANs and credential-like strings, each candidate
   validated (checksums, numbering plans) so that dates, versions and ISBNs are not
   flagged.
+- :mod:`.language`: each text's **language** (py3langid, told above a probability
+  floor) and **language drift**: synthetic rows in a language fewer than 1 % of the
+  anchors use, against the anchors' own share.
 - :mod:`.rows`: the per-row table those checks fill (:func:`text_row_flags`).
 - :mod:`.audit`: the audit's records (:func:`audit_texts`).
 - :mod:`.corpus`: the words, n-grams and shingles every check shares, as hashes.
@@ -33,6 +37,7 @@ counts, with example rows.
 from .audit import TextAudit, audit_texts, text_counts_line
 from .boilerplate import EMBEDDER_MAX_TOKENS, REFUSAL_PATTERNS, minilm_token_counts
 from .contamination import CONTAMINATION_N
+from .language import languages
 from .lexical import (
     compression_ratio,
     distinct_n,
@@ -52,6 +57,7 @@ __all__ = [
     "audit_texts",
     "compression_ratio",
     "distinct_n",
+    "languages",
     "minilm_token_counts",
     "opening_share",
     "personal_data",

@@ -4,6 +4,7 @@ rows."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -13,13 +14,15 @@ import numpy as np
 from ..._rng import RNGLike, child_generator, seed_sequence
 from ...exceptions import ValidationError
 from ...measures import Estimate
-from .._null import compare, matched_rows
+from .._metrics import agresti_coull_se, share_excess
+from .._null import Null, compare, matched_rows
 from .._reasons import Reason
 from .._records import Metric
 from .boilerplate import EMBEDDER_MAX_TOKENS, REFUSAL_PATTERNS, TokenCounter, text_lengths
 from .contamination import CONTAMINATION_N, COPY_CONTAINMENT, _copy_share
 from .corpus import SHINGLE_N, _Corpus, _WordHashes, _words
 from .duplicates import JACCARD, LSH_BANDS, NUM_PERM
+from .language import LANGUAGE_MIN_PROB, LANGUAGE_RARE
 from .lexical import OPENING_WORDS, SELF_BLEU_SAMPLE, _lexical, _opening
 from .personal import PHONE_REGION, PII_KINDS
 from .rows import Scan, scan
@@ -174,6 +177,8 @@ def text_counts_line(records: Iterable[Metric]) -> str | None:
     parts += [f"{num('refusals'):,} refusals", f"{num('empty'):,} empty"]
     if "pii" in rec:
         parts.append(f"{num('pii'):,} with personal data or secrets")
+    if "language_drift_rows" in rec:
+        parts.append(f"{num('language_drift_rows'):,} in a language the anchors do not use")
     if "truncated" in rec:
         parts.append(f"{num('truncated'):,} truncated")
     rows = rec["exact_duplicates"].params["rows"]
@@ -257,7 +262,9 @@ def audit_texts(
     for name, d in (("target", target), ("eval", evaluation)):
         if d is not None:
             records.append(_contamination_count(name, d, found, examples))
+            records.append(_contamination_excess(name, found))
     records += _boilerplate_counts(found.rows, examples, token_counts is not None)
+    records += _language_records(found, examples)
     notes = [] if token_counts is not None else [Reason(
         "text_tokens", "Embedder tokens are counted only with the MiniLM model (the LSA "
                        "embedding reads every word): no text is truncated.")]
@@ -361,6 +368,48 @@ def _contamination_count(name: str, d: Any, found: Scan, ex: _Examples) -> Metri
         by_ngram=int((h["ngram"] >= 0).sum()), by_minhash=int((h["minhash"] >= 0).sum()),
         ngram_words=CONTAMINATION_N, jaccard=JACCARD, source=d.source,
         reference_rows=len(rtexts))
+
+
+def _contamination_excess(name: str, found: Scan) -> Metric:
+    """The synthetic rows' contamination with the ``name`` set over the anchors' own
+    (each anchor checked against the same set by the same rule): shared domain text that
+    the anchors have too is not leakage by the generator. Every row of both sets; rows of
+    one duplicate cluster are one sampling unit (:func:`~.._metrics.share_excess`)."""
+    flag = found.rows[f"contaminated_{name}"]
+    est = share_excess(flag, found.anchor_contaminated[name],
+                       clusters=found.rows["duplicate_cluster"])
+    p = est.params
+    null = Null(p["baseline_share"], agresti_coull_se(p["baseline_share"],
+                                                      p["baseline_rows"]),
+                f"the anchors against the {name} set", 1, p["baseline_rows"])
+    return Metric("text", f"contamination_{name}_excess", est,
+                  f"rows contaminated with the {name} set, synthetic - anchors",
+                  "text_lexical", "share", ("anchor", "synthetic"), raw=p["share"],
+                  null=null)
+
+
+def _language_records(found: Scan, ex: _Examples) -> list[Metric]:
+    """The rows in a language fewer than 1 % of the anchors use (a count with examples,
+    and the languages of both sets), and their share over the anchors' own (each anchor
+    against the others), rows of one duplicate cluster one sampling unit."""
+    rows, n = found.rows, len(ex.ids)
+    lang, drift = rows["language"], rows["language_drift"]
+    a_lang, a_drift = found.anchor_language, found.anchor_language_drift
+    assert a_lang is not None and a_drift is not None
+    count = _count("language_drift_rows", "rows in a language the anchors do not use",
+                   int(drift.sum()), n, ex(drift, language=lambda j: str(lang[j])),
+                   languages_synthetic=dict(Counter(lang.tolist()).most_common(10)),
+                   languages_anchor=dict(Counter(a_lang.tolist()).most_common(10)),
+                   rare_share=LANGUAGE_RARE, min_probability=LANGUAGE_MIN_PROB)
+    est = share_excess(drift, a_drift, clusters=rows["duplicate_cluster"])
+    p = est.params
+    null = Null(p["baseline_share"], agresti_coull_se(p["baseline_share"],
+                                                      p["baseline_rows"]),
+                "the anchors against one another (leave-one-out)", 1, p["baseline_rows"])
+    return [count, Metric("text", "language_drift", est,
+                          "rows in a language the anchors do not use, synthetic - anchors",
+                          "text_lexical", "share", ("anchor", "synthetic"),
+                          raw=p["share"], null=null)]
 
 
 def _boilerplate_counts(rows: dict[str, np.ndarray], ex: _Examples, tokens: bool

@@ -29,11 +29,10 @@ def _copy_share(ref: _Corpus, rows: _Corpus) -> np.ndarray:
 
 
 
-def anchor_copies(anchor: Sequence[str], corpus: _Corpus, cache: _WordHashes
-                  ) -> dict[str, np.ndarray]:
+def anchor_copies(anchors: _Corpus, corpus: _Corpus) -> dict[str, np.ndarray]:
     """Per synthetic row: ``anchor_ngram_overlap`` (share of its shingles found in the
     anchors) and ``anchor_copy`` (at least :data:`COPY_CONTAINMENT`)."""
-    overlap = _copy_share(_Corpus.build(list(anchor), cache), corpus)
+    overlap = _copy_share(anchors, corpus)
     return {"anchor_ngram_overlap": overlap,
             "anchor_copy": np.nan_to_num(overlap) >= COPY_CONTAINMENT}
 

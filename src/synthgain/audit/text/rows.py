@@ -13,6 +13,7 @@ from .boilerplate import TokenCounter, length_flags
 from .contamination import CONTAMINATION_N, anchor_copies, contamination
 from .corpus import _Corpus, _WordHashes
 from .duplicates import JACCARD, NUM_PERM, duplicates
+from .language import language_drift, languages
 from .personal import personal_flags
 
 __all__ = ["Scan", "scan", "text_row_flags"]
@@ -28,6 +29,12 @@ class Scan:
     near_pairs: int
     clusters: np.ndarray  # sizes of the clusters of >= 2 rows, largest first
     hits: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    #: the baseline of contamination: per reference set, each anchor's flag by the same
+    #: rule (with anchors and reference sets given)
+    anchor_contaminated: dict[str, np.ndarray] = field(default_factory=dict)
+    #: each anchor's language and its drift flag against the other anchors (with anchors)
+    anchor_language: np.ndarray | None = None
+    anchor_language_drift: np.ndarray | None = None
 
 
 def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
@@ -38,14 +45,27 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
     cache = _WordHashes()
     s = _Corpus.build(list(synthetic), cache)
     rows = length_flags(synthetic, s, token_counts) | personal_flags(synthetic)
+    rows["language"] = languages(synthetic)[0]
     dup = duplicates(synthetic, s, threshold=threshold, num_perm=num_perm)
     rows |= dup.rows
+    baseline: dict[str, np.ndarray] = {}
+    a_lang = a_drift = None
     if anchor is not None:
-        rows |= anchor_copies(anchor, s, cache)
+        a = _Corpus.build(list(anchor), cache)
+        rows |= anchor_copies(a, s)
+        a_lang = languages(anchor)[0]
+        rows["language_drift"], a_drift = language_drift(rows["language"], a_lang)
+        if references:  # the anchors' own overlap with each set, by the same rule
+            a_found, _ = contamination(a, duplicates(anchor, a, threshold=threshold,
+                                                     num_perm=num_perm),
+                                       references, cache, threshold=threshold,
+                                       num_perm=num_perm, ngram=ngram)
+            baseline = {k: a_found[f"contaminated_{k}"] for k in references}
     found, hits = contamination(s, dup, references or {}, cache, threshold=threshold,
                                 num_perm=num_perm, ngram=ngram)
     rows |= found
-    return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits)
+    return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits, baseline, a_lang,
+                a_drift)
 
 
 def text_row_flags(
@@ -93,7 +113,10 @@ def text_row_flags(
         ``duplicate_cluster_size`` (1 for a row in none), ``anchor_ngram_overlap`` and
         ``anchor_copy`` (with ``anchor``: share of the row's shingles found in the
         anchors, and whether it is at least 0.8), ``contaminated_target``,
-        ``contaminated_eval`` (with those sets) and ``contaminated`` (either).
+        ``contaminated_eval`` (with those sets) and ``contaminated`` (either),
+        ``language`` (ISO 639-1 code, ``"und"`` where not told:
+        :func:`~.language.languages`) and, with ``anchor``, ``language_drift`` (a
+        language that fewer than 1 % of the anchors use).
 
     Examples
     --------
