@@ -128,7 +128,8 @@ def test_parse_drop():
     assert set(parse_drop(",".join(DROP_NAMES))) == set(DROP_NAMES)
     with pytest.raises(ValidationError, match=r"`--drop` got 'near-copy,copies': unknown "
                        r"name 'copies'\. Valid names: near-copy, duplicate, "
-                       r"semantic-duplicate, contaminated, empty, refusal, pii, outlier"):
+                       r"semantic-duplicate, contaminated, empty, refusal, pii, language-drift, "
+                           r"outlier"):
         parse_drop("near-copy,copies")
     with pytest.raises(ValidationError, match="no name"):
         parse_drop(" , ")

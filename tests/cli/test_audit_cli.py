@@ -111,7 +111,8 @@ def test_withheld_metric_fails_the_gate(files, tmp_path):
 @pytest.mark.parametrize("extra,match", [
     (["--drop", "near-copy,typo"], "`--drop` got 'near-copy,typo': unknown name 'typo'. "
                                    "Valid names: near-copy, duplicate, semantic-duplicate, "
-                                   "contaminated, empty, refusal, pii, outlier"),
+                                   "contaminated, empty, refusal, pii, language-drift, "
+                                       "outlier"),
     (["--fail-on", "near_copy_rate>0.2,contamination"], "`--fail-on`: condition "
                                                         "'contamination' is not `name op "
                                                         "number`"),
