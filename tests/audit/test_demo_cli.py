@@ -68,7 +68,7 @@ def test_chat_example_plants_what_the_text_flags_find(tmp_path):
     sets = {k: load_dataset(paths[k], name=k) for k in ("anchor", "synthetic", "target",
                                                          "eval")}
     s = sets["synthetic"]
-    assert s.describe().startswith("read 263 rows in chat layout")  # 240 + 23 planted
+    assert s.describe().startswith("read 268 rows in chat layout")  # 240 + 28 planted
     assert len(sets["anchor"]) == len(sets["target"]) == 120 and len(sets["eval"]) == 40
     planted = json.loads(paths["planted"].read_text())
     assert {k: len(v) for k, v in planted.items()} == CHAT_PLANTED
@@ -81,10 +81,13 @@ def test_chat_example_plants_what_the_text_flags_find(tmp_path):
     found = {"exact_duplicate": exact,
              "near_duplicate": flags["duplicate_cluster"] >= 0, "refusal": flags["refusal"],
              "empty": flags["empty"], "target_copy": flags["contaminated_target"],
-             "eval_ngram": flags["contaminated_eval"], "anchor_near_copy": flags["anchor_copy"]}
+             "eval_ngram": flags["contaminated_eval"], "anchor_near_copy": flags["anchor_copy"],
+             "pii": flags["pii"] != "", "other_language": flags["language_drift"]}
     for kind, ids in planted.items():
         assert all(found[kind][row[i]] for i in ids), kind
     assert flags["refusal"].sum() == CHAT_PLANTED["refusal"]  # no generated refusal
     assert flags["contaminated_eval"].sum() == 1
+    assert (flags["pii"] != "").sum() == CHAT_PLANTED["pii"]  # no other row holds any
+    assert flags["language_drift"].sum() == CHAT_PLANTED["other_language"]
     again = write_chat_example(tmp_path / "again", rng=0)
     assert again["synthetic"].read_bytes() == paths["synthetic"].read_bytes()

@@ -131,3 +131,30 @@ def test_verdict_is_on_the_first_screen(tmp_path):
     shown = sum(int(np.all(rgb == c, axis=1).sum()) for c in box)
     assert shown > 50_000  # pixels of the verdict's background on the first screen
     assert "Verdict" in html and "problem" in html
+
+
+@needs_chromium
+def test_chat_example_report_shows_the_planted_problems(tmp_path):
+    # the worked example's chat file (planted personal data, a second language, paraphrase
+    # clusters, contamination): the report renders with no console error, and its verdict
+    # and example rows name each planted problem with the planted rows' ids
+    import json
+
+    from synthgain.audit import load_dataset, write_chat_example
+
+    paths = write_chat_example(tmp_path / "chat", rng=0)
+    planted = json.loads(paths["planted"].read_text())
+    sets = [load_dataset(paths[k], name=k) for k in ("anchor", "synthetic", "target")]
+    result = run_audit(*sets, evaluation=load_dataset(paths["eval"], name="eval"),
+                       model="lsa", lm="none", cache_dir=tmp_path / "cache", rng=0)
+    report = write_audit(result, tmp_path / "out")["report"]
+    html = report.read_text()
+    for label in ("personal data or secrets", "rows in a language the anchors do not use",
+                  "contamination (overlap with the target)"):
+        assert label in html, label
+    for kind in ("pii", "other_language", "eval_ngram"):
+        assert all(i in html for i in planted[kind]), kind
+    assert "paraphrase" in html
+    png, console = _render(report, tmp_path, "chat")
+    assert console == []
+    assert png.is_file() and png.stat().st_size > 20_000

@@ -203,9 +203,18 @@ _REFUSALS = ("I'm sorry, but I can't share quotes from copyrighted series.",
              "love the main cast.",
              "I cannot help with that request.",
              "I must respectfully decline to quote the series directly.")
+#: personal data a generator leaks into a response (planted; the number and the address
+#: are of the ranges and domain reserved for fiction and documentation)
+_PII = ("Write to the fan club at jane.doe@example.com and ask for the full quote.",
+        "Call me on +44 20 7946 0958 and I will read you the whole scene.")
+#: responses in another language than the anchors' (a generator drifting from English)
+_OTHER_LANGUAGE = ("Ich werde niemals aufgeben, denn das ist mein Weg und mein Versprechen.",
+                   "Je ne renoncerai jamais, car c'est mon chemin et ma promesse à tous.",
+                   "Nunca me rendiré, porque ese es mi camino y mi promesa para siempre.")
 #: what :func:`write_chat_example` plants in the synthetic file, and how many of each
 CHAT_PLANTED = {"exact_duplicate": 5, "near_duplicate": 5, "refusal": 4, "empty": 1,
-                "target_copy": 1, "eval_ngram": 1, "anchor_near_copy": 6}
+                "target_copy": 1, "eval_ngram": 1, "anchor_near_copy": 6,
+                "pii": len(_PII), "other_language": len(_OTHER_LANGUAGE)}
 
 
 def _chat(show: str, other: str, answer: str, g: Any) -> list[dict[str, str]]:
@@ -241,8 +250,10 @@ def write_chat_example(
     (``per_anchor`` per anchor, with provenance). Then :data:`CHAT_PLANTED` rows are added:
     exact duplicates (a generated response again, in capitals), near-duplicates (one with
     "Here's one:" before it), refusal boilerplate, an empty response ("..."), a target
-    quote verbatim, a response quoting 13 words of an evaluation quote, and near-copies of
-    anchors (an anchor quote with its final punctuation replaced by "!"). The synthetic
+    quote verbatim, a response quoting 13 words of an evaluation quote, near-copies of
+    anchors (an anchor quote with its final punctuation replaced by "!"), responses with
+    personal data (an e-mail address, a phone number) and responses in German, French
+    and Spanish. The synthetic
     rows are shuffled. Each conversation has a system turn, a user request (one in three
     after a recommendation exchange) and the response as the last assistant turn.
 
@@ -351,6 +362,10 @@ class _ChatExample:
             near = _answer(a).rstrip(".!?") + "!"
             out.append(("anchor_near_copy", {"series": a["series"], "anchor_id": a["id"],
                                              "messages": self.chat(a["series"], near)}))
+        out += [("pii", plant(r, t)) for r, t in zip(pick(generated, len(_PII)), _PII,
+                                                    strict=True)]
+        out += [("other_language", plant(r, t)) for r, t in
+                zip(pick(generated, len(_OTHER_LANGUAGE)), _OTHER_LANGUAGE, strict=True)]
         return out
 
 
