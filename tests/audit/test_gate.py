@@ -107,7 +107,12 @@ def test_verdict_thresholds(result):
         with pytest.raises(ValidationError, match=match):
             parse_thresholds(bad)
     every = [a["name"] for a in v["adds"]]
-    assert every == ["towards the target", "information", "diversity", "probe"]
+    assert every == ["probe", "labels", "label issues", "gradient alignment",
+                     "towards the target", "information", "diversity"]
+    kinds = {a["name"]: a["kind"] for a in v["adds"]}
+    assert kinds["probe"] == "measured" and kinds["labels"] == "predicts"
+    assert kinds["information"] == "describes"
+    assert all(("evidence" in a) == (a["kind"] != "measured") for a in v["adds"])
     assert all(a["status"] in ("more", "less", "chance", "not measurable") for a in v["adds"])
     assert all("not measurable" in a["text"] for a in v["adds"]
                if a["status"] == "not measurable")
@@ -148,3 +153,31 @@ def test_verdict_reads_an_upper_bound_on_di_only_below_zero():
     assert high["status"] == "not measurable" and "upper bound only" in high["text"]
     assert verdict(5.0, None)["status"] == "more"
     assert verdict(0.5, "upper")["status"] == "not measurable"  # interval straddles 0
+
+
+def test_verdict_reads_the_predictive_measures_first():
+    # Study 4's predictors decide the verdict's second sentence: a synthetic set whose
+    # labels are noise reads "warn" through the label agreement (and the label issues); a
+    # set labelled like its anchors reads "find nothing against it"; the descriptive
+    # measures come last, said to be descriptive
+    from synthgain.audit import Dataset, run_audit
+
+    g = np.random.default_rng(4)
+    a = g.normal(size=(300, 6))
+    s = g.normal(size=(300, 6))
+    lab = lambda x: (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)  # noqa: E731
+    anchors = Dataset.from_arrays(a, labels=lab(a), name="anchor")
+    good = run_audit(anchors, Dataset.from_arrays(s, labels=lab(s), name="synthetic"),
+                     rng=0, repeats=6).verdict()
+    noisy = run_audit(anchors, Dataset.from_arrays(s, labels=g.integers(0, 2, 300),
+                                                   name="synthetic"),
+                      rng=0, repeats=6).verdict()
+    by = {a["name"]: a for a in noisy["adds"]}
+    assert by["labels"]["status"] == "less" and by["label issues"]["status"] == "less"
+    assert "labels" in noisy["summary"] and " warn: " in noisy["summary"]
+    by = {a["name"]: a for a in good["adds"]}
+    assert by["labels"]["status"] == "chance", by["labels"]
+    assert "find nothing against it" in good["summary"]
+    assert "Descriptively (measures that did not predict the gain in Study 4)" in (
+        good["summary"])
+    assert by["gradient alignment"]["text"].endswith("not measurable (no language model (--lm))")

@@ -88,7 +88,9 @@ def test_summary_has_one_line_of_text_counts_only_when_they_ran():
     text = [line for line in r.summary() if line.startswith("text (")]
     assert text == ["text (40 synthetic rows): 2 exact duplicates, 1 duplicate clusters "
                     "(3 rows), 1 contaminated with the target set, 0 contaminated with the "
-                    "eval set, 1 refusals, 1 empty, 0 with personal data or secrets"]
+                    "eval set, 1 refusals, 1 empty, 0 with personal data or secrets, 1 in a "
+                    "language the anchors do not use"]  # the English refusal: the anchors'
+    # "w17 w203 ..." have no language py3langid tells
     # no truncation count without MiniLM
     assert r.summary()[-1] == text[0]
     emb = run_audit(g.normal(size=(40, 4)), g.normal(size=(40, 4)), repeats=2, rng=0,

@@ -59,7 +59,7 @@ METRIC_KEYS = (
     "probe.accuracy_anchor", "probe.accuracy_synthetic", "probe.accuracy_both",
     "probe.gain_both", "probe.gain_synthetic",
     "model.g_vendi", "model.gradient_alignment", "model.loss", "model.ifd",
-    "labels.tstr_accuracy", "labels.tstr_accuracy_target", "labels.label_issue_rate",
+    "labels.tstr_accuracy", "labels.label_agreement", "labels.tstr_accuracy_target", "labels.label_issue_rate",
     "labels.g_vendi_labels", "labels.gradient_alignment_labels",
 )
 #: the keys only an audit with the language model records

@@ -65,7 +65,9 @@ def _problems(verdict: dict[str, Any]) -> str:
 def result_html(result: Any) -> str:
     """The notebook view of an audit result (see the module docstring)."""
     verdict = result.verdict()
-    adds = "".join(f"<li><b>{escape(a['name'])}</b>: {escape(a['text'])}</li>"
+    adds = "".join(f"<li><i>{escape(a.get('kind', ''))}</i> <b>{escape(a['name'])}</b>: "
+                   f"{escape(a['text'])}"
+                   + (f" ({escape(a['evidence'])})" if a.get("evidence") else "") + "</li>"
                    for a in verdict["adds"])
     nums = "".join(
         f"<tr><td>{escape(label)}</td><td>{'withheld' if v is None else escape(v)}</td>"

@@ -21,6 +21,10 @@ comparison of the audit (metrics.json group ``model``):
   scored on the other) at the same training size (withheld above the near-copy limit:
   copies of the anchors put the test rows in the training rows);
   ``tstr_accuracy_target`` likewise on a labelled target;
+- ``label_agreement``: the share of synthetic labels that a logistic regression trained
+  on the anchors predicts, minus the anchors' own (trained on one split, scored on the
+  other) at the same training size (Study 4's best predictor of the gain, docs/study.md;
+  withheld above the near-copy limit: a copy of an anchor agrees by construction);
 - ``label_issue_rate``: the share of synthetic rows cleanlab flags (out-of-sample
   probabilities, cross-fitted on anchors and synthetic rows together) minus the anchors'
   share, over the same between two splits of the anchors; per row ``label_suspect``;
@@ -138,8 +142,8 @@ def _codes(data: dict[str, Dataset], names: tuple[str, ...]) -> dict[str, np.nda
 
 
 def labels_stage(run: Run) -> None:
-    """Train-on-synthetic accuracy, the label-issue rate and, with the model, the
-    label-aware sketches."""
+    """Train-on-synthetic accuracy, the label agreement, the label-issue rate and, with the
+    model, the label-aware sketches."""
     data, st = run.data, run.state
     st.label_suspect = None
     if not all(data[k].labels is not None for k in ("anchor", "synthetic")):
@@ -153,6 +157,10 @@ def labels_stage(run: Run) -> None:
         "labels", {"accuracy": "tstr_accuracy"}, (("tstr", tstr()),), "synthetic", "anchor",
         x=xy["synthetic"], y=xy["anchor"], reference="anchors", ref_x=xy["anchor"],
         min_rows=4, stream=("tstr",), withhold=st.copies))
+    record_comparison(run, Compared(
+        "labels", {"accuracy": "label_agreement"}, (("tstr", tstr()),), "anchor",
+        "synthetic", x=xy["anchor"], y=xy["synthetic"], reference="anchors",
+        ref_x=xy["anchor"], min_rows=4, stream=("label_agreement",), withhold=st.copies))
     if "target" in xy:
         record_comparison(run, Compared(
             "labels", {"accuracy": "tstr_accuracy_target"}, (("tstr", tstr()),),

@@ -143,6 +143,8 @@ _FIXED: dict[str, tuple[str, str, str]] = {
     "ifd": ("IFD: synthetic - anchor", "ifd", "ratio"),
     "tstr_accuracy": ("accuracy on the anchors, trained on synthetic rows", "accuracy",
                       "accuracy"),
+    "label_agreement": ("synthetic labels an anchors-trained classifier agrees with",
+                        "accuracy", "accuracy"),
     "tstr_accuracy_target": ("accuracy on the target, trained on synthetic rows",
                              "accuracy", "accuracy"),
     "label_issue_rate": ("label-issue rate (cleanlab)", "label_issues", "share"),

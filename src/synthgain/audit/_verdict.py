@@ -128,32 +128,73 @@ def _snippet(text: str | None) -> str | None:
     return text if len(text) <= _EXAMPLE_CHARS else text[:_EXAMPLE_CHARS - 1] + "\u2026"
 
 
-#: (name, group, key, more, less, none): what each gain measure says in plain words
+#: what Study 4 (docs/study.md) found each measure of the "adds" lines to do: the probe's
+#: gain on a labelled target is the gain itself (``measured``); the label agreement, the
+#: label-issue rate and the gradient alignment ranked 200 synthetic datasets by that gain
+#: and replicated on held-out designs (``predicts``); the others describe the data and did
+#: not rank the datasets by their gain beyond size and label noise (``describes``)
+STUDY4 = {
+    "label_agreement": "predicted the gain in Study 4: Spearman +0.58 at 40 anchors, +0.63 "
+                       "at 500, replicated on held-out designs",
+    "label_issue_rate": "predicted the gain in Study 4: Spearman -0.56 at 40 anchors, -0.65 "
+                        "at 500, replicated on held-out designs",
+    "gradient_alignment": "predicted the gain weakly in Study 4: Spearman +0.25 at 500 "
+                          "anchors, +0.28 on a held-out design",
+    "describes": "did not predict the gain in Study 4 beyond dataset size and label noise",
+}
+#: (name, group, keys, more, less, none, kind, sign): what each measure of the "adds"
+#: lines says in plain words; ``sign`` -1 where a higher value means less (label issues)
 _GAINS = (
-    ("towards the target", "kl_gap", ("mixture", "knn"),
-     "moves a model of the data closer to the target than the anchors alone",
-     "moves a model of the data away from the target, compared with the anchors alone",
-     "no detectable move towards the target"),
-    ("information", "information", ("information_gain",),
-     "adds information beyond the anchors' own (dI - H(anchor) > 0)",
-     "carries less information than the anchors' entropy",
-     "no detectable information gain"),
-    ("diversity", "diversity", ("vendi_synthetic",),
-     "is more diverse than the anchors", "is less diverse than the anchors",
-     "is as diverse as the anchors, within chance"),
     ("probe", "probe", ("gain_both",),
      "improves a classifier's accuracy on the target when added to the anchors",
      "lowers a classifier's accuracy on the target when added to the anchors",
-     "no detectable change in a classifier's accuracy on the target"),
+     "no detectable change in a classifier's accuracy on the target", "measured", 1),
+    ("labels", "labels", ("label_agreement",),
+     "its labels agree with what the anchors teach more than held-out anchors' do",
+     "its labels disagree with what the anchors teach more than the anchors' own do "
+     "(label noise, or other classes)",
+     "its labels agree with what the anchors teach as the anchors' own do", "predicts", 1),
+    ("label issues", "labels", ("label_issue_rate",),
+     "fewer of its labels look wrong (cleanlab) than the anchors'",
+     "more of its labels look wrong (cleanlab) than the anchors'",
+     "no more suspect labels than the anchors", "predicts", -1),
+    ("gradient alignment", "model", ("gradient_alignment",),
+     "a training step on it agrees with the reference's gradient more than the reference's "
+     "own rows do",
+     "a training step on it lowers the reference's loss less than a step on real rows does",
+     "a training step on it agrees with the reference's gradient as real rows do",
+     "predicts", 1),
+    ("towards the target", "kl_gap", ("mixture", "knn"),
+     "moves a model of the data closer to the target than the anchors alone",
+     "moves a model of the data away from the target, compared with the anchors alone",
+     "no detectable move towards the target", "describes", 1),
+    ("information", "information", ("information_gain",),
+     "adds information beyond the anchors' own (dI - H(anchor) > 0)",
+     "carries less information than the anchors' entropy",
+     "no detectable information gain", "describes", 1),
+    ("diversity", "diversity", ("vendi_synthetic",),
+     "is more diverse than the anchors", "is less diverse than the anchors",
+     "is as diverse as the anchors, within chance", "describes", 1),
 )
+#: why an "adds" measure is not there at all
+_ABSENT = {"kl_gap": "no target set", "probe": "no target set with labels",
+           "labels": "no labels on the anchors and synthetic rows (--label-column)",
+           "model": "no language model (--lm)"}
 
 
 def _gain(result: Any, spec: tuple[Any, ...]) -> dict[str, Any]:
-    name, group, keys, more, less, none = spec
+    name, group, keys, more, less, none, kind, sign = spec
+    evidence = STUDY4.get(keys[0], STUDY4["describes"]) if kind != "measured" else None
+    out = _gain_status(result, name, group, keys, (more, less, none), sign)
+    return {**out, "kind": kind, **({"evidence": evidence} if evidence else {})}
+
+
+def _gain_status(result: Any, name: str, group: str, keys: tuple[str, ...],
+                 words3: tuple[str, str, str], sign: int) -> dict[str, Any]:
+    more, less, none = words3
     recs = [r for k in keys if (r := _record(result, group, k)) is not None]
     if not recs:
-        why = {"kl_gap": "no target set", "probe": "no target set with labels"}.get(
-            group, "not computed")
+        why = _ABSENT.get(group, "not computed")
         return {"name": name, "measure": f"{group}.{keys[0]}", "status": "not measurable",
                 "text": f"{name}: not measurable ({why})"}
     rec = next((r for r in recs if r.estimate is not None), recs[0])
@@ -170,8 +211,8 @@ def _gain(result: Any, spec: tuple[Any, ...]) -> dict[str, Any]:
         why = f"an upper bound only, {v:+.3g}{unit} (near-copies; see the notes)"
         return {"name": name, "measure": measure, "status": "not measurable",
                 "reason": why, "text": f"{name}: not measurable ({rec.label}: {why})"}
-    status, words = (("more", more) if lo > 0 else ("less", less) if hi < 0
-                     else ("chance", none))
+    status, words = (("more", more) if sign * lo > 0 and sign * hi > 0 else
+                     ("less", less) if sign * lo < 0 and sign * hi < 0 else ("chance", none))
     out = {"name": name, "measure": measure, "status": status, "value": v,
            "ci_low": lo, "ci_high": hi,
            "text": f"{name}: {words} ({rec.label} {_as_bound(rec.bound)}{v:+.3g}{unit} over "
@@ -353,23 +394,50 @@ def _problem_words(p: dict[str, Any]) -> str:
     return words + (f"; the anchors' own overlap: {', '.join(sets)}" if sets else "")
 
 
-def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
-    more = [a for a in adds if a["status"] == "more"]
-    less = [a for a in adds if a["status"] == "less"]
-    measurable = [a for a in adds if a["status"] != "not measurable"]
-    if not measurable:
-        first = ("What the synthetic data adds is not measurable here: every gain measure "
-                 "is withheld or not computed.")
-    elif more:
-        first = (f"The synthetic data adds more than chance in {len(more)} of "
-                 f"{len(measurable)} measurable respects ({', '.join(a['name'] for a in more)})"
-                 + (f", less in {', '.join(a['name'] for a in less)}" if less else "") + ".")
-    elif less:
-        first = (f"The synthetic data adds nothing over chance and falls short in "
-                 f"{', '.join(a['name'] for a in less)}.")
+def _names(adds: list[dict[str, Any]]) -> str:
+    return ", ".join(a["name"] for a in adds)
+
+
+def _adds_sentence(adds: list[dict[str, Any]]) -> str:
+    """What the data adds, in three parts: the probe's measured gain, the measures that
+    predicted the gain in Study 4, and the descriptive ones."""
+    ok = [a for a in adds if a["status"] != "not measurable"]
+    parts = []
+    measured = [a for a in ok if a["kind"] == "measured"]
+    if measured:
+        parts.append({"more": "Added to the anchors, it raises a classifier's accuracy on "
+                              "the target.",
+                      "less": "Added to the anchors, it lowers a classifier's accuracy on "
+                              "the target.",
+                      "chance": "Added to the anchors, it changes a classifier's accuracy "
+                                "on the target by no more than chance."}[measured[0]["status"]])
+    pred = [a for a in ok if a["kind"] == "predicts"]
+    warn = [a for a in pred if a["status"] == "less"]
+    if warn:
+        parts.append(f"Of the measures that predicted the gain in Study 4, {_names(warn)} "
+                     "warn: expect it to help less than data as consistent as the anchors.")
+    elif pred:
+        parts.append(f"The measures that predicted the gain in Study 4 ({_names(pred)}) "
+                     "find nothing against it.")
     else:
-        first = ("The synthetic data adds no more than chance in any measurable respect "
-                 f"({', '.join(a['name'] for a in measurable)}).")
+        parts.append("None of the measures that predicted the gain in Study 4 is "
+                     "measurable here (labels on the anchors and synthetic rows, "
+                     "--label-column; the gradient alignment also needs the language "
+                     "model).")
+    desc = [a for a in ok if a["kind"] == "describes"]
+    more = [a for a in desc if a["status"] == "more"]
+    less = [a for a in desc if a["status"] == "less"]
+    if desc:
+        found = ([f"above chance in {_names(more)}"] if more else []) + (
+            [f"below chance in {_names(less)}"] if less else [])
+        parts.append("Descriptively (measures that did not predict the gain in Study 4), "
+                     + (f"it is {' and '.join(found)}." if found else
+                        f"it does not differ from chance ({_names(desc)})."))
+    return " ".join(parts)
+
+
+def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
+    first = _adds_sentence(adds)
     if not problems:
         return first + " No problem is above its threshold."
     shown = problems[:3]
@@ -381,7 +449,8 @@ def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
 def verdict_lines(verdict: Mapping[str, Any]) -> list[str]:
     """The verdict for the terminal: the summary, what it adds, the top problems."""
     lines = [f"Verdict: {verdict['summary']}"]
-    lines += [f"  adds, {a['text']}" for a in verdict["adds"]]
+    tag = {"measured": "measured", "predicts": "predicts", "describes": "describes"}
+    lines += [f"  {tag.get(a.get('kind', ''), 'adds')}, {a['text']}" for a in verdict["adds"]]
     for i, p in enumerate(verdict["problems"], start=1):
         ex = p.get("example")
         where = f"; e.g. row {ex['id']}: {ex['detail']}" if ex else ""

@@ -115,6 +115,13 @@ _FIXED = {
                       "anchors' own at the same size", "the synthetic labels teach more "
                       "than as many anchors", "the synthetic labels teach less than as "
                       "many anchors", "the synthetic labels teach as much as the anchors'"),
+    "label_agreement": ("share of synthetic labels a classifier of the anchors agrees with, "
+                        "over the anchors' own held-out agreement at the same size",
+                        "the synthetic labels agree with what the anchors teach more than "
+                        "held-out anchors do", "the synthetic labels disagree with what the "
+                        "anchors teach more than the anchors' own (label noise, or other "
+                        "classes)", "the synthetic labels agree with what the anchors teach "
+                        "as the anchors' own do"),
     "tstr_accuracy_target": ("accuracy on the target when trained on synthetic rows, over "
                              "the target's own at the same size", "", "the synthetic "
                              "labels teach less than real labelled rows", "the synthetic "
