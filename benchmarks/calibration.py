@@ -79,7 +79,8 @@ REPS = 20  # independent repetitions per cell where affordable
 #: fewer repetitions at the expensive large-n cells (matched size 1000), to keep the default
 #: grid near 40 minutes on 2 cores; never fewer than 10, so that coverage >= 0.90 allows a
 #: miss (with 8, a single miss of a correct 95 % interval, p = 0.34, fails a cell)
-REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64 (random "
+REPS_RULE = ("20 repetitions per cell, 10 at n >= 3000 and at n = 1000 in d >= 64 (the "
+             "information estimators' random "
              "families: 20 at n >= 1000); 60 at "
              "n <= 300 for the information estimators (entropy_diff, crossfit_dh, ksg_mi, "
              "mixture_mi, crossfit_mi: "
@@ -755,7 +756,8 @@ _INTRO = (
     "`clustered` (X = mu_z + e, Y = mu_z + e' for 3 classes z: I = 1.096 by Monte Carlo "
     "on the true joint mixture; a single Gaussian fit overstates it by 0.5), "
     "`near_duplicates` (Q = P + noise of 0.01 times the scale). **Random families** "
-    "(`family_*`, the information estimators; `benchmarks/_families.py`): every "
+    "(`family_*`, the information estimators and the divergences the audit reports, "
+    "`c2st` and `mixture_kl_gap`; `benchmarks/_families.py`): every "
     "repetition draws its own member, anchors from a mixture of 1 to 20 components "
     "(Gaussian, Student t with 2.5 to 8 degrees of freedom, uniform boxes, or mixed; "
     "separation log-uniform 0.3 to 6; anisotropic scales) and one synthetic row per "
@@ -765,7 +767,13 @@ _INTRO = (
     "r is the same at every n, the data are projected as the audit projects them (the "
     "whitened principal subspace of anchors and synthetic rows pooled), and the truth of "
     "each repetition (H(synthetic) - H(anchor), I(anchor; synthetic)) is a Monte Carlo "
-    "mean over {draws:,} draws of its exact density; a family row's truth, bias and "
+    "mean over {draws:,} draws of its exact density; for the divergences the "
+    "anchors and synthetic rows are placed on the signal subspace of d dimensions (the "
+    "other coordinates N(0, 0.1)), the reference of the split null is 2n fresh anchors, "
+    "the target of the KL gap is the anchors' member convolved with N(0, t^2 I), t "
+    "log-uniform on 0.05 to 2 per member, and the truths (JS and TV of the anchors' and "
+    "the synthetic rows' marginals, KL(P||T) - KL(Q||T)) are Monte Carlo means over "
+    "{draws:,} draws of the exact densities; a family row's truth, bias and "
     "coverage are means over its members. For the mixture gap's "
     "`kl_x` and `kl_y` the truth is that of their excess over the permutation null, "
     "KL(P||T) - KL(M||T) = gap/2 + JS(P, Q) and -gap/2 + JS(P, Q) with M = (P + Q)/2.")
