@@ -7,6 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from ._reasons import brief
 from ._records import BOUND_WORDS
 
 __all__ = ["HEADLINE", "headline", "result_html"]
@@ -36,7 +37,7 @@ def headline(records: Any) -> list[tuple[str, str | None, str]]:
         if rec is None:
             continue
         if rec.estimate is None:
-            out.append((label, None, str(rec.reason)))
+            out.append((label, None, brief(rec.reason)))
             continue
         lo, hi = rec.estimate.ci()
         at = f"{BOUND_WORDS[rec.bound]} " if rec.bound else ""

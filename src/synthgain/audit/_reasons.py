@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CODES", "Reason", "code_of"]
+__all__ = ["CODES", "Reason", "brief", "code_of"]
 
 #: code -> what it means (docs/audit.md lists the same)
 CODES: dict[str, str] = {
@@ -89,3 +89,21 @@ class Reason(str):
 def code_of(text: str | None) -> str | None:
     """The code of a :class:`Reason` (None for None or a plain string)."""
     return getattr(text, "code", None)
+
+
+def brief(text: str | None) -> str:
+    """A withheld reason as the verdict and the headline say it: the failing cell of a
+    measure valid at no size lives in its record (metrics.json, the report's table), so
+    there it reads in a few words; every other reason in full.
+
+    Examples
+    --------
+    >>> from synthgain.audit._reasons import Reason, brief
+    >>> brief(Reason("not_valid_at_any_size", "the table shows ... (cell ...)"))
+    'valid at no tabulated size (calibration table, docs/estimators.md)'
+    >>> brief(Reason("no_target", "No target set."))
+    'No target set.'
+    """
+    if code_of(text) == "not_valid_at_any_size":
+        return "valid at no tabulated size (calibration table, docs/estimators.md)"
+    return str(text)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from ._reasons import brief
 from ._records import BOUND_WORDS
 from ._rows import RowInfo, row_flags
 
@@ -202,7 +203,7 @@ def _gain_status(result: Any, name: str, group: str, keys: tuple[str, ...],
     if rec.estimate is None:
         return {"name": name, "measure": measure, "status": "not measurable",
                 "reason": rec.reason,
-                "text": f"{name}: not measurable ({rec.label} withheld: {rec.reason})"}
+                "text": f"{name}: not measurable ({rec.label} withheld: {brief(rec.reason)})"}
     v = float(rec.estimate.value)
     lo, hi = (float(x) for x in rec.estimate.ci())
     unit = {"nats": " nats", "directions": " directions"}.get(rec.unit, "")
