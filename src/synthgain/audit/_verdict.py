@@ -417,6 +417,12 @@ def _adds_sentence(adds: list[dict[str, Any]]) -> str:
     if warn:
         parts.append(f"Of the measures that predicted the gain in Study 4, {_names(warn)} "
                      "warn: expect it to help less than data as consistent as the anchors.")
+    elif any(a["status"] == "more" for a in pred):
+        good = [a for a in pred if a["status"] == "more"]
+        rest = [a for a in pred if a["status"] != "more"]
+        parts.append(f"The measures that predicted the gain in Study 4 favour it "
+                     f"({_names(good)}" + (f"; {_names(rest)} within chance" if rest else "")
+                     + ").")
     elif pred:
         parts.append(f"The measures that predicted the gain in Study 4 ({_names(pred)}) "
                      "find nothing against it.")
