@@ -421,6 +421,7 @@ def share_excess(flags: Any, baseline: Any, clusters: Any = None) -> Estimate:
     Examples
     --------
     >>> import numpy as np
+    >>> from synthgain.audit._metrics import share_excess
     >>> est = share_excess(np.r_[np.ones(10), np.zeros(90)] > 0, np.zeros(200) > 0)
     >>> round(est.value, 3), est.params["share"], est.params["baseline_share"]
     (0.1, 0.1, 0.0)
