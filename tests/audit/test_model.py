@@ -75,6 +75,13 @@ def test_tstr_and_label_issues_on_separable_shuffled_and_flipped_labels():
     assert res.metrics["labels"]["label_issue_rate"].ci()[0] > 0.1
     found = res.label_suspect
     assert (found & flip).sum() >= 0.8 * flip.sum() and (found & ~flip).sum() <= 5
+    # the label agreement: as the anchors' own on clean labels, far below on shuffled
+    # ones, about minus the flipped share on flipped ones (46 of 200 here)
+    lo, hi = ok["label_agreement"].ci()
+    assert lo <= 0.0 <= hi and hi - lo < 0.1
+    assert shuffled["label_agreement"].ci()[1] < -0.5
+    agree = res.metrics["labels"]["label_agreement"]
+    assert agree.ci()[0] <= -flip.mean() <= agree.ci()[1]
 
 
 def test_no_labels_no_label_measures():

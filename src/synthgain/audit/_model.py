@@ -22,12 +22,13 @@ comparison of the audit (metrics.json group ``model``):
   copies of the anchors put the test rows in the training rows);
   ``tstr_accuracy_target`` likewise on a labelled target;
 - ``label_agreement``: the share of synthetic labels that a logistic regression trained
-  on the anchors predicts, minus the anchors' own (trained on one split, scored on the
-  other) at the same training size (Study 4's best predictor of the gain, docs/study.md;
-  withheld above the near-copy limit: a copy of an anchor agrees by construction);
-- ``label_issue_rate``: the share of synthetic rows cleanlab flags (out-of-sample
-  probabilities, cross-fitted on anchors and synthetic rows together) minus the anchors'
-  share, over the same between two splits of the anchors; per row ``label_suspect``;
+  on all the anchors predicts, minus the anchors' own share (cross-fitted over folds of
+  the anchors) (Study 4's best predictor of the gain, docs/study.md);
+- ``label_issue_rate``: the share of synthetic rows cleanlab flags on those
+  out-of-sample probabilities (the anchors' model: what the anchors teach, unmoved by
+  the synthetic labels), minus the anchors' own flagged share; per row
+  ``label_suspect``. Both leave near-copies of anchors out of the synthetic share, with
+  the interval of :func:`~._metrics.share_excess`;
 - ``g_vendi_labels``, ``gradient_alignment_labels`` (with the model): the same as above on
   sketches of the loss of the label given the text (:data:`LABEL_TEMPLATE`).
 """
@@ -35,14 +36,18 @@ comparison of the audit (metrics.json group ``model``):
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..lm import MODEL_NAME, SketchSpec, score_texts
 from ._estimators import alignment, mean_diff, tstr, vendi_diff
 from ._io import Dataset
-from ._probe import label_issues
+from ._metrics import agresti_coull_se, share_excess
+from ._null import Null
+from ._probe import anchor_label_checks
 from ._reasons import Reason
+from ._records import metric
 from ._run import Compared, Run, record_comparison
 
 __all__ = ["LABEL_TEMPLATE", "labels_stage", "model_stage"]
@@ -157,27 +162,52 @@ def labels_stage(run: Run) -> None:
         "labels", {"accuracy": "tstr_accuracy"}, (("tstr", tstr()),), "synthetic", "anchor",
         x=xy["synthetic"], y=xy["anchor"], reference="anchors", ref_x=xy["anchor"],
         min_rows=4, stream=("tstr",), withhold=st.copies))
-    record_comparison(run, Compared(
-        "labels", {"accuracy": "label_agreement"}, (("tstr", tstr()),), "anchor",
-        "synthetic", x=xy["anchor"], y=xy["synthetic"], reference="anchors",
-        ref_x=xy["anchor"], min_rows=4, stream=("label_agreement",), withhold=st.copies))
     if "target" in xy:
         record_comparison(run, Compared(
             "labels", {"accuracy": "tstr_accuracy_target"}, (("tstr", tstr()),),
             "synthetic", "target", x=xy["synthetic"], y=xy["target"], reference="target",
             ref_x=xy["target"], min_rows=4, stream=("tstr_target",)))
-    a, s = st.emb["anchor"], st.emb["synthetic"]
-    flags = label_issues(np.concatenate([a, s]), np.concatenate(
-        [codes["anchor"], codes["synthetic"]]), rng=run.stream("label_issues"))
-    fa, fs = flags[: a.shape[0]], flags[a.shape[0]:]
-    st.label_suspect = fs
-    record_comparison(run, Compared(
-        "labels", {"mean": "label_issue_rate"}, (("label_issue_rate", mean_diff()),),
-        "synthetic", "anchor", x=fs[:, None].astype(float), y=fa[:, None].astype(float),
-        reference="anchors", ref_x=fa[:, None].astype(float), min_rows=3,
-        stream=("label_issues",)))
+    _anchor_label_measures(run, codes)
     if st.lm is not None:
         _label_sketches(run, names)
+
+
+#: the two label measures read against what the anchors teach: key -> (row check, what
+#: the anchors' own share is)
+_ANCHOR_LABEL = {"label_agreement": "agree", "label_issue_rate": "issue"}
+
+
+def _anchor_label_measures(run: Run, codes: dict[str, np.ndarray]) -> None:
+    """``label_agreement`` and ``label_issue_rate``: the share of synthetic rows whose
+    label a classifier of all the anchors predicts (that cleanlab flags on those
+    out-of-sample probabilities), minus the anchors' own cross-fitted share, with the
+    interval of :func:`~._metrics.share_excess`. Near-copies of anchors are left out of
+    the synthetic share (a copy is scored by a model that saw its twin); every row keeps
+    its ``label_suspect`` flag."""
+    st = run.state
+    checks = anchor_label_checks(st.emb["anchor"], codes["anchor"], st.emb["synthetic"],
+                                 codes["synthetic"], rng=run.stream("label_issues"))
+    if checks is None:
+        st.label_suspect = np.zeros(st.emb["synthetic"].shape[0], bool)
+        run.withhold("labels", dict(zip(_ANCHOR_LABEL, _ANCHOR_LABEL, strict=True)),
+                     Reason("single_class", "the anchors hold fewer than two classes of "
+                                            "two rows: no classifier of them to ask"))
+        return
+    st.label_suspect = checks["issue_synthetic"]
+    scored = ~np.asarray(st.nov.near_copy, bool)
+    for key, check in _ANCHOR_LABEL.items():
+        if scored.sum() < 3:
+            run.withhold("labels", {key: key}, Reason(
+                "too_few_rows", f"needs at least 3 synthetic rows that are not near-copies "
+                                f"of anchors; {int(scored.sum())} here"))
+            continue
+        est = share_excess(checks[f"{check}_synthetic"][scored], checks[f"{check}_anchor"])
+        params = {**est.params, "near_copies_left_out": int((~scored).sum())}
+        est = replace(est, params=params)
+        null = Null(params["baseline_share"], agresti_coull_se(
+            params["baseline_share"], params["baseline_rows"]),
+            "the anchors' own, cross-fitted", 1, params["baseline_rows"])
+        run.records.append(metric("labels", key, est, raw=params["share"], null=null))
 
 
 def _label_sketches(run: Run, names: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ generalization gain that the divergences and information terms try to predict.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -179,21 +180,59 @@ def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0, max_fit_rows: in
     >>> int(found[:10].sum()), int(found[10:].sum())
     (8, 0)
     """
+    flags = np.zeros(np.asarray(labels).shape[0], dtype=bool)
+    oos = out_of_sample_probabilities(x, labels, C=C, max_fit_rows=max_fit_rows, rng=rng)
+    if oos is None:
+        return flags
+    flags[oos.rows] = _find_issues(oos.codes, oos.probs)
+    return flags
+
+
+@dataclass(frozen=True)
+class OutOfSample:
+    """Out-of-sample class probabilities: ``probs[i]`` of row ``rows[i]`` (the rows whose
+    class the model knows), ``codes[i]`` its label as an index into ``classes``."""
+
+    rows: np.ndarray
+    codes: np.ndarray
+    probs: np.ndarray
+    classes: np.ndarray
+
+
+def _find_issues(codes: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    import cleanlab.filter
+
+    # one process: cleanlab's own pool fails inside worker processes (its globals are
+    # set in the parent only), and the flags must not depend on the workers
+    return np.asarray(cleanlab.filter.find_label_issues(codes, probs, n_jobs=1), dtype=bool)
+
+
+def out_of_sample_probabilities(x: np.ndarray, labels: Any, *, train: Any = None,
+                                C: float = 1.0, max_fit_rows: int = 5000, rng: Any = None
+                                ) -> OutOfSample | None:
+    """Each row's class probabilities from a standardised logistic regression that did
+    not see it: the rows of ``train`` (all rows by default; at most ``max_fit_rows``,
+    each class in proportion) cross-fitted over stratified folds, every other row from a
+    model fitted on them all. Only rows of a class with at least two training rows are
+    scored (``rows``); None when fewer than two classes have that many."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     y = np.asarray(labels).astype(str)
-    _, code, counts = np.unique(y, return_inverse=True, return_counts=True)
+    tr = np.ones(y.shape[0], bool) if train is None else np.asarray(train, bool)
+    names, code = np.unique(y, return_inverse=True)
+    counts = np.bincount(code[tr], minlength=names.size)
     keep = counts[code] >= 2
-    flags = np.zeros(y.shape[0], dtype=bool)
-    kept = np.unique(code[keep])
+    kept = np.unique(code[keep & tr])
     if kept.size < 2:
-        return flags
+        return None
+    keep &= np.isin(code, kept)
     xk, ck = np.asarray(x, dtype=float)[keep], np.searchsorted(kept, code[keep])
     gen = check_rng(rng)
-    fit = _fit_rows(ck, max_fit_rows, gen)
+    in_train = np.flatnonzero(tr[keep])
+    fit = in_train[_fit_rows(ck[in_train], max_fit_rows, gen)]
     folds = int(min(LABEL_FOLDS, np.bincount(ck[fit]).min()))
     seed = int(gen.integers(2**31 - 1))
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
@@ -204,9 +243,41 @@ def label_issues(x: np.ndarray, labels: Any, *, C: float = 1.0, max_fit_rows: in
     rest = np.setdiff1d(np.arange(ck.shape[0]), fit)
     if rest.size:  # rows outside the fitted ones are out of sample for a model of them all
         probs[rest] = model.fit(xk[fit], ck[fit]).predict_proba(xk[rest])
-    import cleanlab.filter
+    return OutOfSample(np.flatnonzero(keep), ck, probs, names[kept])
 
-    # one process: cleanlab's own pool fails inside worker processes (its globals are
-    # set in the parent only), and the flags must not depend on the workers
-    flags[np.flatnonzero(keep)] = cleanlab.filter.find_label_issues(ck, probs, n_jobs=1)
-    return flags
+
+def anchor_label_checks(anchors: np.ndarray, anchor_labels: Any, synthetic: np.ndarray,
+                        synthetic_labels: Any, *, C: float = 1.0, rng: Any = None
+                        ) -> dict[str, np.ndarray] | None:
+    """What the anchors teach about each row's label: per anchor (cross-fitted on the
+    anchors) and per synthetic row (a model of all anchors), whether the classifier's
+    most probable class is the row's label (``agree_*``) and whether cleanlab flags the
+    label (``issue_*``, on all rows' out-of-sample probabilities at once). A synthetic
+    row of a class the anchors do not have (or have once) disagrees and is not flagged.
+    None when the anchors have fewer than two classes of two rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from synthgain.audit._probe import anchor_label_checks
+    >>> g = np.random.default_rng(0)
+    >>> ya, ys = np.repeat([0, 1], 50), np.repeat([0, 1], 50)
+    >>> xa, xs = g.normal(size=(100, 2)) + 4 * ya[:, None], g.normal(size=(100, 2)) + 4 * ys[:, None]
+    >>> out = anchor_label_checks(xa, ya, xs, 1 - ys, rng=0)  # every synthetic label wrong
+    >>> float(out["agree_anchor"].mean()), float(out["agree_synthetic"].mean())
+    (1.0, 0.0)
+    """
+    na = np.asarray(anchors).shape[0]
+    y = np.concatenate([np.asarray(anchor_labels).astype(str),
+                        np.asarray(synthetic_labels).astype(str)])
+    x = np.concatenate([np.asarray(anchors, float), np.asarray(synthetic, float)])
+    train = np.arange(y.shape[0]) < na
+    oos = out_of_sample_probabilities(x, y, train=train, C=C, max_fit_rows=10**9, rng=rng)
+    if oos is None:
+        return None
+    agree = np.zeros(y.shape[0], bool)
+    issue = np.zeros(y.shape[0], bool)
+    agree[oos.rows] = oos.probs.argmax(axis=1) == oos.codes
+    issue[oos.rows] = _find_issues(oos.codes, oos.probs)
+    return {"agree_anchor": agree[:na], "agree_synthetic": agree[na:],
+            "issue_anchor": issue[:na], "issue_synthetic": issue[na:]}
