@@ -39,8 +39,10 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from scipy import stats
 
 from ..lm import MODEL_NAME, SketchSpec, score_texts
+from ..measures import Estimate
 from ._estimators import alignment, mean_diff, tstr, vendi_diff
 from ._io import Dataset
 from ._metrics import agresti_coull_se, share_excess
@@ -177,6 +179,25 @@ def labels_stage(run: Run) -> None:
 _ANCHOR_LABEL = {"label_agreement": "agree", "label_issue_rate": "issue"}
 
 
+def anchor_share_excess(checks: dict[str, np.ndarray], check: str, scored: np.ndarray
+                        ) -> Estimate:
+    """The synthetic rows' share of ``check`` (``"agree"`` or ``"issue"``, of
+    :func:`~._probe.anchor_label_checks`) among the ``scored`` rows, over the anchors'
+    own: :func:`~._metrics.share_excess`, its variance joined by the synthetic share's
+    over models of the anchors less one fold (a delete-a-group jackknife): the share rests
+    on one model fitted on the anchors, which the rows' binomial variance leaves out."""
+    est = share_excess(checks[f"{check}_synthetic"][scored], checks[f"{check}_anchor"])
+    theta = checks[f"{check}_folds"][:, scored].mean(axis=1)
+    g = theta.size
+    jack = (g - 1) / g * float(np.sum((theta - theta.mean()) ** 2))
+    se = float(np.sqrt(float(est.stderr or 0.0) ** 2 + jack))
+    z = float(stats.norm.ppf(0.975))
+    params = {**est.params, "near_copies_left_out": int((~scored).sum()),
+              "model_folds": g, "model_se": float(np.sqrt(jack))}
+    return replace(est, stderr=se, params=params,
+                   interval=(est.value - z * se, est.value + z * se))
+
+
 def _anchor_label_measures(run: Run, codes: dict[str, np.ndarray]) -> None:
     """``label_agreement`` and ``label_issue_rate``: the share of synthetic rows whose
     label a classifier of all the anchors predicts (that cleanlab flags on those
@@ -201,9 +222,8 @@ def _anchor_label_measures(run: Run, codes: dict[str, np.ndarray]) -> None:
                 "too_few_rows", f"needs at least 3 synthetic rows that are not near-copies "
                                 f"of anchors; {int(scored.sum())} here"))
             continue
-        est = share_excess(checks[f"{check}_synthetic"][scored], checks[f"{check}_anchor"])
-        params = {**est.params, "near_copies_left_out": int((~scored).sum())}
-        est = replace(est, params=params)
+        est = anchor_share_excess(checks, check, scored)
+        params = est.params
         null = Null(params["baseline_share"], agresti_coull_se(
             params["baseline_share"], params["baseline_rows"]),
             "the anchors' own, cross-fitted", 1, params["baseline_rows"])

@@ -272,12 +272,50 @@ def anchor_label_checks(anchors: np.ndarray, anchor_labels: Any, synthetic: np.n
                         np.asarray(synthetic_labels).astype(str)])
     x = np.concatenate([np.asarray(anchors, float), np.asarray(synthetic, float)])
     train = np.arange(y.shape[0]) < na
-    oos = out_of_sample_probabilities(x, y, train=train, C=C, max_fit_rows=10**9, rng=rng)
+    gen = check_rng(rng)
+    oos = out_of_sample_probabilities(x, y, train=train, C=C, max_fit_rows=10**9, rng=gen)
     if oos is None:
         return None
     agree = np.zeros(y.shape[0], bool)
     issue = np.zeros(y.shape[0], bool)
     agree[oos.rows] = oos.probs.argmax(axis=1) == oos.codes
     issue[oos.rows] = _find_issues(oos.codes, oos.probs)
-    return {"agree_anchor": agree[:na], "agree_synthetic": agree[na:],
-            "issue_anchor": issue[:na], "issue_synthetic": issue[na:]}
+    out = {"agree_anchor": agree[:na], "agree_synthetic": agree[na:],
+           "issue_anchor": issue[:na], "issue_synthetic": issue[na:]}
+    return out | _fold_checks(x, oos, na, C, gen)
+
+
+def _fold_checks(x: np.ndarray, oos: OutOfSample, na: int, C: float,
+                 gen: np.random.Generator) -> dict[str, np.ndarray]:
+    """The synthetic rows' checks by models of the anchors with one fold left out, for
+    the delete-a-group jackknife of the synthetic shares (``agree_folds``,
+    ``issue_folds``: folds x synthetic rows): the share depends on the one model fitted
+    on the anchors, a variance the rows' binomial one leaves out."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    a_pos = np.flatnonzero(oos.rows < na)
+    s_pos = np.flatnonzero(oos.rows >= na)
+    ns = x.shape[0] - na
+    folds = int(min(LABEL_FOLDS, np.bincount(oos.codes[a_pos]).min()))
+    split = StratifiedKFold(folds, shuffle=True, random_state=int(gen.integers(2**31 - 1)))
+    agree = np.zeros((folds, ns), bool)
+    issue = np.zeros((folds, ns), bool)
+    for k, (keep, _) in enumerate(split.split(a_pos, oos.codes[a_pos])):
+        fit = a_pos[keep]
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+        model.fit(x[oos.rows[fit]], oos.codes[fit])
+        probs = oos.probs.copy()
+        probs[s_pos] = _all_classes(model, x[oos.rows[s_pos]], oos.classes.size)
+        agree[k, oos.rows[s_pos] - na] = probs[s_pos].argmax(axis=1) == oos.codes[s_pos]
+        issue[k, oos.rows[s_pos] - na] = _find_issues(oos.codes, probs)[s_pos]
+    return {"agree_folds": agree, "issue_folds": issue}
+
+
+def _all_classes(model: Any, x: np.ndarray, n_classes: int) -> np.ndarray:
+    """``predict_proba`` over every class, 0 for a class the fold's rows lack."""
+    out = np.zeros((x.shape[0], n_classes))
+    out[:, model.classes_] = model.predict_proba(x)
+    return out
