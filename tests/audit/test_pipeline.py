@@ -339,13 +339,16 @@ def test_every_stage_needs_only_what_an_earlier_stage_gives():
 
 def test_estimators_never_valid_here_are_one_plain_line():
     # kNN KL is valid at no tabulated size in 64 dimensions: its six divergences and the
-    # kNN KL gap are withheld in every such audit, and so is dH (valid at no size over the
-    # random families): said in one line, not eight
+    # kNN KL gap are withheld in every such audit, and so are dH and the mixture KL gap
+    # with its two halves (valid at no size over the random families): said in one line,
+    # not eleven
     g = np.random.default_rng(0)
     res = run_audit(g.normal(size=(200, 64)), g.normal(size=(200, 64)),
                     g.normal(size=(200, 64)), rng=0, repeats=4, workers=1)
     never = [r for r in res.records if r.code == "not_valid_at_any_size"]
-    assert len(never) == 8 and any(r.key == "delta_h" for r in never)
+    assert len(never) == 11 and any(r.key == "delta_h" for r in never)
+    assert {"mixture", "mixture_kl_anchor_target", "mixture_kl_synthetic_target"} <= {
+        r.key for r in never if r.group == "kl_gap"}
     lines = [n for n in res.notes if n.code == "withheld" and "KL(anchor || synthetic)" in n]
     assert len(lines) == 1 and all(r.label in lines[0] for r in never)
     assert not any(n.startswith("Withheld: KL(") for n in res.notes)
