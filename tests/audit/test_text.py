@@ -356,7 +356,8 @@ def test_counts_line_names_truncation_with_a_token_counter():
     count = lambda ts: np.array([len(t.split()) + 2 for t in ts])  # noqa: E731
     line = text_counts_line(audit_texts(a, s, repeats=2, token_counts=count, rng=0).records)
     assert line == ("text (30 synthetic rows): 1 exact duplicates, 1 duplicate clusters "
-                    "(2 rows), 0 refusals, 0 empty, 0 with personal data or secrets, 2 truncated")
+                    "(2 rows), 0 refusals, 0 empty, 0 with personal data or secrets, 0 in a "
+                    "language the anchors do not use, 2 truncated")
     assert text_counts_line([]) is None
 
 
