@@ -73,13 +73,12 @@ DIGITS_NOISE = 1e-2
 #: (description, measure with the larger value, measure with the smaller value)
 DIGITS_ORDERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("near-copy rate: copy > knows", "novelty", "memorisation", "copy", "knows"),
-    ("KL gap (mixture): knows > copy", "kl_gap", "mixture", "knows", "copy"),
-    ("KL gap (mixture): knows > irrelevant", "kl_gap", "mixture", "knows", "irrelevant"),
     ("JS(synthetic, target): irrelevant > knows", "divergences", "js_synthetic_target",
      "irrelevant", "knows"),
 )
-# (dI: knows > copy was an order here; dI is valid at no size over the calibration's
-# random families and is withheld in every audit, so it can no longer be read)
+# (dI: knows > copy, and the mixture KL gap: knows > copy and knows > irrelevant, were
+# orders here; both are valid at no size over the calibration's random families and are
+# withheld in every audit, so they can no longer be read)
 
 #: the audit's reason for withholding a value whose interval lies wholly below chance
 BELOW_CHANCE = "below what chance gives"
