@@ -457,6 +457,14 @@ def share_excess(flags: Any, baseline: Any, clusters: Any = None) -> Estimate:
                     interval=(value - z * se, value + z * se))
 
 
+def baseline_null(share: float, rows: int, method: str) -> Any:
+    """The :class:`~._null.Null` of a share read over another set's share: that share,
+    its Agresti-Coull standard error, ``method`` in words, one evaluation of ``rows``."""
+    from ._null import Null
+
+    return Null(share, agresti_coull_se(share, rows), method, 1, rows)
+
+
 def _first_kept(idx: np.ndarray, dist: np.ndarray, keep: np.ndarray,
                 other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row of a neighbour list, the first neighbour that is kept (and, with

@@ -45,8 +45,7 @@ from ..lm import MODEL_NAME, SketchSpec, score_texts
 from ..measures import Estimate
 from ._estimators import alignment, mean_diff, tstr, vendi_diff
 from ._io import Dataset
-from ._metrics import agresti_coull_se, share_excess
-from ._null import Null
+from ._metrics import baseline_null, share_excess
 from ._probe import anchor_label_checks
 from ._reasons import Reason
 from ._records import metric
@@ -224,9 +223,8 @@ def _anchor_label_measures(run: Run, codes: dict[str, np.ndarray]) -> None:
             continue
         est = anchor_share_excess(checks, check, scored)
         params = est.params
-        null = Null(params["baseline_share"], agresti_coull_se(
-            params["baseline_share"], params["baseline_rows"]),
-            "the anchors' own, cross-fitted", 1, params["baseline_rows"])
+        null = baseline_null(params["baseline_share"], params["baseline_rows"],
+                             "the anchors' own, cross-fitted")
         run.records.append(metric("labels", key, est, raw=params["share"], null=null))
 
 

@@ -20,19 +20,24 @@ from ..measures import Estimate
 __all__ = ["LABEL_FOLDS", "fit_score", "label_issues", "probe"]
 
 
+def _logistic(c: float) -> Any:
+    """The audit's classifier: a standardised logistic regression (unfitted)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
+
+
 def fit_score(x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.ndarray, c: float
                ) -> np.ndarray:
     """Per-target-point correctness (0/1) of a standardised logistic regression.
 
     Does no argument checking. A training set with one class predicts that class.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     if np.unique(y).size == 1:
         return (yt == y[0]).astype(float)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=1000))
+    model = _logistic(c)
     model.fit(x, y)
     return (model.predict(xt) == yt).astype(float)
 
@@ -215,10 +220,7 @@ def out_of_sample_probabilities(x: np.ndarray, labels: Any, *, train: Any = None
     each class in proportion) cross-fitted over stratified folds, every other row from a
     model fitted on them all. Only rows of a class with at least two training rows are
     scored (``rows``); None when fewer than two classes have that many."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     y = np.asarray(labels).astype(str)
     tr = np.ones(y.shape[0], bool) if train is None else np.asarray(train, bool)
@@ -235,7 +237,7 @@ def out_of_sample_probabilities(x: np.ndarray, labels: Any, *, train: Any = None
     fit = in_train[_fit_rows(ck[in_train], max_fit_rows, gen)]
     folds = int(min(LABEL_FOLDS, np.bincount(ck[fit]).min()))
     seed = int(gen.integers(2**31 - 1))
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    model = _logistic(C)
     probs = np.empty((ck.shape[0], kept.size))
     probs[fit] = cross_val_predict(model, xk[fit], ck[fit], method="predict_proba",
                                    cv=StratifiedKFold(folds, shuffle=True,
@@ -291,10 +293,7 @@ def _fold_checks(x: np.ndarray, oos: OutOfSample, na: int, C: float,
     the delete-a-group jackknife of the synthetic shares (``agree_folds``,
     ``issue_folds``: folds x synthetic rows): the share depends on the one model fitted
     on the anchors, a variance the rows' binomial one leaves out."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     a_pos = np.flatnonzero(oos.rows < na)
     s_pos = np.flatnonzero(oos.rows >= na)
@@ -305,8 +304,7 @@ def _fold_checks(x: np.ndarray, oos: OutOfSample, na: int, C: float,
     issue = np.zeros((folds, ns), bool)
     for k, (keep, _) in enumerate(split.split(a_pos, oos.codes[a_pos])):
         fit = a_pos[keep]
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
-        model.fit(x[oos.rows[fit]], oos.codes[fit])
+        model = _logistic(C).fit(x[oos.rows[fit]], oos.codes[fit])
         probs = oos.probs.copy()
         probs[s_pos] = _all_classes(model, x[oos.rows[s_pos]], oos.classes.size)
         agree[k, oos.rows[s_pos] - na] = probs[s_pos].argmax(axis=1) == oos.codes[s_pos]

@@ -321,28 +321,30 @@ def _language_drift(result: Any, threshold: float, flags: np.ndarray | None
     excess over the anchors' own share (each anchor against the others) is above 0."""
     out = _row_problem(result, "language-drift", "rows in a language the anchors do not use",
                        threshold, flags)
-    rec = _record(result, "text", "language_drift")
-    if rec is not None and rec.estimate is not None:
-        lo, hi = (float(x) for x in rec.estimate.ci())
-        out["baseline"] = [{"set": "anchor", "anchor_rate":
-                            float(rec.estimate.params["baseline_share"]),
-                            "excess": float(rec.estimate.value), "ci_low": lo, "ci_high": hi}]
-        if out["status"] == "problem" and lo <= 0:
+    base = _baseline(result, "language_drift", "anchor")
+    if base is not None:
+        out["baseline"] = [base]
+        if out["status"] == "problem" and base["ci_low"] <= 0:
             out["status"] = "ok"  # no more than the anchors' own drift, as far as chance tells
     return out
+
+
+def _baseline(result: Any, key: str, name: str) -> dict[str, Any] | None:
+    """The anchors' own share and the synthetic share's excess over it, from the text
+    record ``key`` (a :func:`~._metrics.share_excess`); None where it is absent."""
+    rec = _record(result, "text", key)
+    if rec is None or rec.estimate is None:
+        return None
+    lo, hi = (float(x) for x in rec.estimate.ci())
+    return {"set": name, "anchor_rate": float(rec.estimate.params["baseline_share"]),
+            "excess": float(rec.estimate.value), "ci_low": lo, "ci_high": hi}
 
 
 def _contamination_baseline(result: Any, check: dict[str, Any]) -> None:
     """Beside the contaminated rows: per set, the anchors' own share by the same rule
     and the synthetic share's excess over it (``text.contamination_<set>_excess``)."""
-    base = []
-    for name in ("target", "eval"):
-        rec = _record(result, "text", f"contamination_{name}_excess")
-        if rec is None or rec.estimate is None:
-            continue
-        lo, hi = (float(x) for x in rec.estimate.ci())
-        base.append({"set": name, "anchor_rate": float(rec.estimate.params["baseline_share"]),
-                     "excess": float(rec.estimate.value), "ci_low": lo, "ci_high": hi})
+    base = [b for name in ("target", "eval")
+            if (b := _baseline(result, f"contamination_{name}_excess", name)) is not None]
     if base:
         check["baseline"] = base
 
@@ -458,8 +460,7 @@ def _summary(adds: list[dict[str, Any]], problems: list[dict[str, Any]]) -> str:
 def verdict_lines(verdict: Mapping[str, Any]) -> list[str]:
     """The verdict for the terminal: the summary, what it adds, the top problems."""
     lines = [f"Verdict: {verdict['summary']}"]
-    tag = {"measured": "measured", "predicts": "predicts", "describes": "describes"}
-    lines += [f"  {tag.get(a.get('kind', ''), 'adds')}, {a['text']}" for a in verdict["adds"]]
+    lines += [f"  {a.get('kind', 'adds')}, {a['text']}" for a in verdict["adds"]]
     for i, p in enumerate(verdict["problems"], start=1):
         ex = p.get("example")
         where = f"; e.g. row {ex['id']}: {ex['detail']}" if ex else ""

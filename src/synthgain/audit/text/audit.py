@@ -14,8 +14,8 @@ import numpy as np
 from ..._rng import RNGLike, child_generator, seed_sequence
 from ...exceptions import ValidationError
 from ...measures import Estimate
-from .._metrics import agresti_coull_se, share_excess
-from .._null import Null, compare, matched_rows
+from .._metrics import baseline_null, share_excess
+from .._null import compare, matched_rows
 from .._reasons import Reason
 from .._records import Metric
 from .boilerplate import EMBEDDER_MAX_TOKENS, REFUSAL_PATTERNS, TokenCounter, text_lengths
@@ -379,9 +379,8 @@ def _contamination_excess(name: str, found: Scan) -> Metric:
     est = share_excess(flag, found.anchor_contaminated[name],
                        clusters=found.rows["duplicate_cluster"])
     p = est.params
-    null = Null(p["baseline_share"], agresti_coull_se(p["baseline_share"],
-                                                      p["baseline_rows"]),
-                f"the anchors against the {name} set", 1, p["baseline_rows"])
+    null = baseline_null(p["baseline_share"], p["baseline_rows"],
+                         f"the anchors against the {name} set")
     return Metric("text", f"contamination_{name}_excess", est,
                   f"rows contaminated with the {name} set, synthetic - anchors",
                   "text_lexical", "share", ("anchor", "synthetic"), raw=p["share"],
@@ -403,9 +402,8 @@ def _language_records(found: Scan, ex: _Examples) -> list[Metric]:
                    rare_share=LANGUAGE_RARE, min_probability=LANGUAGE_MIN_PROB)
     est = share_excess(drift, a_drift, clusters=rows["duplicate_cluster"])
     p = est.params
-    null = Null(p["baseline_share"], agresti_coull_se(p["baseline_share"],
-                                                      p["baseline_rows"]),
-                "the anchors against one another (leave-one-out)", 1, p["baseline_rows"])
+    null = baseline_null(p["baseline_share"], p["baseline_rows"],
+                         "the anchors against one another (leave-one-out)")
     return [count, Metric("text", "language_drift", est,
                           "rows in a language the anchors do not use, synthetic - anchors",
                           "text_lexical", "share", ("anchor", "synthetic"),

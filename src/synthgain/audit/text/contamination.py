@@ -4,11 +4,11 @@ a verified MinHash near-duplicate."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from .corpus import _Corpus, _member, _sorted_unique, _WordHashes
+from .corpus import _Corpus, _member, _sorted_unique
 from .duplicates import Duplicates, _band_keys, _cross_pairs, _jaccard, _signatures
 
 __all__ = ["CONTAMINATION_N", "COPY_CONTAINMENT", "anchor_copies", "contamination"]
@@ -37,8 +37,8 @@ def anchor_copies(anchors: _Corpus, corpus: _Corpus) -> dict[str, np.ndarray]:
             "anchor_copy": np.nan_to_num(overlap) >= COPY_CONTAINMENT}
 
 
-def contamination(corpus: _Corpus, dup: Duplicates, references: Mapping[str, Sequence[str]],
-                  cache: _WordHashes, *, threshold: float, num_perm: int, ngram: int
+def contamination(corpus: _Corpus, dup: Duplicates, references: Mapping[str, _Corpus], *,
+                  threshold: float, num_perm: int, ngram: int
                   ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
     """Per synthetic row, ``contaminated_<name>`` for each reference set and
     ``contaminated`` (any); and per set the hits: the matching reference row by n-gram
@@ -48,8 +48,7 @@ def contamination(corpus: _Corpus, dup: Duplicates, references: Mapping[str, Seq
     hits: dict[str, dict[str, np.ndarray]] = {}
     g, t, start = corpus.ngrams(ngram)
     contaminated = np.zeros(n, dtype=bool)
-    for name, ref_texts in references.items():
-        r = _Corpus.build(list(ref_texts), cache)
+    for name, r in references.items():
         by_ngram, at = _ngram_hits(corpus, r, g, t, start, ngram)
         by_minhash = _minhash_hits(r, dup, n, threshold=threshold, num_perm=num_perm)
         flag = (by_ngram >= 0) | (by_minhash >= 0)

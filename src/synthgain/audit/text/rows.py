@@ -48,6 +48,7 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
     rows["language"] = languages(synthetic)[0]
     dup = duplicates(synthetic, s, threshold=threshold, num_perm=num_perm)
     rows |= dup.rows
+    refs = {k: _Corpus.build(list(v), cache) for k, v in (references or {}).items()}
     baseline: dict[str, np.ndarray] = {}
     a_lang = a_drift = None
     if anchor is not None:
@@ -55,14 +56,14 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
         rows |= anchor_copies(a, s)
         a_lang = languages(anchor)[0]
         rows["language_drift"], a_drift = language_drift(rows["language"], a_lang)
-        if references:  # the anchors' own overlap with each set, by the same rule
+        if refs:  # the anchors' own overlap with each set, by the same rule
             a_found, _ = contamination(a, duplicates(anchor, a, threshold=threshold,
                                                      num_perm=num_perm),
-                                       references, cache, threshold=threshold,
-                                       num_perm=num_perm, ngram=ngram)
-            baseline = {k: a_found[f"contaminated_{k}"] for k in references}
-    found, hits = contamination(s, dup, references or {}, cache, threshold=threshold,
-                                num_perm=num_perm, ngram=ngram)
+                                       refs, threshold=threshold, num_perm=num_perm,
+                                       ngram=ngram)
+            baseline = {k: a_found[f"contaminated_{k}"] for k in refs}
+    found, hits = contamination(s, dup, refs, threshold=threshold, num_perm=num_perm,
+                                ngram=ngram)
     rows |= found
     return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits, baseline, a_lang,
                 a_drift)
