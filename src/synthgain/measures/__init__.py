@@ -14,7 +14,10 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
 - :func:`rank_correlation`, Spearman's rho with a bootstrap interval, and
   :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks);
 - :func:`mc_divergence_rows`, the batched Monte Carlo divergence kernel (KL, JS, TV
-  from log-densities at draws, many rows at once, no checks).
+  from log-densities at draws, many rows at once, no checks);
+- :func:`good_turing_unseen`, :func:`chao1` and :func:`richness_forecast`, the unseen-cell
+  (richness) estimators: the unseen probability mass, the number of cells and the cells
+  ``extra`` more draws would occupy, from the draws per cell.
 
 Accuracy of every estimator against closed forms: docs/estimators.md.
 """
@@ -33,14 +36,17 @@ from ._gaussian import Gaussian
 from ._histogram import binned_density_per_sample, binned_probabilities, discrete_divergence
 from ._knn import knn_distances, nearest_neighbours, within_radius
 from ._mixture import mc_divergence_rows
+from ._richness import chao1, good_turing_unseen, richness_forecast
 
 __all__ = [
     "Estimate",
     "Gaussian",
     "binned_density_per_sample",
     "binned_probabilities",
+    "chao1",
     "discrete_divergence",
     "entropy",
+    "good_turing_unseen",
     "js_divergence",
     "kl_divergence",
     "knn_distances",
@@ -49,6 +55,7 @@ __all__ = [
     "mutual_information",
     "nearest_neighbours",
     "rank_correlation",
+    "richness_forecast",
     "spearman_rows",
     "total_variation",
     "within_radius",
