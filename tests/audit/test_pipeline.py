@@ -28,7 +28,8 @@ def test_audit_measures_and_reproducibility(tmp_path):
     assert d1["metrics"] == d2["metrics"]
     assert d1["schema"] == SCHEMA
     assert set(d1["metrics"]) == {"divergences", "information", "kl_gap", "fidelity",
-                                  "diversity", "novelty", "probe", "labels"}
+                                  "diversity", "novelty", "probe", "labels", "topics",
+                                  "forecast"}
     assert d1["metrics"]["information"]["information_gain"] is not None
     assert r1.near_copy is not None and r1.near_copy.sum() >= 10
     assert {c["synthetic_id"] for c in d1["near_copies"]} >= {str(i) for i in range(10)}
@@ -115,7 +116,7 @@ def test_stage_timings_and_workers():
     from synthgain.audit._stages import STAGES
 
     stages = {s.name for s in STAGES}  # every stage is timed, also one with nothing to do
-    assert stages == {"embed", "text", "novelty", "space", "divergences", "information",
+    assert stages == {"embed", "text", "novelty", "topics", "space", "divergences", "information",
                       "kl_gap", "fidelity", "diversity", "probe", "model", "labels", "map"}
     assert set(r1.timings) == stages and set(r1.cpu_timings) == stages
     # every stage did work, and the stages' clocks do not add up to more than the run

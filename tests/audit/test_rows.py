@@ -77,7 +77,7 @@ def test_row_table_columns_from_the_audit():
     assert list(cols) == ["id", "anchor_id", "nearest_anchor_id", "nearest_anchor_distance",
                           "nearest_anchor_ratio", "near_copy", "outlier_score", "outlier",
                           "semantic_duplicate_cluster", "semantic_duplicate_cluster_size",
-                          "semantic_duplicate"]
+                          "semantic_duplicate", "topic", "topic_name"]
     assert all(c.shape == (60,) for c in cols.values())
     assert cols["id"][0] == "s0" and cols["anchor_id"][5] == "a5"
     # the planted copies of anchors 0..3 are near-copies of exactly those anchors

@@ -66,6 +66,7 @@ __all__ = [
     "mixture_kl_gap",
     "mixture_mi",
     "prdc_measure",
+    "topic_shift",
     "tstr",
     "vendi_diff",
 ]
@@ -256,6 +257,20 @@ def distance_ratio(workers: int = -1) -> Measure:
         near = knn_distances(y, x, k=1, workers=workers)[:, 0]
         return {"distance_ratio": float(near.mean() / spacing) if spacing > 0
                 else float("inf")}
+    return measure
+
+
+def topic_shift(centres: np.ndarray) -> Measure:
+    """Total variation between the topic shares of ``x`` and ``y``, each row in the topic
+    of its nearest centre (:func:`~._topics.assign`)."""
+    from ._topics import assign
+
+    k = centres.shape[0]
+
+    def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
+        px = np.bincount(assign(x, centres), minlength=k) / x.shape[0]
+        py = np.bincount(assign(y, centres), minlength=k) / y.shape[0]
+        return {"topic_shift": 0.5 * float(np.abs(px - py).sum())}
     return measure
 
 

@@ -61,6 +61,9 @@ METRIC_KEYS = (
     "model.g_vendi", "model.gradient_alignment", "model.loss", "model.ifd",
     "labels.tstr_accuracy", "labels.label_agreement", "labels.tstr_accuracy_target", "labels.label_issue_rate",
     "labels.g_vendi_labels", "labels.gradient_alignment_labels",
+    "topics.marked_topics", "topics.topic_shift",
+    "forecast.cells_unseen", "forecast.cells_new_1000", "forecast.cells_new_10000",
+    "forecast.topics_unseen", "forecast.new_row_share",
 )
 #: the keys only an audit with the language model records
 LM_KEYS = frozenset(k for k in METRIC_KEYS if k.startswith("model.") or k.endswith("_labels"))

@@ -33,6 +33,7 @@ from ._records import Metric
 from ._rows import RowInfo
 from ._run import Options, Run
 from ._stages import STAGES
+from ._topics import Topics
 from ._verdict import Thresholds, build_verdict, verdict_lines
 from .text import text_counts_line
 
@@ -85,6 +86,10 @@ class AuditResult:
         score); None without the language model.
     label_suspect : ndarray of bool or None
         Each synthetic row whose label cleanlab flags; None without labels.
+    topics : Topics or None
+        The anchors' topics, the synthetic rows' share of each against chance
+        and the forecast of what more rows would reach (:mod:`synthgain.audit._topics`;
+        metrics.json ``topics``).
     """
 
     records: list[Metric]
@@ -104,6 +109,7 @@ class AuditResult:
     text_rows: dict[str, np.ndarray] | None = None
     model_rows: dict[str, np.ndarray] | None = None
     label_suspect: np.ndarray | None = None
+    topics: Topics | None = None
 
     def verdict(self, thresholds: Thresholds | Any = None) -> dict[str, Any]:
         """What the synthetic data adds and its three main problems, in plain words
@@ -132,6 +138,9 @@ class AuditResult:
             "notes": [_note(n) for n in self.notes],
             "metrics": self._metrics_doc(),
             "near_copies": self.near_copies,
+            **({} if self.topics is None else {"topics": {
+                "cells": self.topics.cells,
+                "table": self.topics.table()}}),
             "verdict": self.verdict(),
             "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
             "cpu_seconds": {k: round(v, 3) for k, v in self.cpu_timings.items()},
@@ -410,7 +419,7 @@ def _result(run: Run) -> AuditResult:
         copy_threshold_ratio=opt.copy_ratio, timings=run.clock.wall,
         map_mixtures=st.map_mix, cpu_timings=run.clock.cpu, near_copy=st.nov.near_copy,
         row_info=st.row_info, text_rows=st.text_rows, model_rows=st.model_rows,
-        label_suspect=st.label_suspect)
+        label_suspect=st.label_suspect, topics=st.topics)
 
 
 def _withheld_notes(records: list[Metric]) -> list[Reason]:

@@ -50,6 +50,9 @@ CODES: dict[str, str] = {
     "warning": "a Python warning raised during the audit",
     "text_tokens": "embedder tokens are not counted with this embedding",
     "text_design": "how the lexical text measures are compared",
+    "topics": "the topics the reference rows were cut into, and those the synthetic "
+              "data misses or over-fills",
+    "forecast": "what more synthetic rows would reach (cells not yet seen)",
     "lm_rows": "the rows the language model scored, and the time it took",
     "lm_skipped": "the language-model measures need texts in every dataset",
 }

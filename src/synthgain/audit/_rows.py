@@ -267,7 +267,8 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
     text measures ran, ``length_chars``, ``length_tokens``, ``truncated``, ``empty``,
     ``refusal``, ``exact_duplicate``, ``duplicate_cluster``, ``duplicate_cluster_size``,
     ``duplicate`` (repeats an earlier row of its cluster: what ``--drop duplicate``
-    removes) and ``contaminated``; with the language model ``lm_loss`` and ``ifd`` (NaN
+    removes) and ``contaminated``; ``topic`` and ``topic_name`` (the reference topic of
+    its nearest centre); with the language model ``lm_loss`` and ``ifd`` (NaN
     for rows it did not score); with labels ``label_suspect`` (cleanlab); each only where
     measured. A column that does not apply
     is left out, never filled.
@@ -310,6 +311,10 @@ def row_table(result: Any) -> dict[str, np.ndarray]:
         cols["semantic_duplicate_cluster"] = info.semantic.cluster.copy()
         cols["semantic_duplicate_cluster_size"] = info.semantic.size.copy()
         cols["semantic_duplicate"] = info.semantic.flag.copy()
+    top = getattr(result, "topics", None)
+    if top is not None:
+        cols["topic"] = top.topic.copy()
+        cols["topic_name"] = np.asarray([top.names[int(j)] for j in top.topic], dtype=object)
     text = _text_rows(result)
     for key in _TEXT_COLUMNS:
         if key in text:

@@ -70,6 +70,7 @@ class State:
     row_info: Any                       # novelty: the per-row table's columns (RowInfo)
     over: str | None                    # novelty: that share in words, above the limit
     copies: Reason | None               # novelty: the reason it withholds kNN/classifier
+    topics: Any                         # topics: the Topics of the reference rows
     proj: Any                           # space: the whitened principal projection
     sub_a: np.ndarray                   # space: the anchors in it
     points: dict[str, np.ndarray]       # map: each dataset on the 2-d map

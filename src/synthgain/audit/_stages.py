@@ -8,6 +8,9 @@ embed      the embeddings of every dataset                  emb, model_used, n, 
 text       the lexical measures and per-row text flags      text_rows
 novelty    near-copies, nearest anchors, outlier scores     nov, near, row_info, over,
                                                             copies
+topics     the reference rows' topics, those the synthetic  topics
+           rows miss or over-fill; the forecast of new
+           cells (:mod:`._topics`)
 space      the anchors' and synthetic rows' whitened        proj, sub_a
            principal subspace
 divergences KL (kNN), JS and TV (classifier) per pair
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from ..measures import Estimate
 from ..mixture import fit_gmm
 from ._calibration import why_invalid
 from ._embed import available_models, embed_texts
@@ -52,6 +56,7 @@ from ._estimators import (
     mixture_kl_gap,
     mixture_mi,
     prdc_measure,
+    topic_shift,
     vendi_diff,
 )
 from ._information import difference, project
@@ -65,6 +70,7 @@ from ._records import metric
 from ._rows import RowInfo, outlier_scores
 from ._run import Compared, Run, record_comparison
 from ._semantic import SemanticDuplicates, semantic_duplicates
+from ._topics import FORECAST_ROWS, Topics, topics
 from .text import audit_texts, minilm_token_counts
 
 __all__ = ["STAGES", "Stage"]
@@ -278,6 +284,50 @@ def _near_copy_rows(data: dict[str, Dataset], nov: Any, limit: int) -> list[dict
             "anchor_text": None if a.texts is None else a.texts[i],
         })
     return rows
+
+
+# --- topics ------------------------------------------------------------------------
+
+
+def topics_stage(run: Run) -> None:
+    """The anchors' topics, each synthetic row's topic (and the target's share of each), the topics the synthetic data misses or over-fills, the shift of the
+    topic shares over chance, and what more rows would reach (:mod:`._topics`)."""
+    emb, data = run.state.emb, run.data
+    texts = {n_: d.texts for n_, d in data.items()}
+    top = run.state.topics = topics(
+        emb["anchor"], emb["synthetic"], emb.get("target"), anchor_texts=texts["anchor"],
+        rng=run.stream("topics"))
+    marked = top.marked
+    run.records.append(metric("topics", "marked_topics", Estimate(
+        float(len(marked)), method="betabinomial_holm", n=(int(top.synthetic_counts.sum()),),
+        params={"topics": len(top.names), "alpha": 0.05,
+                "marked": [top.names[j] for j in marked]})))
+    record_comparison(run, Compared(
+        "topics", {"topic_shift": "topic_shift"}, (("topic_shift", topic_shift(top.centres)),),
+        "anchor", "synthetic", reference="anchors", ref_x=emb["anchor"], min_rows=2))
+    for key, est in top.forecast.items():
+        run.records.append(metric("forecast", key, est))
+    _topics_note(run, top)
+
+
+def _topics_note(run: Run, top: Topics) -> None:
+    k = len(top.names)
+    words = "; ".join(f"'{top.names[j]}' {top.status[j]} ({int(top.synthetic_counts[j]):,} "
+                      f"rows, chance {int(top.expected_low[j]):,} to "
+                      f"{int(top.expected_high[j]):,})" for j in top.marked[:5])
+    run.note("topics", f"The anchors were cut into {k} topics (k-means in the embedding "
+                       f"space); {len(top.marked)} {'is' if len(top.marked) == 1 else 'are'} "
+                       "missed or over-filled by the synthetic rows beyond chance (Holm, "
+                       f"5 %){': ' + words if words else ''} (rows file 'topic').")
+    f = top.forecast
+    new = [f"{f[f'cells_new_{e}'].value:.1f} new cells in {e:,} more rows"
+           for e in FORECAST_ROWS]
+    run.note("forecast", f"The synthetic rows reach {int(f['cells_unseen'].params['seen'])} "
+                         f"of {top.cells} finer cells of the anchors; more rows would "
+                         f"reach {' and '.join(new)}, and "
+                         f"{f['new_row_share'].value:.1%} of the next rows would land in a "
+                         "cell not yet reached (Chao1 extrapolation, Good-Turing; reliable "
+                         "to about twice the rows at hand, a lower bound beyond).")
 
 
 # --- space ---------------------------------------------------------------------------
@@ -547,6 +597,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("text", text, needs=("model_used",), gives=("text_rows",)),
     Stage("novelty", novelty_stage, needs=("emb", "n"),
           gives=("nov", "near", "row_info", "over", "copies")),
+    Stage("topics", topics_stage, needs=("emb",), gives=("topics",)),
     Stage("space", space, needs=("emb",), gives=("proj", "sub_a")),
     Stage("divergences", divergences, needs=("emb", "n", "dims", "proj", "copies")),
     Stage("information", information, needs=("emb", "proj", "sub_a", "over")),

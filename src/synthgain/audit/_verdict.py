@@ -53,6 +53,10 @@ language_drift_rate, outlier_rate
     divergence
         TV(synthetic, target) over chance (a lower bound on the total variation, share):
         a problem when above this and its interval lies above 0.
+    missed_topics
+        The share of the anchors in the topics
+        the synthetic data misses (thin or missing beyond chance,
+        :mod:`synthgain.audit._topics`): a problem when above this.
     """
 
     near_copy_rate: float = 0.05
@@ -64,6 +68,7 @@ language_drift_rate, outlier_rate
     language_drift_rate: float = 0.01
     outlier_rate: float = 0.05
     divergence: float = 0.1
+    missed_topics: float = 0.05
 
     @classmethod
     def of(cls, value: Thresholds | Mapping[str, Any] | None, option: str = "thresholds"
@@ -349,6 +354,34 @@ def _contamination_baseline(result: Any, check: dict[str, Any]) -> None:
         check["baseline"] = base
 
 
+def _topic_check(result: Any, threshold: float) -> dict[str, Any] | None:
+    """The topics the synthetic data misses (thin or missing beyond chance): a problem
+    when the anchors in them are more than ``threshold`` of all."""
+    top = getattr(result, "topics", None)
+    if top is None:
+        return None
+    missed = [j for j in top.marked if top.status[j] in ("thin", "missing")]
+    over = [j for j in top.marked if top.status[j] == "over-filled"]
+    share = float(top.anchor_counts[missed].sum() / max(top.anchor_counts.sum(), 1))
+    out: dict[str, Any] = {
+        "name": "topics", "label": "topics the synthetic data misses",
+        "count": len(missed), "rows": len(top.names), "rate": share,
+        "threshold": threshold, "status": "problem" if share > threshold else "ok",
+        "missed": [{"topic": top.names[j], "status": top.status[j],
+                    "anchor_share": float(top.anchor_counts[j]
+                                          / max(top.anchor_counts.sum(), 1)),
+                    "synthetic_rows": int(top.synthetic_counts[j])} for j in missed],
+        "over_filled": [top.names[j] for j in over]}
+    if missed and top.examples is not None:
+        j = missed[0]
+        out["example"] = {"row": None, "id": f"topic '{top.names[j]}'",
+                          "detail": f"{int(top.synthetic_counts[j])} synthetic rows, chance "
+                                    f"allows {int(top.expected_low[j])} to "
+                                    f"{int(top.expected_high[j])}; an anchor of it",
+                          "text": _snippet(top.examples[j])}
+    return out
+
+
 def _severity(p: dict[str, Any]) -> float:
     x = p.get("rate", p.get("value", 0.0))
     t = p["threshold"]
@@ -378,6 +411,9 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
     div = _divergence(result, th.divergence)
     if div is not None:
         checks.append(div)
+    top = _topic_check(result, th.missed_topics)
+    if top is not None:
+        checks.append(top)
     order = {c["name"]: i for i, c in enumerate(checks)}
     problems = sorted((c for c in checks if c["status"] == "problem"),
                       key=lambda c: (-_severity(c), order[c["name"]]))
@@ -390,6 +426,12 @@ def build_verdict(result: Any, thresholds: Thresholds | None = None) -> dict[str
 def _problem_words(p: dict[str, Any]) -> str:
     if p["name"] == "divergence":
         return f"divergence from the target (TV {p['value']:.3g} over chance)"
+    if p["name"] == "topics":
+        names = ", ".join(f"'{t['topic']}' ({t['synthetic_rows']} rows)"
+                          for t in p["missed"][:3])
+        more = f" and {len(p['missed']) - 3} more" if len(p["missed"]) > 3 else ""
+        return (f"misses {p['count']} of {p['rows']} topics ({p['rate']:.1%} of the "
+                f"anchors): {names}{more}")
     words = f"{p['label']}: {p['count']:,} of {p['rows']:,} rows ({p['rate']:.1%})"
     base = [f"{b['anchor_rate']:.1%} (excess {b['excess']:+.1%}, 95 % CI "
             f"{b['ci_low']:+.1%} to {b['ci_high']:+.1%})" for b in p.get("baseline", ())]

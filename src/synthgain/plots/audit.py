@@ -12,7 +12,7 @@ import numpy as np
 
 from ._figures import _ellipses
 
-__all__ = ["interval_chart", "map_figure", "novelty_histogram"]
+__all__ = ["interval_chart", "map_figure", "novelty_histogram", "topic_chart"]
 
 COLORS = {"anchor": "#1f77b4", "synthetic": "#ff7f0e", "target": "#2ca02c"}
 
@@ -83,4 +83,39 @@ def novelty_histogram(distance: np.ndarray) -> str:
     ax.set_xlabel("distance to the nearest anchor (embedding units)")
     ax.set_ylabel("synthetic rows")
     ax.set_title("Novelty: how far each synthetic row is from every anchor")
+    return _to_uri(fig)
+
+
+def topic_chart(table: Sequence[dict[str, Any]]) -> str:
+    """Each topic's share of the anchors, of the synthetic rows (with the share chance
+    allows as a range) and of the target when given, side by side (rows of
+    ``Topics.table()``); topics marked thin, missing or over-filled in red."""
+    plt = _pyplot()
+    k = len(table)
+    fig, ax = plt.subplots(figsize=(6.4, 0.42 * k + 1.2))
+    ys = np.arange(k)[::-1].astype(float)
+    ref = np.array([r["anchor_share"] for r in table])
+    m = max(sum(r["synthetic_rows"] for r in table), 1)
+    tgt = ([r["target_rows"] for r in table] if table and "target_rows" in table[0]
+           else None)
+    syn = np.array([r["synthetic_share"] for r in table])
+    h = 0.8 / (3 if tgt is not None else 2)
+    ax.barh(ys + h, ref, height=h, color=COLORS["anchor"], label="anchors")
+    ax.barh(ys, syn, height=h, color=COLORS["synthetic"], label="synthetic rows")
+    if tgt is not None:
+        share = np.asarray(tgt, dtype=float) / max(sum(tgt), 1)
+        ax.barh(ys - h, share, height=h, color=COLORS["target"], label="target")
+    for y, r in zip(ys, table, strict=True):
+        lo, hi = (v / m for v in r["expected_rows"])
+        ax.plot([lo, hi], [y, y], color="#333333", lw=1.2)
+    labels = [(r["name"] if len(r["name"]) <= 32 else r["name"][:31] + "…")
+              + ("" if r["status"] == "ok" else f" [{r['status']}]") for r in table]
+    ax.set_yticks(ys, labels)
+    for tick, r in zip(ax.get_yticklabels(), table, strict=True):
+        if r["status"] != "ok":
+            tick.set_color("#c62828")
+    ax.set_xlabel("share of rows (line: the synthetic share chance allows, 95 %)")
+    ax.set_title("Topics of the anchors: each dataset's share")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
     return _to_uri(fig)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..experiments.provenance import check_output, write_bytes_atomic
-from ..plots.audit import interval_chart, map_figure, novelty_histogram
+from ..plots.audit import interval_chart, map_figure, novelty_histogram, topic_chart
 from ._files import write_rows
 from ._readings import reading
 
@@ -91,6 +91,25 @@ _SECTIONS = (
              ("text_lexical",)),
       _Chart("gzip compression ratio, synthetic minus anchors, over chance",
              "ratio (higher: more repetitive)", 0.0, ("text_ratio",)))),
+    ("topics", "Topic coverage",
+     "The anchors cut into topics in the embedding space, each named by its most "
+     "distinctive words; each synthetic (and target) row belongs to the topic of its "
+     "nearest centre. The shift is the total variation "
+     "between the topic shares of the synthetic rows and the anchors, over two splits of "
+     "the anchors; a topic is marked where its synthetic count lies outside what chance "
+     "allows (beta-binomial null, Holm over the topics). The table below lists every "
+     "topic.",
+     (_Chart("Topic shift over chance", "total variation of the topic shares", 0.0,
+             ("topic_shift",)),)),
+    ("forecast", "What more generation would buy",
+     "The anchors cut into finer cells; from how the synthetic rows occupy them "
+     "(rows seen once, twice), unseen-species estimators (Chao1, its extrapolation, "
+     "Good-Turing) say how many cells the generator has not reached yet and how many new "
+     "ones more rows would reach. Reliable to about twice the rows at hand; further out, "
+     "a lower bound.",
+     (_Chart("Cells more rows would reach", "cells (topics)", None, ("forecast_cells",)),
+      _Chart("Share of the next rows in a new cell", "share", None,
+             ("forecast_share",)))),
     ("probe", "Probe: measured generalization gain",
      "A logistic regression trained on anchors, on synthetic data, and on both, scored on "
      "the labelled target set. The gains are the ground truth the measures above try to "
@@ -159,7 +178,7 @@ def _section(result: Any, group: str, title: str, intro: str, charts: tuple[_Cha
                          "chance": chance, "reading": reading(rec)})
             continue
         lo, hi = rec.estimate.ci()
-        ci = "" if rec.kind in ("text_count", "text_length") else f"{_fmt(lo)} to {_fmt(hi)}"
+        ci = "" if rec.kind in ("text_count", "text_length", "topic_count") else f"{_fmt(lo)} to {_fmt(hi)}"
         rows.append({"name": rec.label, "value": _fmt(rec.estimate.value),
                      "ci": ci, "raw": raw, "chance": chance,
                      "reading": reading(rec)})
@@ -227,6 +246,9 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
     sections = [s for s in (_section(result, *spec) for spec in _SECTIONS) if s is not None]
     figures = {"map": map_figure(result.points_2d, result.map_mixtures),
                "novelty": novelty_histogram(result.nearest_distance)}
+    top = doc.get("topics")
+    if top is not None:
+        figures["topics"] = topic_chart(top["table"])
     flags = result.near_copy
     count = 0 if flags is None else int(flags.sum())
     total = int(result.nearest_distance.shape[0])
@@ -240,7 +262,7 @@ def render_audit_report(result: Any, doc: dict[str, Any]) -> str:
            else ""))
     return env.get_template("audit.html.j2").render(
         doc=doc, figures=figures, sections=sections, headline=_headline(result),
-        near_copy_intro=near_copy_intro, guide=READING_GUIDE,
+        near_copy_intro=near_copy_intro, guide=READING_GUIDE, topics=top,
         text_examples=_text_examples(result), verdict=doc["verdict"])
 
 

@@ -38,6 +38,10 @@ def _divergence(kind: str, datasets: tuple[str, ...], est: Any) -> str:
 
 
 _FIXED = {
+    "topic_shift": ("TV between the topic shares of the synthetic rows and the anchors, "
+                    "over chance",
+                    "the synthetic rows spread over the topics otherwise than the anchors",
+                    "", "spread over the topics like the anchors, within chance"),
     "delta_h": ("dH = H(anchor) - H(synthetic) over chance",
                 "the synthetic data is more concentrated than the anchors",
                 "the synthetic data is more spread out than the anchors",
@@ -233,6 +237,24 @@ def _text_reading(record: Any) -> str:
             + (f" (each at its full size: {full})" if full else "") + ".")
 
 
+def _topic_reading(record: Any) -> str:
+    """The marked topics and the forecast of more generation, in words."""
+    est, p = record.estimate, record.estimate.params
+    if record.key == "marked_topics":
+        names = ", ".join(f"'{t}'" for t in p["marked"][:5])
+        return (f"{int(est.value)} of {p['topics']} topics hold fewer or more synthetic rows "
+                f"than chance allows (Holm, {p['alpha']:.0%} family-wise)"
+                + (f": {names}" if names else "") + ". The topic table lists each.")
+    if record.key == "new_row_share":
+        return (f"{_ci(est)}: about this share of the next synthetic rows would land in a "
+                "cell no row has reached yet (Good-Turing); near 0, more rows of this "
+                "generator mostly repeat the cells it has reached.")
+    return (f"{_ci(est)} {record.unit}: {p['what']}, beyond the {p['seen']} the synthetic "
+            "rows reach"
+            + (" (capped: the partition has no more)" if p.get("capped") else "")
+            + ". Reliable to about twice the rows at hand; a lower bound further out.")
+
+
 def reading(record: Any) -> str:
     """One plain line saying what the number of an audit ``Metric`` means, relative to its
     null; for a withheld measure, why it is withheld."""
@@ -253,5 +275,7 @@ def reading(record: Any) -> str:
                            "as diverse, within chance") + ".")
     if record.key in _PROBE:
         return f"{_ci(est)}. {_PROBE[record.key]}"
+    if record.group in ("topics", "forecast") and record.key != "topic_shift":
+        return _topic_reading(record)
     name, pos, neg, none = _FIXED[record.key]
     return f"{name} = {_ci(est)}: {_verdict(est, pos or none, neg or none, none)}."
