@@ -153,11 +153,13 @@ def test_audit_cli_checks_backend_flags(tmp_path):
     from synthgain.cli import app
 
     a, s = str(tmp_path / "a.npy"), str(tmp_path / "s.npy")  # checked before any file is read
-    res = CliRunner().invoke(app, ["audit", a, s, "--backend", "ray"])
-    assert res.exit_code == 2 and "`--backend` must be one of 'local', 'dask'. Got 'ray' instead." in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["audit", a, s, "--backend", "spark"])
+    assert res.exit_code == 2 and "`--backend` must be one of 'local', 'dask', 'ray'. Got 'spark' instead." in " ".join(res.output.split())
     res = CliRunner().invoke(app, ["audit", a, s, "--scheduler", "tcp://127.0.0.1:1"])
     assert res.exit_code == 2
-    assert "--scheduler is used with --backend dask only" in " ".join(res.output.split())
+    assert "--scheduler (--address) is used with --backend dask or ray only" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["audit", a, s, "--address", "ray://127.0.0.1:1"])
+    assert res.exit_code == 2 and "--backend dask or --backend ray" in " ".join(res.output.split())
 
 
 def test_cli_progress_bar_draws_one_line(capsys):

@@ -44,7 +44,8 @@ def test_audit_on_dask_equals_the_local_audit(monkeypatch):
 
 
 def test_backend_arguments_are_checked():
-    with pytest.raises(ValidationError, match="`backend` must be one of 'local', 'dask'"):
-        embed_texts(["a b"], model="minilm", backend="ray")
-    with pytest.raises(ValidationError, match="`scheduler` is only used with backend='dask'"):
+    with pytest.raises(ValidationError, match="`backend` must be one of 'local', 'dask', 'ray'"):
+        embed_texts(["a b"], model="minilm", backend="spark")
+    with pytest.raises(ValidationError, match="`scheduler` is only used with backend='dask' or "
+                                              "'ray'"):
         embed_texts(["a b"], model="minilm", scheduler="tcp://127.0.0.1:1")

@@ -205,8 +205,9 @@ REFUSED = {
                      "`--workers` must be -1 (all cores) or at least 1. Got 0"),
     "negative seed": (lambda d: ["missing.jsonl", "gone.jsonl", "--seed", "-5"],
                       "'--seed'"),
-    "unknown backend": (lambda d: ["missing.jsonl", "gone.jsonl", "--backend", "ray"],
-                        "`--backend` must be one of 'local', 'dask'. Got 'ray' instead."),
+    "unknown backend": (lambda d: ["missing.jsonl", "gone.jsonl", "--backend", "spark"],
+                        "`--backend` must be one of 'local', 'dask', 'ray'. Got 'spark' "
+                        "instead."),
     # strict reading
     "csv row with extra cells": (
         lambda d: _csv(d, "1,one two\n2,three,four\n"),

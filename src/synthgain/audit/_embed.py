@@ -33,7 +33,7 @@ Progress = Callable[[int, int], None]
 _MODELS = ("minilm", "lsa", "auto")
 _LSA_DIM = 128
 _MINILM_DIM = 384
-_BACKENDS = ("local", "dask")
+_BACKENDS = ("local", "dask", "ray")
 #: Batches per task when the embeddings are computed on a cluster.
 _CHUNK_BATCHES = 8
 
@@ -153,7 +153,8 @@ def _embed_minilm(texts: Sequence[str], batch_size: int, progress: Progress | No
                   jobs: int | None = None) -> np.ndarray:
     """all-MiniLM-L6-v2 mean-pooled, L2-normalised sentence embeddings (384-d), in the
     order of ``texts``: batches of texts sorted by length, each tokenised once. On
-    ``backend="dask"`` consecutive runs of :data:`_CHUNK_BATCHES` batches are the tasks,
+    ``backend="dask"`` or ``"ray"`` consecutive runs of :data:`_CHUNK_BATCHES` batches are
+    the tasks,
     so every batch holds the same texts as in a local run."""
     enc = _tokenize(texts)
     order = _length_order(enc)
@@ -290,15 +291,17 @@ def embed_texts(
         The corpus a fitted model (``"lsa"``) is fitted on; the pretrained model ignores
         it. The audit fits on the anchor and synthetic texts, so a target does not move
         the space.
-    backend : {"local", "dask"}
-        Where the pretrained model runs: in this process, or on dask.distributed (the
+    backend : {"local", "dask", "ray"}
+        Where the pretrained model runs: in this process, on dask.distributed (the
         scheduler at ``scheduler``, else a LocalCluster of ``jobs`` single-threaded worker
-        processes on 127.0.0.1; the ``distributed`` extra). A cluster's tasks are chunks
+        processes on 127.0.0.1; the ``distributed`` extra), or on Ray (the cluster at
+        ``scheduler``, else a local Ray instance of ``jobs`` CPUs; the ``ray`` extra). A cluster's tasks are chunks
         of consecutive batches in the same length order, so each batch holds the same
         texts as locally; the order of the result is that of ``texts``. ``"lsa"`` (one
         fit) always runs in this process.
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:8786``); only with ``backend="dask"``.
+        Address of a Dask scheduler (``tcp://host:8786``) or of a Ray cluster
+        (``ray://host:10001``, ``auto``); only with ``backend="dask"`` or ``"ray"``.
     jobs : int, optional
         Locally, the torch threads (default: the cores this process may use); on a
         LocalCluster, its workers (default: the same number).
@@ -322,10 +325,10 @@ def embed_texts(
     backend = check_choice(backend, "backend", _BACKENDS)
     if jobs is not None:
         jobs = check_int(jobs, "jobs", low=1)
-    if scheduler is not None and backend != "dask":
-        raise ValidationError(f"`scheduler` is only used with backend='dask'. Got "
+    if scheduler is not None and backend == "local":
+        raise ValidationError(f"`scheduler` is only used with backend='dask' or 'ray'. Got "
                               f"scheduler={scheduler!r} with backend={backend!r}: pass "
-                              "backend='dask' or leave the scheduler out.")
+                              "backend='dask' or 'ray', or leave the scheduler out.")
     if len(texts) == 0:
         raise ValidationError("`texts` must contain at least one text. Got none.")
     if model == "auto":

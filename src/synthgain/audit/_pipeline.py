@@ -199,7 +199,7 @@ _DATA = instance(Dataset, np.ndarray, list, tuple, what="a Dataset or an array o
     near_copy_limit=real(0.0, 1.0), max_near_copies=integer(0), rng=seed_like,
     workers=workers_count, progress=callable_or_none,
     thresholds=instance(Thresholds, dict, none=True), batch_size=integer(1),
-    backend=one_of("local", "dask"), scheduler=instance(str, none=True),
+    backend=one_of("local", "dask", "ray"), scheduler=instance(str, none=True),
     lm=one_of("none", "smollm2"), lm_dim=integer(1), lm_rows=one_of("compared", "all"))
 def run_audit(
     anchor: Dataset | Any,
@@ -286,14 +286,16 @@ def run_audit(
     batch_size : int
         Texts per batch of the text model (:func:`embed_texts`); embeddings do not depend
         on it beyond float rounding.
-    backend : {"local", "dask"}
+    backend : {"local", "dask", "ray"}
         Where the text model and the nearest-anchor search of every synthetic row (the
         near-copies, nearest ids and outlier scores; :func:`novelty`, 20,000 synthetic
-        rows per task) run: here, or on dask.distributed (the scheduler at
-        ``scheduler``, else a LocalCluster on 127.0.0.1); see :func:`embed_texts`. The
-        results are the same; everything else runs here either way.
+        rows per task) run: here, on dask.distributed (the scheduler at ``scheduler``,
+        else a LocalCluster on 127.0.0.1) or on Ray (the cluster at ``scheduler``, else
+        a local Ray instance); see :func:`embed_texts`. The results are the same;
+        everything else runs here either way.
     scheduler : str, optional
-        Dask scheduler address (``tcp://host:8786``), with ``backend="dask"``.
+        Dask scheduler address (``tcp://host:8786``) or Ray cluster address
+        (``ray://host:10001``, ``auto``), with ``backend="dask"`` or ``"ray"``.
     lm : {"none", "smollm2"}
         The language model whose per-row loss, IFD and gradient sketches give the
         ``model`` measures (G-Vendi, gradient alignment, loss, IFD) and the label-aware

@@ -232,15 +232,15 @@ def _semantic_note(run: Run, sem: SemanticDuplicates) -> None:
 
 
 def _search_backend(options: dict[str, Any]) -> Any:
-    """With ``backend="dask"``, the cluster the nearest-anchor search runs on (closed
-    after it); else a context giving None (the search runs here)."""
+    """With ``backend="dask"`` or ``"ray"``, the cluster the nearest-anchor search runs on
+    (closed after it); else a context giving None (the search runs here)."""
     from contextlib import nullcontext
 
     if options.get("backend", "local") == "local":
         return nullcontext(None)
     from ..experiments.backends import get_backend
 
-    return get_backend("dask", scheduler=options.get("scheduler"))
+    return get_backend(options["backend"], scheduler=options.get("scheduler"))
 
 
 def _near_copy_rate_and_distance_ratio(run: Run, nov: Any) -> None:

@@ -39,8 +39,8 @@ def audit(
     layout: str = typer.Option("auto", "--layout", help="Row layout: auto (recognised from the fields), text, alpaca, chat, sharegpt or preference."),
     model: str = typer.Option("auto", help="Text model: auto, minilm or lsa."),
     batch_size: int = typer.Option(64, "--batch-size", min=1, help="Texts per batch of the text model (embeddings do not depend on it)."),
-    backend: str = typer.Option("local", "--backend", help="Where the text model and the nearest-anchor search of the synthetic rows run: local, or dask (a LocalCluster on 127.0.0.1 unless --scheduler is given); everything else runs locally, and the results are the same."),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786) for --backend dask."),
+    backend: str = typer.Option("local", "--backend", help="Where the text model and the nearest-anchor search of the synthetic rows run: local, dask (a LocalCluster on 127.0.0.1 unless --scheduler is given) or ray (a local Ray instance unless --address is given; the ray extra); everything else runs locally, and the results are the same."),
+    scheduler: str | None = typer.Option(None, "--scheduler", "--address", help="Cluster address for --backend dask (scheduler, tcp://host:8786) or ray (ray://host:10001, or auto)."),
     cache_dir: Path | None = typer.Option(None, help="Embedding cache (default: OUT/cache)."),
     compare_rows: int = typer.Option(1_000, "--compare-rows", min=2, help="Largest matched size: rows per dataset in each evaluation of a comparison."),
     repeats: int = typer.Option(10, "--repeats", min=2, help="Random subsets per comparison and per null."),
@@ -233,9 +233,10 @@ def _check_options(model: str, workers: int, backend: str, scheduler: str | None
 
     for name, value in (("model", model), ("workers", workers), ("backend", backend)):
         run_audit.__constraints__[name](value, name)  # type: ignore[attr-defined]
-    if scheduler and backend != "dask":
-        raise ValidationError(f"--scheduler is used with --backend dask only. Got --scheduler "
-                              f"{scheduler!r} with --backend {backend}: add --backend dask.")
+    if scheduler and backend == "local":
+        raise ValidationError(f"--scheduler (--address) is used with --backend dask or ray "
+                              f"only. Got {scheduler!r} with --backend {backend}: add "
+                              "--backend dask or --backend ray.")
     if drop is not None and write_filtered is None:
         raise ValidationError(
             f"--drop {drop!r} does nothing without --write-filtered: it chooses the rows "

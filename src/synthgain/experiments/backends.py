@@ -198,8 +198,11 @@ class DaskBackend(Backend):
         return f"dask(scheduler={self.scheduler!r})" if self.scheduler else f"dask(LocalCluster, jobs={self.jobs})"
 
 
-class RayBackend(Backend):  # pragma: no cover - Ray is an optional extra, not installed in CI
-    """Ray tasks, one CPU each."""
+class RayBackend(Backend):
+    """Ray tasks, one CPU each: on the cluster at ``scheduler`` (``ray://host:10001``,
+    ``auto``), else a local Ray instance of ``jobs`` CPUs, shut down by :meth:`close`
+    (a Ray session this process had already started is left running). Usage statistics
+    are off unless ``RAY_USAGE_STATS_ENABLED`` says otherwise."""
 
     name = "ray"
 
@@ -214,14 +217,25 @@ class RayBackend(Backend):  # pragma: no cover - Ray is an optional extra, not i
             ) from None
         self._ray = ray
         self.scheduler = scheduler
-        if not ray.is_initialized():
+        self._owned = not ray.is_initialized()
+        if self._owned:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             env = {"env_vars": {v: "1" for v in _THREAD_VARS}}
-            kwargs: dict[str, Any] = {"runtime_env": env, "include_dashboard": False}
+            kwargs: dict[str, Any] = {"runtime_env": env, "include_dashboard": False,
+                                      "logging_level": "WARNING"}
             if scheduler:
                 kwargs["address"] = scheduler
             elif jobs:
                 kwargs["num_cpus"] = jobs
             ray.init(**kwargs)
+
+    def close(self) -> None:
+        if self._owned and self._ray.is_initialized():
+            self._ray.shutdown()
+
+    def describe(self) -> str:
+        return (f"ray(address={self.scheduler!r})" if self.scheduler
+                else f"ray(local, jobs={self.jobs})")
 
     def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         remote = self._ray.remote(num_cpus=1)(_pinned)
