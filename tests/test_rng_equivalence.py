@@ -252,6 +252,8 @@ def _text(rng):
 
 #: function -> the test (file::name) that checks rng=s == rng=SeedSequence(s) for it
 COVERED_ELSEWHERE = {
+    "synthgain.measures.richness_forecast":
+        "measures/test_richness.py::test_rng_int_equals_its_seed_sequence",
     "synthgain.process.simulate": "process/test_process.py::test_rng_int_equals_its_seed_sequence",
     "synthgain.process.random_covariances":
         "process/test_process.py::test_rng_int_equals_its_seed_sequence",

@@ -29,7 +29,7 @@ BAD_RUN_AUDIT = {
     "model": "gpt5", "cache_dir": 3, "compare_rows": 1, "repeats": 1, "n_pca": 0, "k": 0,
     "copy_ratio": 0.0, "near_copy_limit": 1.5, "max_near_copies": -1, "rng": -5,
     "workers": 0, "progress": "bar", "thresholds": "near_copy_rate=0.1",
-    "batch_size": 0, "backend": "ray", "scheduler": 8786, "lm": "gpt2", "lm_dim": 0,
+    "batch_size": 0, "backend": "spark", "scheduler": 8786, "lm": "gpt2", "lm_dim": 0,
     "lm_rows": "some",
 }
 BAD_LOAD_DATASET = {

@@ -125,6 +125,13 @@ def test_permuting_and_zero_cells_change_nothing():
     assert a.stderr > 0 and a.ci()[0] < a.value < a.ci()[1]
 
 
+def test_rng_int_equals_its_seed_sequence():
+    x = np.array([5, 1, 0, 2, 1, 1, 9, 2, 3, 1])
+    a = richness_forecast(x, 40, n_boot=30, rng=7)
+    assert a == richness_forecast(x, 40, n_boot=30, rng=np.random.SeedSequence(7))
+    assert a != richness_forecast(x, 40, n_boot=30, rng=8)  # the seed reaches the bootstrap
+
+
 def _zipf_population():
     p = 1.0 / np.arange(1, 401) ** 0.8  # 400 cells, fixed Zipf-like probabilities
     return p / p.sum()
