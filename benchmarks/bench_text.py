@@ -17,6 +17,13 @@ against sacrebleu's ``sentence_score`` of each text against the others.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_text.py --rows 1000000 \\
         --compare-rows 1000000 --docs   # both at 1M rows: about 12 minutes, 10 GiB
+
+``--row-checks`` times only what the language and personal-data checks add: the text
+measures at ``--rows`` without them, with them, and without them again, each in its own
+process (the languages run in a worker process beside the other checks from 50,000 texts;
+its CPU time is not in the parent's)::
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_text.py --rows 1000000 --row-checks
 """
 
 from __future__ import annotations
@@ -197,12 +204,58 @@ def bleu(rows: int) -> dict[str, float]:
     return {"ours_s": t1 - t0, "sacrebleu_s": t2 - t1, "ours": mine, "sacrebleu": ref}
 
 
+def _without_language_and_pii() -> None:
+    """The per-row checks with the language and personal-data checks left out (each
+    returns its "nothing found" column): the text measures as they were before those
+    checks, for ``--row-checks``."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import synthgain.audit.text.rows as rows_mod
+
+    def und(texts: tuple[list[str], list[str] | None]) -> tuple[np.ndarray, None]:
+        return np.full(len(texts[0]), "und"), None
+
+    rows_mod._languages_of = und  # type: ignore[assignment]
+    rows_mod.personal_flags = lambda t: {"pii": np.full(len(t), "", dtype=object)}  # type: ignore[assignment]
+
+
+_WORKER_PEAK_MIB: list[float] = []
+
+
+def _watch_language_worker() -> None:
+    """Record the language worker's peak resident memory (``VmHWM`` of its process, read
+    just before it is shut down): ``RUSAGE_CHILDREN`` would count the pages it shared
+    with this process at fork."""
+    import synthgain.audit.text.rows as rows_mod
+
+    real = rows_mod._Languages.__exit__
+
+    def exiting(self: object, *exc: object) -> None:
+        pool = getattr(self, "_pool", None)
+        for proc in (getattr(pool, "_processes", None) or {}).values():
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    _WORKER_PEAK_MIB.append(int(line.split()[1]) / 1024)
+        real(self, *exc)  # type: ignore[arg-type]
+
+    rows_mod._Languages.__exit__ = exiting  # type: ignore[method-assign]
+
+
 def _child(impl: str, rows: int) -> dict[str, object]:
     t0 = time.perf_counter()
     texts, target = make_texts(rows)
     gen = time.perf_counter() - t0
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out = (ours if impl == "ours" else baseline)(texts, target)
+    if impl == "ours_plain":
+        _without_language_and_pii()
+    elif impl == "ours":
+        sys.path.insert(0, str(ROOT / "src"))
+        _watch_language_worker()
+    c0 = time.process_time()
+    out = (baseline if impl == "baseline" else ours)(texts, target)
+    out["cpu_s"] = time.process_time() - c0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the language worker, when used
+    out["children_cpu_s"] = kids.ru_utime + kids.ru_stime
+    out["worker_peak_rss_mib"] = max(_WORKER_PEAK_MIB, default=0.0)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["rss_after_generation_mib"] = rss0 / 1024
     out["generation_s"] = gen
@@ -216,10 +269,16 @@ def main() -> None:
                     help="rows of the timed comparison with the baseline (both at this size)")
     ap.add_argument("--bleu-rows", type=int, default=300)
     ap.add_argument("--docs", action="store_true", help="write docs/performance.md's section")
-    ap.add_argument("--child", choices=["ours", "baseline"])
+    ap.add_argument("--row-checks", action="store_true",
+                    help="only the cost of the language and personal-data checks: the text "
+                         "measures at --rows with and without them, one after the other")
+    ap.add_argument("--child", choices=["ours", "ours_plain", "baseline"])
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_child(args.child, args.rows)))
+        return
+    if args.row_checks:
+        _row_checks(args)
         return
     res = {}
     for name, impl, rows in (("ours", "ours", args.compare_rows),
@@ -233,6 +292,30 @@ def main() -> None:
     print("self-BLEU", res["bleu"], flush=True)
     if args.docs:
         _write_docs(res, args)
+
+
+def _row_checks(args: argparse.Namespace) -> None:
+    """The text measures at ``--rows`` without, with, and again without the language and
+    personal-data checks, each in its own process; the ratio of with to the mean of the
+    two without, and each peak resident memory."""
+    res = {}
+    for name, impl in (("plain_1", "ours_plain"), ("with", "ours"), ("plain_2", "ours_plain")):
+        p = subprocess.run([sys.executable, __file__, "--child", impl, "--rows",
+                            str(args.rows)], capture_output=True, text=True, check=True)
+        res[name] = json.loads(p.stdout.strip().splitlines()[-1])
+        r = res[name]
+        print(f"{name}: {sum(r['seconds'].values()):.1f} s wall, {r['cpu_s']:.1f} s CPU "
+              f"(this process) + {r['children_cpu_s']:.1f} s (its child processes), peak "
+              f"{r['peak_rss_mib']:.0f} MiB + {r['worker_peak_rss_mib']:.0f} MiB (the "
+              "language worker)", flush=True)
+    wall = {k: sum(v["seconds"].values()) for k, v in res.items()}
+    plain = (wall["plain_1"] + wall["plain_2"]) / 2
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.rows:,} texts: with the language and personal-data checks "
+          f"{wall['with']:.1f} s, without {wall['plain_1']:.1f} / {wall['plain_2']:.1f} s: "
+          f"{wall['with'] / plain:.2f}x; peak {res['with']['peak_rss_mib']:.0f} MiB + "
+          f"{res['with']['worker_peak_rss_mib']:.0f} MiB in the language worker (without: "
+          f"{res['plain_1']['peak_rss_mib']:.0f} MiB); load average {load}")
 
 
 def _write_docs(res: dict, args: argparse.Namespace) -> None:

@@ -87,6 +87,35 @@ def test_drift_flags_the_rows_in_languages_the_anchors_do_not_use():
     assert excess.estimate.ci()[0] > 0  # 9 of 100 rows against none of 200 anchors
 
 
+def test_languages_in_a_worker_process_equal_the_serial_ones(monkeypatch):
+    """Large inputs identify languages in a worker process while the other checks run
+    (text/rows.py, BACKGROUND_LANGUAGE_ROWS); forced on small inputs, the rows are the
+    same, and a worker did run."""
+    import synthgain.audit.text.rows as rows_mod
+    import synthgain.experiments.backends as backends
+
+    anchors = english(60, seed=1)
+    synthetic = english(40, seed=2) + list(PLANTED.values())
+    serial = text_row_flags(synthetic, anchor=anchors)
+    submitted = []
+    real = rows_mod._Languages.__enter__
+
+    def entering(self):
+        out = real(self)
+        submitted.append(self._future is not None)
+        return out
+
+    monkeypatch.setattr(rows_mod, "BACKGROUND_LANGUAGE_ROWS", 10)
+    monkeypatch.setattr(backends, "usable_cores", lambda: 2)
+    monkeypatch.setattr(rows_mod._Languages, "__enter__", entering)
+    worker = text_row_flags(synthetic, anchor=anchors)
+    assert submitted == [True]
+    assert list(worker) == list(serial)
+    for key in serial:
+        np.testing.assert_array_equal(worker[key], serial[key], err_msg=key)
+    assert worker["language_drift"][40:].sum() == len(PLANTED) - 1  # all but English
+
+
 def test_a_same_language_set_does_not_drift():
     res = audit_texts(Dataset.from_arrays(texts=english(150, 3), name="anchor"),
                       Dataset.from_arrays(texts=english(150, 4), name="synthetic"), rng=0)

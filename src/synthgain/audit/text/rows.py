@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,52 @@ from .duplicates import JACCARD, NUM_PERM, duplicates
 from .language import language_drift, languages
 from .personal import personal_flags
 
-__all__ = ["Scan", "scan", "text_row_flags"]
+__all__ = ["BACKGROUND_LANGUAGE_ROWS", "Scan", "scan", "text_row_flags"]
+
+#: from this many texts (synthetic and anchors together), and with two cores or more, the
+#: languages are identified in a worker process while this one runs the other checks
+#: (py3langid reads one text at a time in Python: 10,000 texts a second); below it the
+#: worker's start costs more than it saves. The result is the same either way.
+BACKGROUND_LANGUAGE_ROWS = 50_000
+
+
+def _languages_of(texts: tuple[list[str], list[str] | None]
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    synthetic, anchor = texts
+    return languages(synthetic)[0], None if anchor is None else languages(anchor)[0]
+
+
+class _Languages:
+    """The languages of the synthetic texts and the anchors: started in a worker
+    process (its own, shut down on exit) when there are enough texts and cores
+    (:data:`BACKGROUND_LANGUAGE_ROWS`), else computed here when asked for."""
+
+    def __init__(self, synthetic: Sequence[str], anchor: Sequence[str] | None) -> None:
+        self._texts = (list(synthetic), None if anchor is None else list(anchor))
+        self._n = len(synthetic) + (0 if anchor is None else len(anchor))
+        self._pool: Any = None
+        self._future: Any = None
+
+    def __enter__(self) -> _Languages:
+        from ...experiments.backends import usable_cores
+
+        if self._n >= BACKGROUND_LANGUAGE_ROWS and usable_cores() >= 2:
+            # loky's executor (joblib's): a fresh interpreter that does not re-run the
+            # caller's script, so an unguarded script or a notebook works as well
+            from joblib.externals.loky import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(max_workers=1)
+            self._future = self._pool.submit(_languages_of, self._texts)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, kill_workers=True)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._future is not None:
+            return self._future.result()  # type: ignore[no-any-return]
+        return _languages_of(self._texts)
 
 
 @dataclass
@@ -42,10 +88,21 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
          token_counts: TokenCounter | None = None, threshold: float = JACCARD,
          num_perm: int = NUM_PERM, ngram: int = CONTAMINATION_N) -> Scan:
     """Run every per-row check on the synthetic texts (no argument checking)."""
+    # the languages in a worker while the rest runs, when that pays
+    with _Languages(synthetic, anchor) as lang:
+        rows, dup, hits, baseline, a_lang, a_drift = _checks(
+            synthetic, anchor, references, token_counts, threshold, num_perm, ngram, lang)
+    return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits, baseline, a_lang,
+                a_drift)
+
+
+def _checks(synthetic: Sequence[str], anchor: Sequence[str] | None,
+            references: Mapping[str, Sequence[str]] | None, token_counts: TokenCounter | None,
+            threshold: float, num_perm: int, ngram: int, lang: _Languages) -> Any:
+    """The checks of :func:`scan`, the languages last (from ``lang``)."""
     cache = _WordHashes()
     s = _Corpus.build(list(synthetic), cache)
     rows = length_flags(synthetic, s, token_counts) | personal_flags(synthetic)
-    rows["language"] = languages(synthetic)[0]
     dup = duplicates(synthetic, s, threshold=threshold, num_perm=num_perm)
     rows |= dup.rows
     refs = {k: _Corpus.build(list(v), cache) for k, v in (references or {}).items()}
@@ -54,8 +111,6 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
     if anchor is not None:
         a = _Corpus.build(list(anchor), cache)
         rows |= anchor_copies(a, s)
-        a_lang = languages(anchor)[0]
-        rows["language_drift"], a_drift = language_drift(rows["language"], a_lang)
         if refs:  # the anchors' own overlap with each set, by the same rule
             a_found, _ = contamination(a, duplicates(anchor, a, threshold=threshold,
                                                      num_perm=num_perm),
@@ -65,8 +120,10 @@ def scan(synthetic: Sequence[str], *, anchor: Sequence[str] | None = None,
     found, hits = contamination(s, dup, refs, threshold=threshold, num_perm=num_perm,
                                 ngram=ngram)
     rows |= found
-    return Scan(rows, dup.exact_groups, dup.near_pairs, dup.clusters, hits, baseline, a_lang,
-                a_drift)
+    rows["language"], a_lang = lang.result()
+    if a_lang is not None:
+        rows["language_drift"], a_drift = language_drift(rows["language"], a_lang)
+    return rows, dup, hits, baseline, a_lang, a_drift
 
 
 def text_row_flags(
