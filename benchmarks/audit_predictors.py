@@ -44,6 +44,12 @@ MEASURES = {
     "label_issue_rate": ("Study 4's raw share of rows cleanlab flags", -1),
     "audit_label_agreement": ("the audit's labels.label_agreement (over chance)", 1),
     "audit_label_issue_rate": ("the audit's labels.label_issue_rate (over chance)", -1),
+    # the topic and forecast measures, signs set before the run: a synthetic set whose
+    # topics drift from the anchors' (or miss some) helps less; one whose next rows would
+    # still land in new cells is more varied
+    "audit_topic_shift": ("the audit's topics.topic_shift (over chance)", -1),
+    "audit_marked_topics": ("the audit's topics.marked_topics (count)", -1),
+    "audit_new_row_share": ("the audit's forecast.new_row_share (Good-Turing)", 1),
 }
 
 
@@ -66,6 +72,11 @@ def one(i: int, mix: Any, seed: Any, xa: np.ndarray, ya: np.ndarray,
     rec = {r.key: r for r in res.records if r.group == "labels"}
     for key in ("label_agreement", "label_issue_rate"):
         est = rec[key].estimate if key in rec else None
+        row[f"audit_{key}"] = np.nan if est is None else float(est.value)
+    other = {(r.group, r.key): r.estimate for r in res.records}
+    for group, key in (("topics", "topic_shift"), ("topics", "marked_topics"),
+                       ("forecast", "new_row_share")):
+        est = other.get((group, key))
         row[f"audit_{key}"] = np.nan if est is None else float(est.value)
     adds = {a["name"]: a["status"] for a in res.verdict()["adds"]}
     row["verdict_labels"] = adds.get("labels", "")
