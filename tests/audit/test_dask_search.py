@@ -1,17 +1,21 @@
 """The audit's nearest-anchor search on dask.distributed: the synthetic rows in chunks on a
 LocalCluster of 2 worker processes give exactly the neighbours of the local search."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import synthgain.experiments.backends as backends
-from synthgain.audit import _metrics, novelty, run_audit
+from synthgain.audit import novelty, run_audit
 from synthgain.experiments.backends import get_backend
 
 distributed = pytest.importorskip(
     "distributed", reason="dask.distributed (the `distributed` extra) is not installed")
 
-CHUNK = 700  # 3,010 synthetic rows: 5 chunks, the last one short
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _search_cases import CHUNK, embeddings  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -22,36 +26,8 @@ def scheduler():
         yield cluster.scheduler_address
 
 
-@pytest.fixture
-def chunks(monkeypatch):
-    """Forces small chunks and counts the tasks the search maps over."""
-    calls: list[int] = []
-    real = backends.map_ordered
-
-    def counting(backend, fn, items, **kw):
-        calls.append(len(items))
-        return real(backend, fn, items, **kw)
-
-    monkeypatch.setattr(_metrics, "SEARCH_CHUNK_ROWS", CHUNK)
-    monkeypatch.setattr(backends, "map_ordered", counting)
-    return calls
-
-
-def _embeddings(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """500 anchors in 24-d (the first 10 repeated at the end: tied neighbours) and 3,010
-    synthetic rows: 2,800 fresh, 200 near-copies of anchors and 10 exact copies of the
-    repeated anchors (ties, which go to the lower index)."""
-    gen = np.random.default_rng(seed)
-    a = gen.normal(size=(490, 24))
-    a = np.concatenate([a, a[:10]])
-    fresh = gen.normal(size=(2800, 24))
-    copies = a[gen.choice(490, 200)] + 1e-3 * gen.normal(size=(200, 24))
-    s = np.concatenate([fresh, copies, a[:10]])
-    return a, s[gen.permutation(s.shape[0])]
-
-
 def test_novelty_on_dask_equals_the_local_search(scheduler, chunks):
-    a, s = _embeddings()
+    a, s = embeddings()
     local = novelty(a, s, k=5, workers=1)
     with get_backend("dask", scheduler=scheduler) as cluster:
         dask = novelty(a, s, k=5, backend=cluster)
@@ -68,7 +44,7 @@ def test_novelty_on_dask_equals_the_local_search(scheduler, chunks):
 
 
 def test_anchors_go_to_every_worker_and_each_chunk_to_one(scheduler):
-    a, s = _embeddings()
+    a, s = embeddings()
     with get_backend("dask", scheduler=scheduler) as cluster:
         fut = cluster.broadcast(a)
         parts = cluster.scatter([s[:CHUNK], s[CHUNK:]])
@@ -80,7 +56,7 @@ def test_anchors_go_to_every_worker_and_each_chunk_to_one(scheduler):
 
 
 def test_audit_on_dask_equals_the_local_audit(scheduler, chunks):
-    a, s = _embeddings(1)
+    a, s = embeddings(1)
     kw = {"compare_rows": 150, "repeats": 2, "rng": 0, "workers": 1}
     local = run_audit(a, s, **kw)
     assert chunks == []

@@ -2,16 +2,20 @@
 nearest anchors, the audit and the text embeddings of the local run (the same backend
 interface as the sweeps and Dask: experiments.backends)."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import synthgain.experiments.backends as backends
-from synthgain.audit import _metrics, available_models, embed_texts, novelty, run_audit
+from synthgain.audit import available_models, embed_texts, novelty, run_audit
 from synthgain.experiments.backends import RayBackend, get_backend
 
 ray = pytest.importorskip("ray", reason="Ray (the `ray` extra) is not installed")
 
-CHUNK = 700  # 3,010 synthetic rows: 5 chunks, the last one short
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _search_cases import embeddings  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,33 +29,6 @@ def local_ray():
         ray.shutdown()
 
 
-@pytest.fixture
-def chunks(monkeypatch):
-    """Forces small chunks and counts the tasks the search maps over."""
-    calls: list[int] = []
-    real = backends.map_ordered
-
-    def counting(backend, fn, items, **kw):
-        calls.append(len(items))
-        return real(backend, fn, items, **kw)
-
-    monkeypatch.setattr(_metrics, "SEARCH_CHUNK_ROWS", CHUNK)
-    monkeypatch.setattr(backends, "map_ordered", counting)
-    return calls
-
-
-def _embeddings(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """500 anchors in 24-d (the first 10 repeated: tied neighbours) and 3,010 synthetic
-    rows: fresh, near-copies and exact copies of the repeated anchors."""
-    gen = np.random.default_rng(seed)
-    a = gen.normal(size=(490, 24))
-    a = np.concatenate([a, a[:10]])
-    fresh = gen.normal(size=(2800, 24))
-    copies = a[gen.choice(490, 200)] + 1e-3 * gen.normal(size=(200, 24))
-    s = np.concatenate([fresh, copies, a[:10]])
-    return a, s[gen.permutation(s.shape[0])]
-
-
 def test_a_backend_that_starts_ray_shuts_it_down():
     # first in the module: before the module's Ray instance is started
     assert not ray.is_initialized()
@@ -62,7 +39,7 @@ def test_a_backend_that_starts_ray_shuts_it_down():
 
 
 def test_novelty_on_ray_equals_the_local_search(local_ray, chunks):
-    a, s = _embeddings()
+    a, s = embeddings()
     local = novelty(a, s, k=5, workers=1)
     with get_backend("ray") as cluster:
         assert isinstance(cluster, RayBackend) and cluster.describe() == "ray(local, jobs=None)"
@@ -75,7 +52,7 @@ def test_novelty_on_ray_equals_the_local_search(local_ray, chunks):
 
 
 def test_audit_on_ray_equals_the_local_audit(local_ray, chunks):
-    a, s = _embeddings(1)
+    a, s = embeddings(1)
     kw = {"compare_rows": 150, "repeats": 2, "rng": 0, "workers": 1}
     local = run_audit(a, s, **kw)
     assert chunks == []
