@@ -8,8 +8,8 @@ embed      the embeddings of every dataset                  emb, model_used, n, 
 text       the lexical measures and per-row text flags      text_rows
 novelty    near-copies, nearest anchors, outlier scores     nov, near, row_info, over,
                                                             copies
-topics     the reference rows' topics, those the synthetic  topics
-           rows miss or over-fill; the forecast of new
+topics     the anchors' topics, those the synthetic rows    topics
+           miss or over-fill; the forecast of new
            cells (:mod:`._topics`)
 space      the anchors' and synthetic rows' whitened        proj, sub_a
            principal subspace
@@ -70,6 +70,7 @@ from ._records import metric
 from ._rows import RowInfo, outlier_scores
 from ._run import Compared, Run, record_comparison
 from ._semantic import SemanticDuplicates, semantic_duplicates
+from ._topics import ALPHA as TOPIC_ALPHA
 from ._topics import FORECAST_ROWS, Topics, topics
 from .text import audit_texts, minilm_token_counts
 
@@ -290,8 +291,9 @@ def _near_copy_rows(data: dict[str, Dataset], nov: Any, limit: int) -> list[dict
 
 
 def topics_stage(run: Run) -> None:
-    """The anchors' topics, each synthetic row's topic (and the target's share of each), the topics the synthetic data misses or over-fills, the shift of the
-    topic shares over chance, and what more rows would reach (:mod:`._topics`)."""
+    """The anchors' topics, each synthetic row's topic (and the target's share of each),
+    the topics the synthetic data misses or over-fills, the shift of the topic shares
+    over chance, and what more rows would reach (:mod:`._topics`)."""
     emb, data = run.state.emb, run.data
     texts = {n_: d.texts for n_, d in data.items()}
     top = run.state.topics = topics(
@@ -300,7 +302,7 @@ def topics_stage(run: Run) -> None:
     marked = top.marked
     run.records.append(metric("topics", "marked_topics", Estimate(
         float(len(marked)), method="betabinomial_holm", n=(int(top.synthetic_counts.sum()),),
-        params={"topics": len(top.names), "alpha": 0.05,
+        params={"topics": len(top.names), "alpha": TOPIC_ALPHA,
                 "marked": [top.names[j] for j in marked]})))
     record_comparison(run, Compared(
         "topics", {"topic_shift": "topic_shift"}, (("topic_shift", topic_shift(top.centres)),),

@@ -46,7 +46,7 @@ import numpy as np
 
 from .._rng import RNGLike, child_generator, child_seed, seed_sequence
 from .._validation import check_array
-from ..measures import Estimate, chao1, good_turing_unseen, richness_forecast
+from ..measures import Estimate, chao1, good_turing_unseen, holm, richness_forecast
 
 __all__ = ["ALPHA", "FORECAST_ROWS", "Topics", "assign", "cell_count", "topic_count",
            "topics"]
@@ -167,11 +167,14 @@ def _kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 4) -> Any:
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x)
 
 
-def _names(texts: Sequence[str], labels: np.ndarray, k: int) -> list[str]:
-    """Each topic's ``_NAME_WORDS`` most distinctive words (class-based TF-IDF)."""
+def _names(texts: Sequence[str] | None, labels: np.ndarray, k: int) -> list[str]:
+    """Each topic's ``_NAME_WORDS`` most distinctive words (class-based TF-IDF);
+    ``"topic j"`` without texts."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     fallback = [f"topic {j + 1}" for j in range(k)]
+    if texts is None:
+        return fallback
     docs = [" ".join(str(t) for t, lab in zip(texts, labels, strict=True) if lab == j)
             for j in range(k)]
     try:
@@ -191,16 +194,6 @@ def _names(texts: Sequence[str], labels: np.ndarray, k: int) -> list[str]:
     return out
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values."""
-    order = np.argsort(p, kind="stable")
-    k = p.shape[0]
-    adj = np.maximum.accumulate((k - np.arange(k)) * p[order])
-    out = np.empty_like(p)
-    out[order] = np.minimum(adj, 1.0)
-    return out
-
-
 def _occupancy_test(ref: np.ndarray, syn: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """(expected low, expected high, Holm p-values, status) of each topic's synthetic
@@ -215,7 +208,7 @@ def _occupancy_test(ref: np.ndarray, syn: np.ndarray
     dist = betabinom(m, a, b)
     low, high = dist.ppf(0.025), dist.ppf(0.975)
     p = np.minimum(1.0, 2.0 * np.minimum(dist.cdf(syn), dist.sf(syn - 1)))
-    adj = _holm(p) if k > 1 else p
+    adj = holm(p)
     expected = m * a / (a + b)
     status = ["ok" if q >= ALPHA else ("over-filled" if s > e else
                                         "missing" if s == 0 else "thin")
@@ -311,9 +304,7 @@ def topics(anchor: Any, synthetic: Any, target: Any = None, *,
         examples = [str(anchor_texts[int(np.argmin(np.where(ref_lab == j, d[:, j], np.inf)))])
                     for j in range(k)]
     return Topics(
-        names=_names(anchor_texts, ref_lab, k) if anchor_texts is not None else
-        [f"topic {j + 1}" for j in range(k)],
-        examples=examples, anchor_counts=ref_counts,
+        names=_names(anchor_texts, ref_lab, k), examples=examples, anchor_counts=ref_counts,
         target_counts=None if t is None else np.bincount(assign(t, km.cluster_centers_),
                                                          minlength=k),
         synthetic_counts=syn_counts, expected_low=low, expected_high=high, pvalue=p,

@@ -15,6 +15,7 @@ or samples (arrays of shape (n, d)) and return an :class:`Estimate` in nats:
   :func:`spearman_rows`, its batched kernel (many row pairs at once, no checks);
 - :func:`mc_divergence_rows`, the batched Monte Carlo divergence kernel (KL, JS, TV
   from log-densities at draws, many rows at once, no checks);
+- :func:`holm`, Holm's step-down adjustment of p-values (the audit's topic tests, Study 4);
 - :func:`good_turing_unseen`, :func:`chao1` and :func:`richness_forecast`, the unseen-cell
   (richness) estimators: the unseen probability mass, the number of cells and the cells
   ``extra`` more draws would occupy, from the draws per cell.
@@ -36,6 +37,7 @@ from ._gaussian import Gaussian
 from ._histogram import binned_density_per_sample, binned_probabilities, discrete_divergence
 from ._knn import knn_distances, nearest_neighbours, within_radius
 from ._mixture import mc_divergence_rows
+from ._multiple import holm
 from ._richness import chao1, good_turing_unseen, richness_forecast
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "discrete_divergence",
     "entropy",
     "good_turing_unseen",
+    "holm",
     "js_divergence",
     "kl_divergence",
     "knn_distances",

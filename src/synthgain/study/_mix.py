@@ -27,6 +27,7 @@ from scipy import stats
 from .._rng import RNGLike, child_generator, child_seed, seed_sequence
 from .._validation import check_choice, check_int, check_real
 from ..exceptions import ValidationError
+from ..measures import holm
 from ._design import StudyConfig
 
 __all__ = [
@@ -262,23 +263,6 @@ def _bootstrap(fn: Callable[[np.ndarray], float], n: int, n_boot: int,
         return float("nan"), float("nan")
     lo, hi = np.percentile(vals, [2.5, 97.5])
     return float(lo), float(hi)
-
-
-def holm(pvalues: Any) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN stays NaN).
-
-    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    order = ok[np.argsort(p[ok])]
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * p[i]))
-        out[i] = running
-    return out
 
 
 def analyse_mix(table: pd.DataFrame, measures: dict[str, tuple[str, int]], *,
