@@ -20,6 +20,7 @@ import numpy as np
 from .._rng import RNGLike, check_rng, child_generator, child_seed, seed_sequence
 from .._validation import check_int
 from ..exceptions import SynthgainError
+from ..experiments.provenance import claim_directory
 from ._pipeline import AuditResult, run_audit
 
 __all__ = ["markov_generate", "run_text_demo", "write_chat_example"]
@@ -180,7 +181,7 @@ def run_text_demo(
 
     out = Path(out_dir)
     data_dir = out / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    claim_directory(data_dir)
     root = seed_sequence(rng)
     g_data, g_audit = child_seed(root, "data"), child_seed(root, "audit")
     for name, rows in zip(("anchor", "synthetic", "target"),
@@ -380,7 +381,7 @@ def _write_chat(out: Path, sets: dict[str, list[dict[str, Any]]],
     rows = [*synth, *(r for _, r in planted)]
     kinds = [""] * len(synth) + [k for k, _ in planted]
     order = g.permutation(len(rows))
-    out.mkdir(parents=True, exist_ok=True)
+    claim_directory(out)
     by_kind: dict[str, list[str]] = {k: [] for k in CHAT_PLANTED}
     synthetic = []
     for new, old in enumerate(order):

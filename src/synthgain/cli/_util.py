@@ -55,7 +55,7 @@ def _as_flags(message: str, flags: Mapping[str, str] | None) -> str:
 
 
 def check_out_dir(path: Path, flag: str, inputs: Sequence[Path | None] = (),
-                  files: Sequence[str] = ()) -> Path:
+                  files: Sequence[str] | None = None) -> Path:
     """Check an output directory before any work (see
     :func:`synthgain.experiments.provenance.check_output`); errors name ``flag``."""
     from ..experiments.provenance import check_output

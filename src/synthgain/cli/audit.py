@@ -97,7 +97,8 @@ def _check_outputs(out: Path, cache_dir: Path | None, write_filtered: Path | Non
 
     check_out_dir(out, "--out", inputs, AUDIT_FILES)
     cache = cache_dir or out / "cache"
-    check_out_dir(cache, "--cache-dir" if cache_dir else "--out (its cache/)", inputs)
+    check_out_dir(cache, "--cache-dir" if cache_dir else "--out (its cache/)", inputs,
+                  files=())  # entries named by their digest
     if write_filtered is not None:
         check_output(write_filtered, "--write-filtered", directory=False, inputs=inputs)
     return cache

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..experiments.provenance import claim_directory
 from ._util import check_out_dir, console, user_errors
 from .reproduce import print_claims
 
@@ -28,6 +29,7 @@ def demo(
 
     with user_errors({"rng": "--seed", "jobs": "--jobs"}):
         check_out_dir(out, "--out")
+        claim_directory(out)  # before any work: a rerun after a crash may write here again
         res = run_demo(out, seed=seed, jobs=jobs)
         console.print(
             f"Reduced Figure 4 (3 sweeps x 14 values x 20 settings x 20 rounds) in "

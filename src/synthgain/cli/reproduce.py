@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
+from ..experiments.provenance import claim_directory
 from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 _FIGURES = ("figure2", "figure4", "figure5", "klgap-mechanism")
@@ -74,6 +75,7 @@ def reproduce(
             )
         if resume and figure != "figure4":
             raise ValidationError(f"`--resume` applies to figure4 only. Got it with {figure}.")
+        claim_directory(out)  # before any work: a killed run resumes here
         if figure == "figure2":
             paths = reproduce_figure2(out, seed=seed, covariance=covariance)
         elif figure == "figure5":

@@ -87,7 +87,7 @@ def export_command(
     """Export a run's results table to Parquet or CSV."""
     from ..experiments.engine import open_store
 
-    with user_errors():
+    with user_errors({"path": "--out", "format": "--format"}):
         target = out if out is not None else run_dir / f"results.{format or 'parquet'}"
         with open_store(run_dir) as store:
             path = store.export(target, format=format)

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
+from ..experiments.provenance import claim_directory
 from ._util import check_out_dir, console, err_console, show_progress, user_errors
 
 
@@ -102,7 +103,8 @@ def _studies(name: str, quick: bool, out: Path, seed: int, jobs: int, model: str
 
             generator = ReplayGenerator(replay)
         # the LLM study caches generations and embeddings under the output directory,
-        # so a rerun reads them and a killed run resumes
+        # so a rerun reads them and a killed run resumes: claimed before any work
+        claim_directory(out)
         result = run_study(name, quick=quick, rng=seed, jobs=jobs, model=model,
                            progress=progress, backend=backend, scheduler=scheduler,
                            cache_dir=out / "cache" if name == "llm" else None,
@@ -172,7 +174,7 @@ def _by_condition(table: Path, out: Path, design_seed: int) -> None:
         conditions = _conditions(data, design_seed)
         stem = table.name.removesuffix("_datasets.csv").removesuffix(".csv")
         path = out / f"{stem}_conditions.csv"
-        out.mkdir(parents=True, exist_ok=True)
+        claim_directory(out)
         write_bytes_atomic(path, conditions.to_csv(index=False).encode())
     for r in conditions[conditions.condition == "all conditions"].to_dict("records"):
         console.print(f"  {r['measure']!s:<18} expected sign in {int(r['agrees'])} of "
@@ -197,11 +199,11 @@ def _lora(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | 
         if show_progress(quiet):
             def progress(done: int, total: int) -> None:
                 err_console.print(f"fine-tune {done:,}/{total:,}", end="\r")
+        claim_directory(out)  # its cache/ lets a killed run resume
         table, analysis, settings = run_lora_check(
             path, regime=regime, design_seed=design_seed, n_datasets=datasets,
             n_check=n_check, seed=seed, model=model or "minilm",
             threads=jobs, cache_dir=out / "cache", quick=quick, progress=progress)
-        out.mkdir(parents=True, exist_ok=True)
         stem = f"mix_{settings['regime']}_design{design_seed}_lora"
         files = {"datasets": out / f"{stem}.csv", "analysis": out / f"{stem}_analysis.csv",
                  "settings": out / f"{stem}.json"}
@@ -240,6 +242,7 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
         kw: dict[str, Any] = {"regime": regime, "seed": seed, "model": model or "minilm",
                               "lm": lm, "audit": audit,
               "jobs": jobs, "cache_dir": out / "cache", "quick": quick, "progress": progress}
+        claim_directory(out)  # its cache/ lets a killed run resume
         table, analysis, settings = run_mix_study(path, design_seed=design_seed,
                                                   n_datasets=datasets, **kw)
         if held_out is not None:
@@ -249,7 +252,6 @@ def _mix(out: Path, regime: str, design_seed: int, datasets: int, pool: Path | N
                                         n_datasets=min(60, datasets), **kw)
             analysis = replicate(analysis, other)
             settings["held_out_seed"] = held_out
-        out.mkdir(parents=True, exist_ok=True)
         stem = f"mix_{settings['regime']}_design{design_seed}"
         files = {"datasets": out / f"{stem}_datasets.csv",
                  "analysis": out / f"{stem}_analysis.csv",

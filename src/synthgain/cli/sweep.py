@@ -77,13 +77,13 @@ def sweep(
     (their errors are in the table), 2 on a configuration or store error.
     """
     from ..experiments.config import load_config
-    from ..experiments.engine import run_sweep
+    from ..experiments.engine import RUN_FILES, run_sweep
 
     with user_errors({"jobs": "--jobs", "backend": "--backend", "scheduler": "--scheduler"}):
         cfg = load_config(config)
         run_dir = out if out is not None else Path("runs") / cfg.name
         check_out_dir(run_dir, "--out" if out is not None else f"--out (default {run_dir})",
-                      [config])
+                      [config], RUN_FILES)
         if not quiet:
             n_points = len(cfg.points())
             console.print(

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from ..exceptions import ValidationError
+from ..experiments.provenance import claim_directory
 from ._util import check_out_dir, console, user_errors
 
 
@@ -76,7 +77,7 @@ def _robustness(*, setup_fields: dict[str, Any], sweep: str, values: str, settin
     if out is not None:
         from ..plots import plot_ggmi_robustness
 
-        out.mkdir(parents=True, exist_ok=True)
+        claim_directory(out)
         rows.to_csv(out / "robustness_rows.csv", index=False)
         summary.to_csv(out / "robustness.csv", index=False)
         plot_ggmi_robustness(summary).savefig(out / "ggmi_robustness.png", dpi=110)
@@ -185,7 +186,7 @@ def _one_setup(setup: Any, opts: dict[str, Any], *, seed: int, out: Path | None,
     if out is not None:
         import pandas as pd
 
-        out.mkdir(parents=True, exist_ok=True)
+        claim_directory(out)
         terms.to_frame().to_csv(out / "theory_terms.csv", index=False)
         pd.DataFrame([vars(v) for v in verdicts]).to_csv(out / "theory_verdicts.csv",
                                                          index=False)
@@ -222,7 +223,7 @@ def _sweep(setup: Any, opts: dict[str, Any], *, sweep: str, values: str, setting
     if klgap:
         _klgap_correlations(df, seed)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        claim_directory(out)
         df.to_csv(out / f"theory_sweep_{sweep}.csv", index=False)
         from ..plots import plot_theory_sweep
 

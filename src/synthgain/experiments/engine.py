@@ -30,7 +30,7 @@ from .backends import BACKENDS, Backend, get_backend
 from .config import SweepConfig, load_config, parse_config
 from .grid import Task, make_tasks, replicate_seed, seed_label
 from .protocols import Protocol
-from .provenance import RUN_NAME, RunRecord, read_json
+from .provenance import CONFIG_NAME, RUN_NAME, RunRecord, check_output, claim_directory, read_json
 from .store import STORE_NAME, StoreError, SweepStore, TaskOutcome, check_record
 
 __all__ = ["SweepResult", "list_runs", "open_store", "run_sweep"]
@@ -134,6 +134,10 @@ def _as_config(config: SweepConfig | Mapping[str, Any] | str | Path) -> SweepCon
     return load_config(config)
 
 
+#: The files of fixed name a sweep writes into its run directory.
+RUN_FILES = (CONFIG_NAME, RUN_NAME, STORE_NAME, f"{STORE_NAME}-wal", f"{STORE_NAME}-shm")
+
+
 def _open_or_create(config: SweepConfig, run_dir: Path, n_tasks: int, resume: bool) -> SweepStore:
     path = run_dir / STORE_NAME
     if resume:
@@ -155,7 +159,7 @@ def _open_or_create(config: SweepConfig, run_dir: Path, n_tasks: int, resume: bo
             f"{run_dir} already holds a sweep; pass --resume to continue it, or choose another "
             "--out directory"
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
+    claim_directory(run_dir)
     points = [(p.index, p.block, p.params) for p in config.points()]
     return SweepStore.create(
         path, config_digest=config.digest(), protocol=config.protocol, points=points, n_tasks=n_tasks
@@ -214,6 +218,7 @@ def run_sweep(
     points = config.points()
     tasks = make_tasks(len(points), config.replicates, config.batch_size)
     run_dir = Path(out) if out is not None else Path("runs") / config.name
+    check_output(run_dir, "`out`", directory=True, files=RUN_FILES)
     store = _open_or_create(config, run_dir, len(tasks), resume)
     finished = store.done_tasks()
     pending = [t for t in tasks if t.index not in finished]

@@ -44,6 +44,7 @@ from ..exceptions import ValidationError
 from ..measures import spearman_rows
 from ..process import Setup
 from .klgap import ESTIMATORS, MEASURES, run_settings
+from .provenance import claim_directory
 
 __all__ = [
     "CLAIMS",
@@ -171,7 +172,7 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
                                   "options or another synthgain version; resume with those "
                                   "options, or run without --resume.")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        claim_directory(path.parent)
         path.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -430,8 +431,7 @@ def summary_markdown(result: Figure4Result) -> str:
 
 def write_tables(result: Figure4Result, out: str | Path) -> dict[str, Path]:
     """Write results.csv, results.parquet, summary.csv, claims.csv and summary.md."""
-    d = Path(out)
-    d.mkdir(parents=True, exist_ok=True)
+    d = claim_directory(out)
     paths = {"results_csv": d / "results.csv", "results_parquet": d / "results.parquet",
              "summary_csv": d / "summary.csv", "claims_csv": d / "claims.csv",
              "summary_md": d / "summary.md"}

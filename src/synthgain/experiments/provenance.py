@@ -28,11 +28,14 @@ import numpy as np
 
 from ..exceptions import ValidationError
 
-__all__ = ["RunRecord", "check_output", "git_state", "read_json", "utc_now",
-           "write_bytes_atomic", "write_json_atomic"]
+__all__ = ["MARKER_NAME", "RunRecord", "check_output", "claim_directory", "git_state",
+           "read_json", "utc_now", "write_bytes_atomic", "write_json_atomic"]
 
 CONFIG_NAME = "config.json"
 RUN_NAME = "run.json"
+#: The file that marks a directory as one synthgain writes into: its files of fixed names
+#: may be replaced by a later run; in a directory without it, they never are.
+MARKER_NAME = ".synthgain"
 
 
 def utc_now() -> str:
@@ -86,8 +89,9 @@ def _inside(path: Path, other: Path) -> bool:
 
 
 def check_output(path: str | Path, name: str, *, directory: bool,
-                 inputs: Sequence[str | Path] = (), files: Sequence[str] = ()) -> Path:
-    """Check, before any work, that ``path`` can be written and touches no input.
+                 inputs: Sequence[str | Path] = (), files: Sequence[str] | None = None) -> Path:
+    """Check, before any work, that ``path`` can be written and touches no input nor any
+    file synthgain did not write.
 
     Parameters
     ----------
@@ -101,14 +105,20 @@ def check_output(path: str | Path, name: str, *, directory: bool,
         The files and directories read by the same call: the output may not be one of
         them, resolve to one of them (symlinks, relative paths) or lie inside an input
         directory (a file written there would join the dataset on the next read).
-    files : sequence of str
+    files : sequence of str, optional
         For a directory: the names of the files written into it, each checked against
-        the inputs and against existing directories of that name.
+        the inputs and against existing directories of that name. In a directory that
+        synthgain has not claimed (no ``.synthgain`` marker in it), an existing file of
+        one of these names is the user's, and the call is refused rather than replace
+        it. ``None`` (the default) says the names are not fixed in advance: then the
+        directory must be new, empty or claimed. ``()`` says every file written has a
+        name nobody else uses (cache entries named by their digest).
 
     Returns
     -------
     Path
-        ``path`` as given.
+        ``path`` as given. Nothing is created: the writer claims its directory with
+        :func:`claim_directory` when it writes.
 
     Raises
     ------
@@ -117,7 +127,7 @@ def check_output(path: str | Path, name: str, *, directory: bool,
     """
     p = Path(path)
     real = p.resolve()
-    targets = [real] + [real / f for f in files]
+    targets = [real] + [real / f for f in files or ()]
     for given in inputs:
         src = Path(given).resolve()
         for t in targets:
@@ -132,11 +142,12 @@ def check_output(path: str | Path, name: str, *, directory: bool,
             raise ValidationError(
                 f"{name} '{path}' is a file, but a directory is needed (it is created if "
                 "missing). Give a directory path, or move the file.")
-        for f in files:
+        for f in files or ():
             if (p / f).is_dir():
                 raise ValidationError(
                     f"{name} '{path}' holds a directory '{f}' where the file {f} is written. "
                     "Move it, or choose another directory.")
+        _check_not_users(p, path, name, files)
     elif p.is_dir():
         raise ValidationError(
             f"{name} '{path}' is a directory, but a file name is needed. Give the path of "
@@ -155,6 +166,52 @@ def check_output(path: str | Path, name: str, *, directory: bool,
         raise ValidationError(
             f"{name} '{path}' cannot be written: '{base}' does not accept new files "
             f"({exc.strerror or exc}). Choose a writable location.") from None
+    return p
+
+
+def _check_not_users(p: Path, path: str | Path, name: str, files: Sequence[str] | None) -> None:
+    """Refuse a directory output that would replace a file synthgain did not write."""
+    if not p.is_dir() or (p / MARKER_NAME).is_file():
+        return
+    if files is None:
+        clash = sorted(e.name for e in p.iterdir())
+        what = (f"already holds files synthgain did not write ({', '.join(clash[:3])}"
+                f"{', ...' if len(clash) > 3 else ''}), and the names of what it writes "
+                "are not fixed in advance")
+    else:
+        clash = [f for f in files if (p / f).exists()]
+        what = (f"holds {', '.join(repr(f) for f in clash)}, which synthgain did not write "
+                "and would replace")
+    if clash:
+        raise ValidationError(
+            f"{name} '{path}' {what}. synthgain writes only into a new or empty directory "
+            f"or one it wrote before (marked by a {MARKER_NAME} file). Choose another "
+            f"directory, or move those files; if an older synthgain wrote them, create an "
+            f"empty file '{Path(path) / MARKER_NAME}'.")
+
+
+def claim_directory(path: str | Path) -> Path:
+    """Create the output directory ``path`` if missing and mark it as synthgain's (the
+    ``.synthgain`` file), so that a later run may replace the files written into it
+    (:func:`check_output`). Every writer of outputs of fixed names creates its directory
+    with this function; caches, whose entries are named by their digest, need not.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from synthgain.experiments.provenance import MARKER_NAME, claim_directory
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = claim_directory(Path(tmp) / "out")
+    ...     (out / MARKER_NAME).is_file()
+    True
+    """
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    marker = p / MARKER_NAME
+    if not marker.is_file():
+        write_bytes_atomic(marker, b"This directory holds files written by synthgain; a "
+                                   b"later run may replace them.\n")
     return p
 
 

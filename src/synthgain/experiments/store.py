@@ -22,6 +22,7 @@ Tables
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from ..exceptions import SynthgainError, ValidationError
+from .provenance import CONFIG_NAME, RUN_NAME, check_output, write_bytes_atomic
 
 __all__ = ["STORE_NAME", "StoreError", "SweepStore", "TaskOutcome"]
 
@@ -264,7 +266,9 @@ class SweepStore:
     # -- export ----------------------------------------------------------------------
 
     def export(self, path: str | Path, *, format: str | None = None) -> Path:
-        """Write :meth:`table` to ``path`` as Parquet or CSV (chosen by suffix or ``format``)."""
+        """Write :meth:`table` to ``path`` as Parquet or CSV (chosen by suffix or ``format``),
+        atomically; ``path`` may not be the store or the run's ``config.json`` or
+        ``run.json``."""
         path = Path(path)
         fmt = format or {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}.get(
             path.suffix.lower()
@@ -274,11 +278,16 @@ class SweepStore:
                 f"`format` must be 'parquet' or 'csv' (or a path ending in .parquet or .csv). "
                 f"Got {format!r} for {str(path)!r} instead."
             )
+        run_files = [self.path.parent / n for n in (CONFIG_NAME, RUN_NAME)]
+        check_output(path, "`path`", directory=False,
+                     inputs=[self.path, *(p for p in run_files if p.exists())])
         table = self.table()
+        buf = io.BytesIO()
         if fmt == "parquet":
-            table.to_parquet(path, index=False)
+            table.to_parquet(buf, index=False)
         else:
-            table.to_csv(path, index=False)  # floats as repr: exact round trip
+            buf.write(table.to_csv(index=False).encode())  # floats as repr: exact round trip
+        write_bytes_atomic(path, buf.getvalue())
         return path
 
 

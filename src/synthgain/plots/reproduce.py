@@ -17,6 +17,7 @@ from .._rng import child_seed
 from .._validation import check_int
 from ..experiments.figure4 import Figure4Result, run_figure4, write_tables
 from ..experiments.klgap import fit_simulation
+from ..experiments.provenance import claim_directory
 from ..process import Setup, simulate
 from ._figures import plot_figure2, plot_figure4, plot_figure5, plot_klgap_mechanism, save_figure
 
@@ -134,8 +135,7 @@ def reproduce_klgap_mechanism(out: str | Path, *, settings: int = 100, rounds: i
     """
     from ..experiments.klgap_mechanism import mechanism_summary, run_mechanism
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_directory(out)
     rows = run_mechanism(settings=settings, rounds=rounds, n_eval=n_eval, seed=seed, jobs=jobs,
                          progress=progress, **setup_fields)
     points, trends = mechanism_summary(rows, n_boot=n_boot, seed=seed)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experiments.provenance import claim_directory
 from ..study import StudyResult
 
 __all__ = ["write_study_figures"]
@@ -105,7 +106,7 @@ def write_study_figures(result: StudyResult, out_dir: str | Path) -> dict[str, P
 
     matplotlib.use("Agg", force=False)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    claim_directory(out_dir)
     paths = {f"figure_{kind}": out_dir / f"study_{result.name}_{kind}.png"
              for kind in ("knobs", "correlations", "scatter")}
     _knob_figure(result, paths["figure_knobs"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments.provenance import check_output, write_bytes_atomic
+from ..experiments.provenance import check_output, claim_directory, write_bytes_atomic
 from ..plots.audit import interval_chart, map_figure, novelty_histogram, topic_chart
 from ._files import write_rows
 from ._readings import reading
@@ -284,7 +284,7 @@ def write_audit(result: Any, out_dir: str | Path) -> dict[str, Path]:
                if v.get("source") and v["source"] != "<array>"]
     out = check_output(out_dir, "`out_dir`", directory=True, inputs=sources,
                        files=AUDIT_FILES)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_directory(out)
     doc = result.to_dict()
     rows = write_rows(result, out)
     rpath = out / "report.html"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..audit import Dataset, row_table
 from ..exceptions import ValidationError
-from ..experiments.provenance import check_output, write_bytes_atomic
+from ..experiments.provenance import check_output, claim_directory, write_bytes_atomic
 
 __all__ = ["write_filtered", "write_rows"]
 
@@ -38,7 +38,7 @@ def write_rows(result: Any, out_dir: str | Path) -> dict[str, Path]:
     import pyarrow.parquet as pq
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_directory(out)
     table = _table(result)
     paths = {"rows_parquet": out / "rows.parquet", "rows_csv": out / "rows.csv"}
     buf = io.BytesIO()

@@ -22,7 +22,7 @@ import pandas as pd
 from .._rng import RNGLike, child_seed, seed_sequence
 from .._validation import check_choice, check_int
 from ..experiments.backends import get_backend, map_ordered
-from ..experiments.provenance import write_bytes_atomic
+from ..experiments.provenance import check_output, claim_directory, write_bytes_atomic
 from ..measures import rank_correlation, spearman_rows
 from ._design import KNOBS, LLM_KNOBS, StudyConfig, one_at_a_time
 from ._llm import AUDIT_MEASURES
@@ -119,17 +119,19 @@ class StudyResult:
 
         The figures are drawn by :func:`synthgain.plots.write_study_figures`.
         """
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        keys = ("replicates", "summary", "correlations", "by_knob")
+        names = [*(f"{self.name}_{k}.csv" for k in keys), f"{self.name}_study.json",
+                 *([f"{self.name}_synthetic.jsonl"] if self.records else [])]
+        out = claim_directory(check_output(out_dir, "`out_dir`", directory=True, files=names))
         paths = {}
-        for key in ("replicates", "summary", "correlations", "by_knob"):
+        for key in keys:
             paths[key] = out / f"{self.name}_{key}.csv"
-            getattr(self, key).to_csv(paths[key], index=False)
+            write_bytes_atomic(paths[key], getattr(self, key).to_csv(index=False).encode())
         paths["json"] = out / f"{self.name}_study.json"
         doc = {"study": self.name, "settings": self.settings,
                "correlations": self.correlations.to_dict(orient="records")}
-        paths["json"].write_text(json.dumps(doc, indent=2, default=_json_default) + "\n",
-                                 encoding="utf-8")
+        write_bytes_atomic(paths["json"], (json.dumps(doc, indent=2, default=_json_default)
+                                           + "\n").encode("utf-8"))
         if self.records:
             paths["synthetic"] = out / f"{self.name}_synthetic.jsonl"
             lines = (json.dumps(r, default=_json_default, ensure_ascii=False) + "\n"
