@@ -801,9 +801,11 @@ _USE = (
     "the Gaussian-mixture fit (`mixture_mi`: up to 4 components, one covariance shared "
     "or one each, chosen by BIC; the fit's mutual information by Monte Carlo), then the "
     "cross-fitted mixture (`crossfit_mi`: fitted on half of the pairs, its log-density "
-    "ratio averaged on the other half, components by BIC until two more stop helping); "
-    "for the entropy differences Kozachenko-Leonenko (`entropy_diff`), then cross-fitted "
-    "mixture cross-entropies (`crossfit_dh`). It reports the first that is valid at the "
+    "ratio averaged on the other half, components by BIC until two more stop helping, "
+    "each fold's mixture drawn among the fits within 10 of the lowest BIC so that the "
+    "spread between reasonable fits is in the interval); for the entropy differences "
+    "Kozachenko-Leonenko (`entropy_diff`), then cross-fitted mixture cross-entropies "
+    "(`crossfit_dh`, its fits drawn likewise). It reports the first that is valid at the "
     "matched size and withholds the value, with every alternative's reason (the failing "
     "cell that decides it), when none is.")
 

@@ -29,6 +29,7 @@ from synthgain.mixture import (
     MixtureStack,
     fit_gmm,
     fit_gmm_batched,
+    gmm_bic_path,
     select_gmm,
 )
 from synthgain.process import Setup, simulate
@@ -148,6 +149,9 @@ CASES = {
     "synthgain.mixture.fit_gmm": lambda rng: fit_gmm(X, 2, rng=rng),
     "synthgain.mixture.select_gmm":
         lambda rng: select_gmm(X, 3, rng=rng, covariance_types=("tied", "full")),
+    "synthgain.mixture.gmm_bic_path":
+        lambda rng: [c.fit for c in gmm_bic_path(X, 3, rng=rng, covariance_types=("tied",
+                                                                                  "full"))],
     "synthgain.mixture.fit_gmm_batched":
         lambda rng: [fit_gmm_batched(np.stack([X, Y]), 2, rng=rng)[b] for b in range(2)],
     "synthgain.measures.Gaussian.sample":

@@ -146,3 +146,31 @@ def test_crossfit_dh_vs_closed_form():
     assert v == pytest.approx(8 * np.log(1.5), abs=0.3)
     same = crossfit_dh()(draw(), draw(), np.random.default_rng(12))["dh"]
     assert abs(same) < 0.3
+
+
+def test_crossfit_fits_are_drawn_among_the_reasonable_ones():
+    # the cross-fitted measures draw each fold's mixture among the fits whose BIC is within
+    # REASONABLE_BIC of the lowest, so the spread between them is in compare's interval;
+    # without a draw, the lowest-BIC fit (select_gmm's choice)
+    from synthgain.audit._estimators import REASONABLE_BIC, _bic_mixture
+    from synthgain.mixture import gmm_bic_path, select_gmm
+
+    g = np.random.default_rng(1)  # two clusters 2.2 sd apart: 1 or 2 components, 3 fits
+    z = np.concatenate([g.normal(0.0, 1.0, (60, 2)), g.normal(2.2, 1.0, (60, 2))])
+    path = gmm_bic_path(z, 6, rng=5, reg_covar=1e-3, covariance_types=("tied", "full"),
+                        patience=2)
+    best = min(c.bic for c in path)
+    reasonable = {(c.n_components, c.covariance_type) for c in path
+                  if c.bic <= best + REASONABLE_BIC}
+    assert len(reasonable) == 3  # the case is one where the choice is not clear-cut
+
+    def key(mix):
+        return next((c.n_components, c.covariance_type) for c in path
+                    if c.fit.mixture is mix or np.array_equal(c.fit.mixture.means, mix.means))
+
+    drawn = {key(_bic_mixture(z, 6, 2, 5, pick=np.random.default_rng(s))) for s in range(60)}
+    assert drawn == reasonable
+    chosen = _bic_mixture(z, 6, 2, 5)
+    assert np.array_equal(chosen.means,
+                          select_gmm(z, 6, rng=5, reg_covar=1e-3,
+                                     covariance_types=("tied", "full"), patience=2).mixture.means)

@@ -45,7 +45,7 @@ import numpy as np
 
 from .._rng import child_generator, child_seed, seed_sequence
 from ..measures import entropy, kl_divergence, knn_distances, mutual_information
-from ..mixture import GaussianMixture, select_gmm
+from ..mixture import GaussianMixture, gmm_bic_path
 from ._c2st import classifier_two_sample_test
 from ._information import kl_gap_mixture
 from ._metrics import prdc, vendi_score
@@ -169,15 +169,27 @@ def _halves(n: int, gen: np.random.Generator) -> tuple[tuple[np.ndarray, np.ndar
     return (a, b), (b, a)
 
 
+#: Fits whose BIC is within this of the lowest are "reasonable": the data give no very
+#: strong evidence against them (Kass & Raftery 1995: a BIC difference above 10).
+REASONABLE_BIC = 10.0
+
+
 def _bic_mixture(z: np.ndarray, max_components: int, points_per_dim: int,
                  rng: np.random.SeedSequence | np.random.Generator,
-                 patience: int | None = 2) -> GaussianMixture:
+                 patience: int | None = 2,
+                 pick: np.random.Generator | None = None) -> GaussianMixture:
     """The BIC-chosen mixture of ``z``: at most ``max_components`` components, each on
     ``points_per_dim * (d + 1)`` rows, added until ``patience`` more stop lowering the
-    BIC (None: all tried); tied or full covariances, ridge 1e-3."""
+    BIC (None: all tried); tied or full covariances, ridge 1e-3. With ``pick``, one of
+    the reasonable fits (BIC within :data:`REASONABLE_BIC` of the lowest) drawn at
+    random: over the evaluations of :func:`compare`, the spread of the measure then
+    holds the spread between reasonable fits, and so does its interval."""
     cap = max(1, min(max_components, z.shape[0] // (points_per_dim * (z.shape[1] + 1))))
-    return select_gmm(z, cap, rng=rng, reg_covar=1e-3, covariance_types=("tied", "full"),
-                      patience=patience).mixture
+    path = gmm_bic_path(z, cap, rng=rng, reg_covar=1e-3, covariance_types=("tied", "full"),
+                        patience=patience)
+    best = min(c.bic for c in path)
+    fits = [c.fit for c in path if c.bic <= best + (REASONABLE_BIC if pick else 0.0)]
+    return fits[int(pick.integers(len(fits)))].mixture if pick else fits[0].mixture
 
 
 def mixture_mi(max_components: int = 4, points_per_dim: int = 2,
@@ -206,7 +218,9 @@ def crossfit_mi(max_components: int = 20, points_per_dim: int = 2) -> Measure:
     variance; components by BIC, added until they stop helping) and
     ``log q(x, y) - log q(x) - log q(y)``, with ``q(x)``, ``q(y)`` its marginals, is
     averaged over the other half; then the halves swap. Evaluated on rows the fit has
-    not seen, a mixture's over-fitting does not read as dependence."""
+    not seen, a mixture's over-fitting does not read as dependence. Each fold's mixture
+    is one of the reasonable fits (BIC within 10 of the lowest), drawn at random, so the
+    spread between reasonable fits is in the interval :func:`compare` gives."""
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
         z = _standardize(np.hstack([x, y]))
         ix, iy = np.arange(x.shape[1]), np.arange(x.shape[1], z.shape[1])
@@ -214,7 +228,7 @@ def crossfit_mi(max_components: int = 20, points_per_dim: int = 2) -> Measure:
         vals = []
         for f, (train, test) in enumerate(_halves(z.shape[0], child_generator(root, "split"))):
             q = _bic_mixture(z[train], max_components, points_per_dim,
-                             child_seed(root, "fit", f))
+                             child_seed(root, "fit", f), pick=child_generator(root, "pick", f))
             zt = z[test]
             vals.append(q.logpdf(zt) - q.marginal(ix).logpdf(zt[:, ix])
                         - q.marginal(iy).logpdf(zt[:, iy]))
@@ -226,13 +240,15 @@ def crossfit_dh(max_components: int = 20, points_per_dim: int = 2) -> Measure:
     """H(x) - H(y), each entropy the cross-entropy of a Gaussian mixture fitted to one
     half of the rows (components by BIC, added until they stop helping) on the other
     half, averaged over the two folds (an entropy's estimate from above; in a
-    difference, the two fits' excesses partly cancel)."""
+    difference, the two fits' excesses partly cancel). Each fit is one of the reasonable
+    fits (BIC within 10 of the lowest), drawn at random, as in :func:`crossfit_mi`."""
     def measure(x: np.ndarray, y: np.ndarray, gen: np.random.Generator) -> dict[str, float]:
         root = seed_sequence(gen)
         h = []
         for name, v in (("x", x), ("y", y)):
             lp = [_bic_mixture(v[train], max_components, points_per_dim,
-                               child_seed(root, "fit", name, f)).logpdf(v[test])
+                               child_seed(root, "fit", name, f),
+                               pick=child_generator(root, "pick", name, f)).logpdf(v[test])
                   for f, (train, test) in enumerate(
                       _halves(v.shape[0], child_generator(root, "split", name)))]
             h.append(-float(np.concatenate(lp).mean()))
