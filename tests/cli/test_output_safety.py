@@ -173,3 +173,17 @@ def test_check_output_rules(tmp_path):
     claim_directory(mine)
     assert (mine / MARKER_NAME).stat().st_mtime_ns == stamp
     assert sorted(p.name for p in mine.iterdir()) == [MARKER_NAME, "data.csv"]
+
+
+def test_library_writers_check_before_they_claim(tmp_path):
+    # the writers a library user may call on a directory of their own check the names
+    # they write before claiming it (here Figure 2's; the CLI checks first as well)
+    from synthgain.plots import reproduce_figure2
+
+    (tmp_path / "figure2.png").write_bytes(b"my own figure")
+    with pytest.raises(ValidationError, match=r"holds 'figure2\.png', which synthgain did"):
+        reproduce_figure2(tmp_path)
+    assert (tmp_path / "figure2.png").read_bytes() == b"my own figure"
+    assert not (tmp_path / MARKER_NAME).exists()
+    paths = reproduce_figure2(tmp_path / "new")
+    assert paths["figure2_png"].stat().st_size > 0 and (tmp_path / "new" / MARKER_NAME).is_file()

@@ -25,6 +25,7 @@ same table as an uninterrupted run.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import time
@@ -44,7 +45,7 @@ from ..exceptions import ValidationError
 from ..measures import spearman_rows
 from ..process import Setup
 from .klgap import ESTIMATORS, MEASURES, run_settings
-from .provenance import claim_directory
+from .provenance import claim_directory, write_bytes_atomic
 
 __all__ = [
     "CLAIMS",
@@ -172,7 +173,7 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
                                   "options or another synthgain version; resume with those "
                                   "options, or run without --resume.")
     else:
-        claim_directory(path.parent)
+        path.parent.mkdir(parents=True, exist_ok=True)  # a file the caller named
         path.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -431,14 +432,18 @@ def summary_markdown(result: Figure4Result) -> str:
 
 def write_tables(result: Figure4Result, out: str | Path) -> dict[str, Path]:
     """Write results.csv, results.parquet, summary.csv, claims.csv and summary.md."""
-    d = claim_directory(out)
+    d = claim_directory(out, check=("results.csv", "results.parquet", "summary.csv",
+                                    "claims.csv", "summary.md"))
     paths = {"results_csv": d / "results.csv", "results_parquet": d / "results.parquet",
              "summary_csv": d / "summary.csv", "claims_csv": d / "claims.csv",
              "summary_md": d / "summary.md"}
-    result.rows.to_csv(paths["results_csv"], index=False)
-    result.rows.to_parquet(paths["results_parquet"], index=False)
-    result.summary.to_csv(paths["summary_csv"], index=False)
-    result.claims.to_csv(paths["claims_csv"], index=False)
-    paths["summary_md"].write_text(summary_markdown(result))
+    buf = io.BytesIO()
+    result.rows.to_parquet(buf, index=False)
+    for key, data in (("results_csv", result.rows.to_csv(index=False).encode()),
+                      ("results_parquet", buf.getvalue()),
+                      ("summary_csv", result.summary.to_csv(index=False).encode()),
+                      ("claims_csv", result.claims.to_csv(index=False).encode()),
+                      ("summary_md", summary_markdown(result).encode())):
+        write_bytes_atomic(paths[key], data)
     return paths
 

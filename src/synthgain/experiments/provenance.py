@@ -190,11 +190,15 @@ def _check_not_users(p: Path, path: str | Path, name: str, files: Sequence[str] 
             f"empty file '{Path(path) / MARKER_NAME}'.")
 
 
-def claim_directory(path: str | Path) -> Path:
+def claim_directory(path: str | Path, *, check: Sequence[str] | None = None,
+                    name: str = "`out_dir`") -> Path:
     """Create the output directory ``path`` if missing and mark it as synthgain's (the
     ``.synthgain`` file), so that a later run may replace the files written into it
     (:func:`check_output`). Every writer of outputs of fixed names creates its directory
     with this function; caches, whose entries are named by their digest, need not.
+    ``check``: the names the caller writes there, checked first with
+    :func:`check_output` (errors name ``name``), for a writer that a library user may
+    call on a directory of their own.
 
     Examples
     --------
@@ -206,6 +210,8 @@ def claim_directory(path: str | Path) -> Path:
     ...     (out / MARKER_NAME).is_file()
     True
     """
+    if check is not None:
+        check_output(path, name, directory=True, files=check)
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
     marker = p / MARKER_NAME

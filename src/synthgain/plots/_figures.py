@@ -13,7 +13,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
 from ..exceptions import ValidationError
-from ..experiments.provenance import claim_directory
 from ..mixture import GaussianMixture, MixtureFit
 from ..process import GROUP_NAMES, Simulation
 
@@ -140,7 +139,7 @@ def plot_figure4(summary: pd.DataFrame, *, estimators: Sequence[str] | None = No
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     """Write ``<stem>.png`` (150 dpi) and ``<stem>.svg``; return both paths."""
     stem = Path(stem)
-    claim_directory(stem.parent)
+    stem.parent.mkdir(parents=True, exist_ok=True)  # a file the caller named: no claim
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     fig.savefig(paths[0], dpi=150)
     fig.savefig(paths[1])

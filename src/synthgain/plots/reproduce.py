@@ -17,7 +17,7 @@ from .._rng import child_seed
 from .._validation import check_int
 from ..experiments.figure4 import Figure4Result, run_figure4, write_tables
 from ..experiments.klgap import fit_simulation
-from ..experiments.provenance import claim_directory
+from ..experiments.provenance import claim_directory, write_bytes_atomic
 from ..process import Setup, simulate
 from ._figures import plot_figure2, plot_figure4, plot_figure5, plot_klgap_mechanism, save_figure
 
@@ -47,14 +47,16 @@ def _setting(seed: int, setup_fields: dict[str, Any]) -> tuple[Any, ...]:
 def reproduce_figure2(out: str | Path, *, seed: int = 0, **setup_fields: Any) -> dict[str, Path]:
     """Figure 2 for one setting (default K = J = L = 2, d = 2): ``figure2.png/.svg``."""
     sim, fa, fs = _setting(seed, setup_fields)
-    png, svg = save_figure(plot_figure2(sim, fa, fs), Path(out) / "figure2")
+    out = claim_directory(out, check=("figure2.png", "figure2.svg"))
+    png, svg = save_figure(plot_figure2(sim, fa, fs), out / "figure2")
     return {"figure2_png": png, "figure2_svg": svg}
 
 
 def reproduce_figure5(out: str | Path, *, seed: int = 0, **setup_fields: Any) -> dict[str, Path]:
     """Figure 5 (the three groups of components) for one setting: ``figure5.png/.svg``."""
     sim, _, _ = _setting(seed, setup_fields)
-    png, svg = save_figure(plot_figure5(sim), Path(out) / "figure5")
+    out = claim_directory(out, check=("figure5.png", "figure5.svg"))
+    png, svg = save_figure(plot_figure5(sim), out / "figure5")
     return {"figure5_png": png, "figure5_svg": svg}
 
 
@@ -85,14 +87,17 @@ def reproduce_figure4(out: str | Path, *, settings: int = 100, rounds: int = 100
 
 def write_figure4(res: Figure4Result, out: str | Path) -> dict[str, Path]:
     """Write the figures and tables of a finished :class:`Figure4Result`."""
-    out = Path(out)
+    measures = sorted(res.summary["measure"].unique())
+    stems = {m: "figure4" if m == "kl" else f"figure4_{m}" for m in measures}
+    out = claim_directory(out, check=["config.json", *(f"{s}.{e}" for s in stems.values()
+                                                       for e in ("png", "svg"))])
     paths = write_tables(res, out)
     cfg = out / "config.json"
-    cfg.write_text(json.dumps(res.config, indent=2, default=str))
+    write_bytes_atomic(cfg, json.dumps(res.config, indent=2, default=str).encode())
     paths["config"] = cfg
     estimators = list(res.config["estimators"])
-    for measure in sorted(res.summary["measure"].unique()):
-        stem = "figure4" if measure == "kl" else f"figure4_{measure}"
+    for measure in measures:
+        stem = stems[measure]
         ests = [e for e in estimators
                 if ((res.summary["estimator"] == e) & (res.summary["measure"] == measure)).any()]
         png, svg = save_figure(plot_figure4(res.summary, estimators=ests, measure=measure),
@@ -135,7 +140,9 @@ def reproduce_klgap_mechanism(out: str | Path, *, settings: int = 100, rounds: i
     """
     from ..experiments.klgap_mechanism import mechanism_summary, run_mechanism
 
-    out = claim_directory(out)
+    out = claim_directory(out, check=("mechanism_rows.csv", "mechanism_points.csv",
+                                      "mechanism_trends.csv", "klgap_mechanism.png",
+                                      "klgap_mechanism.svg"))
     rows = run_mechanism(settings=settings, rounds=rounds, n_eval=n_eval, seed=seed, jobs=jobs,
                          progress=progress, **setup_fields)
     points, trends = mechanism_summary(rows, n_boot=n_boot, seed=seed)

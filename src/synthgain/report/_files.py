@@ -37,8 +37,7 @@ def write_rows(result: Any, out_dir: str | Path) -> dict[str, Path]:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    out = Path(out_dir)
-    claim_directory(out)
+    out = claim_directory(out_dir, check=("rows.parquet", "rows.csv"))
     table = _table(result)
     paths = {"rows_parquet": out / "rows.parquet", "rows_csv": out / "rows.csv"}
     buf = io.BytesIO()

@@ -22,7 +22,7 @@ import pandas as pd
 from .._rng import RNGLike, child_seed, seed_sequence
 from .._validation import check_choice, check_int
 from ..experiments.backends import get_backend, map_ordered
-from ..experiments.provenance import check_output, claim_directory, write_bytes_atomic
+from ..experiments.provenance import claim_directory, write_bytes_atomic
 from ..measures import rank_correlation, spearman_rows
 from ._design import KNOBS, LLM_KNOBS, StudyConfig, one_at_a_time
 from ._llm import AUDIT_MEASURES
@@ -122,7 +122,7 @@ class StudyResult:
         keys = ("replicates", "summary", "correlations", "by_knob")
         names = [*(f"{self.name}_{k}.csv" for k in keys), f"{self.name}_study.json",
                  *([f"{self.name}_synthetic.jsonl"] if self.records else [])]
-        out = claim_directory(check_output(out_dir, "`out_dir`", directory=True, files=names))
+        out = claim_directory(out_dir, check=names)
         paths = {}
         for key in keys:
             paths[key] = out / f"{self.name}_{key}.csv"
