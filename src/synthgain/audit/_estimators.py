@@ -188,8 +188,10 @@ def _bic_mixture(z: np.ndarray, max_components: int, points_per_dim: int,
     path = gmm_bic_path(z, cap, rng=rng, reg_covar=1e-3, covariance_types=("tied", "full"),
                         patience=patience)
     best = min(c.bic for c in path)
-    fits = [c.fit for c in path if c.bic <= best + (REASONABLE_BIC if pick else 0.0)]
-    return fits[int(pick.integers(len(fits)))].mixture if pick else fits[0].mixture
+    if pick is None:
+        return next(c.fit.mixture for c in path if c.bic == best)  # select_gmm's choice
+    fits = [c.fit for c in path if c.bic <= best + REASONABLE_BIC]
+    return fits[int(pick.integers(len(fits)))].mixture
 
 
 def mixture_mi(max_components: int = 4, points_per_dim: int = 2,

@@ -173,7 +173,7 @@ def _checkpointed(runner: _ChunkRunner, chunks: list[list[Setting]], path: Path,
                                   "options or another synthgain version; resume with those "
                                   "options, or run without --resume.")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)  # a file the caller named
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -432,11 +432,11 @@ def summary_markdown(result: Figure4Result) -> str:
 
 def write_tables(result: Figure4Result, out: str | Path) -> dict[str, Path]:
     """Write results.csv, results.parquet, summary.csv, claims.csv and summary.md."""
-    d = claim_directory(out, check=("results.csv", "results.parquet", "summary.csv",
-                                    "claims.csv", "summary.md"))
-    paths = {"results_csv": d / "results.csv", "results_parquet": d / "results.parquet",
-             "summary_csv": d / "summary.csv", "claims_csv": d / "claims.csv",
-             "summary_md": d / "summary.md"}
+    names = {"results_csv": "results.csv", "results_parquet": "results.parquet",
+             "summary_csv": "summary.csv", "claims_csv": "claims.csv",
+             "summary_md": "summary.md"}
+    d = claim_directory(out, check=list(names.values()))
+    paths = {k: d / name for k, name in names.items()}
     buf = io.BytesIO()
     result.rows.to_parquet(buf, index=False)
     for key, data in (("results_csv", result.rows.to_csv(index=False).encode()),

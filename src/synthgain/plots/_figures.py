@@ -136,11 +136,20 @@ def plot_figure4(summary: pd.DataFrame, *, estimators: Sequence[str] | None = No
     return fig
 
 
+#: What :func:`save_figure` writes for a stem, PNG first.
+FIGURE_SUFFIXES = (".png", ".svg")
+
+
+def figure_names(stem: str) -> list[str]:
+    """The file names :func:`save_figure` writes for ``stem`` (a bare name)."""
+    return [stem + s for s in FIGURE_SUFFIXES]
+
+
 def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     """Write ``<stem>.png`` (150 dpi) and ``<stem>.svg``; return both paths."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)  # a file the caller named: no claim
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    paths = [stem.with_suffix(s) for s in FIGURE_SUFFIXES]
     fig.savefig(paths[0], dpi=150)
     fig.savefig(paths[1])
     return paths

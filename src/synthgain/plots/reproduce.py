@@ -19,7 +19,14 @@ from ..experiments.figure4 import Figure4Result, run_figure4, write_tables
 from ..experiments.klgap import fit_simulation
 from ..experiments.provenance import claim_directory, write_bytes_atomic
 from ..process import Setup, simulate
-from ._figures import plot_figure2, plot_figure4, plot_figure5, plot_klgap_mechanism, save_figure
+from ._figures import (
+    figure_names,
+    plot_figure2,
+    plot_figure4,
+    plot_figure5,
+    plot_klgap_mechanism,
+    save_figure,
+)
 
 __all__ = [
     "FIGURES",
@@ -47,7 +54,7 @@ def _setting(seed: int, setup_fields: dict[str, Any]) -> tuple[Any, ...]:
 def reproduce_figure2(out: str | Path, *, seed: int = 0, **setup_fields: Any) -> dict[str, Path]:
     """Figure 2 for one setting (default K = J = L = 2, d = 2): ``figure2.png/.svg``."""
     sim, fa, fs = _setting(seed, setup_fields)
-    out = claim_directory(out, check=("figure2.png", "figure2.svg"))
+    out = claim_directory(out, check=figure_names("figure2"))
     png, svg = save_figure(plot_figure2(sim, fa, fs), out / "figure2")
     return {"figure2_png": png, "figure2_svg": svg}
 
@@ -55,7 +62,7 @@ def reproduce_figure2(out: str | Path, *, seed: int = 0, **setup_fields: Any) ->
 def reproduce_figure5(out: str | Path, *, seed: int = 0, **setup_fields: Any) -> dict[str, Path]:
     """Figure 5 (the three groups of components) for one setting: ``figure5.png/.svg``."""
     sim, _, _ = _setting(seed, setup_fields)
-    out = claim_directory(out, check=("figure5.png", "figure5.svg"))
+    out = claim_directory(out, check=figure_names("figure5"))
     png, svg = save_figure(plot_figure5(sim), out / "figure5")
     return {"figure5_png": png, "figure5_svg": svg}
 
@@ -89,8 +96,8 @@ def write_figure4(res: Figure4Result, out: str | Path) -> dict[str, Path]:
     """Write the figures and tables of a finished :class:`Figure4Result`."""
     measures = sorted(res.summary["measure"].unique())
     stems = {m: "figure4" if m == "kl" else f"figure4_{m}" for m in measures}
-    out = claim_directory(out, check=["config.json", *(f"{s}.{e}" for s in stems.values()
-                                                       for e in ("png", "svg"))])
+    out = claim_directory(out, check=["config.json", *(n for s in stems.values()
+                                                       for n in figure_names(s))])
     paths = write_tables(res, out)
     cfg = out / "config.json"
     write_bytes_atomic(cfg, json.dumps(res.config, indent=2, default=str).encode())
@@ -140,14 +147,12 @@ def reproduce_klgap_mechanism(out: str | Path, *, settings: int = 100, rounds: i
     """
     from ..experiments.klgap_mechanism import mechanism_summary, run_mechanism
 
-    out = claim_directory(out, check=("mechanism_rows.csv", "mechanism_points.csv",
-                                      "mechanism_trends.csv", "klgap_mechanism.png",
-                                      "klgap_mechanism.svg"))
+    tables = {k: f"mechanism_{k}.csv" for k in ("rows", "points", "trends")}
+    out = claim_directory(out, check=[*tables.values(), *figure_names("klgap_mechanism")])
     rows = run_mechanism(settings=settings, rounds=rounds, n_eval=n_eval, seed=seed, jobs=jobs,
                          progress=progress, **setup_fields)
     points, trends = mechanism_summary(rows, n_boot=n_boot, seed=seed)
-    paths = {"rows": out / "mechanism_rows.csv", "points": out / "mechanism_points.csv",
-             "trends": out / "mechanism_trends.csv"}
+    paths = {k: out / name for k, name in tables.items()}
     rows.to_csv(paths["rows"], index=False)
     points.to_csv(paths["points"], index=False)
     trends.to_csv(paths["trends"], index=False)

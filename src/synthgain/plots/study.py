@@ -105,10 +105,10 @@ def write_study_figures(result: StudyResult, out_dir: str | Path) -> dict[str, P
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    names = [f"study_{result.name}_{kind}.png" for kind in ("knobs", "correlations", "scatter")]
-    out_dir = claim_directory(out_dir, check=names)
-    paths = {f"figure_{kind}": out_dir / name
-             for kind, name in zip(("knobs", "correlations", "scatter"), names, strict=True)}
+    names = {f"figure_{kind}": f"study_{result.name}_{kind}.png"
+             for kind in ("knobs", "correlations", "scatter")}
+    out_dir = claim_directory(out_dir, check=list(names.values()))
+    paths = {k: out_dir / name for k, name in names.items()}
     _knob_figure(result, paths["figure_knobs"])
     _correlation_figure(result, paths["figure_correlations"])
     _scatter_figure(result, paths["figure_scatter"])

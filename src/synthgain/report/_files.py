@@ -37,9 +37,10 @@ def write_rows(result: Any, out_dir: str | Path) -> dict[str, Path]:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    out = claim_directory(out_dir, check=("rows.parquet", "rows.csv"))
+    names = {"rows_parquet": "rows.parquet", "rows_csv": "rows.csv"}
+    out = claim_directory(out_dir, check=list(names.values()))
     table = _table(result)
-    paths = {"rows_parquet": out / "rows.parquet", "rows_csv": out / "rows.csv"}
+    paths = {k: out / name for k, name in names.items()}
     buf = io.BytesIO()
     pq.write_table(table, buf)
     write_bytes_atomic(paths["rows_parquet"], buf.getvalue())

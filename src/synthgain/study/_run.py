@@ -120,20 +120,17 @@ class StudyResult:
         The figures are drawn by :func:`synthgain.plots.write_study_figures`.
         """
         keys = ("replicates", "summary", "correlations", "by_knob")
-        names = [*(f"{self.name}_{k}.csv" for k in keys), f"{self.name}_study.json",
-                 *([f"{self.name}_synthetic.jsonl"] if self.records else [])]
-        out = claim_directory(out_dir, check=names)
-        paths = {}
+        names = {**{k: f"{self.name}_{k}.csv" for k in keys}, "json": f"{self.name}_study.json",
+                 **({"synthetic": f"{self.name}_synthetic.jsonl"} if self.records else {})}
+        out = claim_directory(out_dir, check=list(names.values()))
+        paths = {k: out / name for k, name in names.items()}
         for key in keys:
-            paths[key] = out / f"{self.name}_{key}.csv"
             write_bytes_atomic(paths[key], getattr(self, key).to_csv(index=False).encode())
-        paths["json"] = out / f"{self.name}_study.json"
         doc = {"study": self.name, "settings": self.settings,
                "correlations": self.correlations.to_dict(orient="records")}
         write_bytes_atomic(paths["json"], (json.dumps(doc, indent=2, default=_json_default)
                                            + "\n").encode("utf-8"))
         if self.records:
-            paths["synthetic"] = out / f"{self.name}_synthetic.jsonl"
             lines = (json.dumps(r, default=_json_default, ensure_ascii=False) + "\n"
                      for r in self.records)
             write_bytes_atomic(paths["synthetic"], "".join(lines).encode("utf-8"))
